@@ -1,0 +1,55 @@
+/** argv → serve | migrate; turns user errors into one line on stderr and exit 2. */
+import { ConfigError, helpText, loadConfig, parseFlags } from '../config/load.js';
+import { migrateCommand } from './migrate.js';
+import { serveCommand } from './serve.js';
+import { VERSION } from '../log.js';
+
+const COMMANDS = `usage: chronos <command> [flags]
+
+commands:
+  serve      run the daemon (the same as chronosd)
+  migrate    apply database migrations and exit
+
+Run "chronos <command> --help" for the flags of a command.`;
+
+/** Runs one CLI invocation and returns the exit code (a server keeps the process alive instead). */
+export async function runCli(argv: readonly string[], program = 'chronos'): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+      case 'migrate': {
+        const flags = parseFlags(rest);
+        const name = program === 'chronosd' ? 'chronosd' : `chronos ${command}`;
+        if (flags.help) {
+          console.log(helpText(name));
+          return 0;
+        }
+        if (flags.version) {
+          console.log(VERSION);
+          return 0;
+        }
+        const { config, configFile } = loadConfig(flags);
+        return command === 'serve' ? await serveCommand(config, configFile) : await migrateCommand(config);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(COMMANDS);
+        return command === undefined ? 2 : 0;
+      case '--version':
+        console.log(VERSION);
+        return 0;
+      default:
+        console.error(`${program}: unknown command "${command}"\n\n${COMMANDS}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`${program}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,30 @@
+/** `chronos migrate`: apply pending migrations to the configured (or embedded) database and exit. */
+import { join } from 'node:path';
+import type { Config } from '../config/load.js';
+import { startEmbedded } from '../db/embedded.js';
+import { migrate } from '../db/migrate.js';
+import { ensureDatabase, openDatabase } from '../db/pool.js';
+import { createLogger } from '../log.js';
+
+/** Returns 0 when the schema is current, 1 when a migration was refused or failed. */
+export async function migrateCommand(config: Config): Promise<number> {
+  const log = createLogger(config.logLevel);
+  const embedded = config.databaseUrl === undefined ? await startEmbedded({ dir: join(config.dataDir, 'pg'), log }) : undefined;
+  try {
+    if (embedded) await ensureDatabase(embedded.adminUrl, 'chronos');
+    const database = openDatabase(embedded?.url ?? config.databaseUrl!, 1, log);
+    try {
+      const applied = await migrate(database.sql, log);
+      console.log(applied.length === 0 ? 'schema is up to date' : `applied: ${applied.join(', ')}`);
+      return 0;
+    } catch (err) {
+      console.error(`chronos migrate: ${(err as Error).message}`);
+      return 1;
+    } finally {
+      await database.close();
+    }
+  } finally {
+    // A server reused from a running chronosd stays up for it.
+    if (embedded && !embedded.reused) await embedded.stop();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Every configuration key, once: environment names, kvx key, flag, default,
+ * parser and a line of doc (SPEC 3.2). The loader, `--help`, the sample
+ * `chronos.config.kvx` and docs/configuration.md all come from this table.
+ */
+import { parseDuration, parseInteger, parseList, parseRate, type Rate } from './units.js';
+
+/** How one key is named, defaulted and parsed. */
+export interface KeySpec<T> {
+  /** Environment variables, first set one wins. */
+  readonly env: readonly string[];
+  /** `section.key` in chronos.config.kvx. */
+  readonly kvx: string;
+  /** The command-line flag, without `--`. */
+  readonly flag: string;
+  /** Default as config text (parsed like any other value); undefined means unset. */
+  readonly default: string | undefined;
+  /** Human text shown where the default is computed rather than fixed. */
+  readonly defaultDoc?: string;
+  readonly parse: (text: string) => T;
+  readonly doc: string;
+  /** Never printed or logged. */
+  readonly secret?: boolean;
+}
+
+function key<T, D extends string | undefined>(spec: KeySpec<T> & { readonly default: D }): KeySpec<T> & { readonly default: D } {
+  return spec;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const port = (t: string) => parseInteger(t, 1, 65_535);
+const positive = (max: number) => (t: string) => parseInteger(t, 1, max);
+const durationIn = (minMs: number, maxMs: number) => (t: string) => {
+  const ms = parseDuration(t);
+  if (ms < minMs || ms > maxMs) throw new Error(`${t.trim()} is out of range: expected ${minMs}ms..${maxMs}ms`);
+  return ms;
+};
+const text = (t: string) => {
+  if (t.trim() === '') throw new Error('must not be empty');
+  return t.trim();
+};
+const url = (t: string) => {
+  let u: URL;
+  try {
+    u = new URL(t.trim());
+  } catch {
+    throw new Error('is not a URL');
+  }
+  return u.toString();
+};
+const routerUrl = (t: string) => {
+  const u = url(t);
+  if (!/^https?:/.test(u)) throw new Error(`"${t}" must be an http:// or https:// URL`);
+  return u.replace(/\/+$/, '');
+};
+const databaseUrl = (t: string) => {
+  const u = url(t);
+  if (!/^postgres(ql)?:/.test(u)) throw new Error('must be a postgres:// or postgresql:// URL');
+  return t.trim();
+};
+const tokenList = (t: string) => {
+  const items = parseList(t);
+  if (items.length === 0) throw new Error('must list at least one token');
+  return items;
+};
+const secretList = (t: string) => {
+  const items = tokenList(t);
+  for (const [i, s] of items.entries()) {
+    if (Buffer.byteLength(s) < 32) throw new Error(`secret #${i + 1} is ${Buffer.byteLength(s)} bytes: each must be at least 32 bytes`);
+  }
+  return items;
+};
+const ladder = (t: string) => {
+  const steps = parseList(t).map(parseDuration);
+  if (steps.some((ms) => ms < 1)) throw new Error('each step must be at least 1ms');
+  return steps;
+};
+const rate = (t: string): Rate => parseRate(t);
+const logLevel = (t: string): LogLevel => {
+  const v = t.trim() as LogLevel;
+  if (!LOG_LEVELS.includes(v)) throw new Error(`"${t}" is not a log level: use one of ${LOG_LEVELS.join(', ')}`);
+  return v;
+};
+
+const DAY_MS = 86_400_000;
+
+/** The key table. Property names carry units (`...Ms`). */
+export const KEYS = {
+  port: key({ env: ['CHRONOS_PORT'], kvx: 'server.port', flag: 'port', default: '8080', parse: port, doc: 'HTTP port' }),
+  host: key({ env: ['CHRONOS_HOST'], kvx: 'server.host', flag: 'host', default: '127.0.0.1', parse: text, doc: 'bind address' }),
+  databaseUrl: key({
+    env: ['CHRONOS_DATABASE_URL', 'DATABASE_URL'],
+    kvx: 'db.url',
+    flag: 'database-url',
+    default: undefined,
+    defaultDoc: '(embedded)',
+    parse: databaseUrl,
+    doc: 'PostgreSQL URL; unset starts an embedded PostgreSQL under the data directory',
+    secret: true,
+  }),
+  dataDir: key({ env: ['CHRONOS_DATA_DIR'], kvx: 'db.data_dir', flag: 'data-dir', default: './.chronos', parse: text, doc: 'embedded PostgreSQL and generated dev secrets' }),
+  dbPool: key({ env: ['CHRONOS_DB_POOL'], kvx: 'db.pool', flag: 'db-pool', default: '10', parse: positive(1000), doc: 'database connections' }),
+  transportTokens: key({
+    env: ['CHRONOS_TRANSPORT_TOKENS'],
+    kvx: 'auth.transport_tokens',
+    flag: 'transport-tokens',
+    default: undefined,
+    defaultDoc: '(generated with the embedded database)',
+    parse: tokenList,
+    doc: 'accepted transport bearer tokens, comma-separated',
+    secret: true,
+  }),
+  tokenSecrets: key({
+    env: ['CHRONOS_TOKEN_SECRETS'],
+    kvx: 'auth.token_secrets',
+    flag: 'token-secrets',
+    default: undefined,
+    defaultDoc: '(generated with the embedded database)',
+    parse: secretList,
+    doc: 'HMAC keys for principal tokens, comma-separated; the first signs, all verify; each at least 32 bytes',
+    secret: true,
+  }),
+  tokenTtlMs: key({ env: ['CHRONOS_TOKEN_TTL'], kvx: 'auth.token_ttl', flag: 'token-ttl', default: '1h', parse: durationIn(1000, 30 * DAY_MS), doc: 'principal token lifetime' }),
+  challengeTtlMs: key({ env: ['CHRONOS_CHALLENGE_TTL'], kvx: 'auth.challenge_ttl', flag: 'challenge-ttl', default: '2m', parse: durationIn(1000, DAY_MS), doc: 'nonce lifetime' }),
+  adminToken: key({ env: ['CHRONOS_ADMIN_TOKEN'], kvx: 'auth.admin_token', flag: 'admin-token', default: undefined, defaultDoc: '(none)', parse: text, doc: 'master token for the admin API', secret: true }),
+  routerUrl: key({ env: ['CHRONOS_ROUTER_URL'], kvx: 'wake.router_url', flag: 'router-url', default: undefined, defaultDoc: '(none: nothing fires)', parse: routerUrl, doc: 'router base URL; wakes go to <router_url>/internal/wake' }),
+  wakeToken: key({ env: ['CHRONOS_WAKE_TOKEN'], kvx: 'wake.token', flag: 'wake-token', default: undefined, defaultDoc: '(none)', parse: text, doc: 'bearer token sent to the router', secret: true }),
+  wakeTimeoutMs: key({ env: ['CHRONOS_WAKE_TIMEOUT'], kvx: 'wake.timeout', flag: 'wake-timeout', default: '10s', parse: durationIn(1, 10 * 60_000), doc: 'per-attempt timeout of a wake' }),
+  pollIntervalMs: key({ env: ['CHRONOS_POLL_INTERVAL'], kvx: 'dispatch.poll_interval', flag: 'poll-interval', default: '1s', parse: durationIn(1, 10 * 60_000), doc: 'longest sleep between claims' }),
+  batchSize: key({ env: ['CHRONOS_BATCH_SIZE'], kvx: 'dispatch.batch_size', flag: 'batch-size', default: '100', parse: positive(10_000), doc: 'most alarms claimed at once' }),
+  concurrency: key({ env: ['CHRONOS_CONCURRENCY'], kvx: 'dispatch.concurrency', flag: 'concurrency', default: '64', parse: positive(10_000), doc: 'wakes in flight per replica' }),
+  leaseMs: key({ env: ['CHRONOS_LEASE'], kvx: 'dispatch.lease', flag: 'lease', default: '60s', parse: durationIn(100, DAY_MS), doc: 'how long a claim is held before another replica may take it' }),
+  retryLadderMs: key({ env: ['CHRONOS_RETRY_LADDER'], kvx: 'dispatch.retry_ladder', flag: 'retry-ladder', default: '5s, 30s, 2m, 10m, 30m', parse: ladder, doc: 'waits between attempts of one occurrence: N steps allow N+1 attempts' }),
+  drainTimeoutMs: key({ env: ['CHRONOS_DRAIN_TIMEOUT'], kvx: 'dispatch.drain_timeout', flag: 'drain-timeout', default: '10s', parse: durationIn(0, 10 * 60_000), doc: 'how long shutdown waits for wakes in flight' }),
+  maxConsecutiveFailures: key({ env: ['CHRONOS_MAX_CONSECUTIVE_FAILURES'], kvx: 'dispatch.max_consecutive_failures', flag: 'max-consecutive-failures', default: '5', parse: positive(1_000_000), doc: 'failed occurrences in a row before a recurring alarm is failed' }),
+  maxActiveAlarms: key({ env: ['CHRONOS_MAX_ACTIVE_ALARMS'], kvx: 'limits.max_active_alarms', flag: 'max-active-alarms', default: '10000', parse: positive(100_000_000), doc: 'alarms in scheduled or firing per owner' }),
+  rateLimit: key({ env: ['CHRONOS_RATE_LIMIT'], kvx: 'limits.rate', flag: 'rate-limit', default: '50/s burst 200', parse: rate, doc: 'per principal on alarm routes, per client address on auth routes' }),
+  fireRetentionMs: key({ env: ['CHRONOS_FIRE_RETENTION'], kvx: 'retention.fires', flag: 'fire-retention', default: '30d', parse: durationIn(60_000, 3650 * DAY_MS), doc: 'how long fire history is kept' }),
+  logLevel: key({ env: ['CHRONOS_LOG_LEVEL'], kvx: 'log.level', flag: 'log-level', default: 'info', parse: logLevel, doc: 'pino log level' }),
+} as const;
+
+type Keys = typeof KEYS;
+type Parsed<K extends keyof Keys> = ReturnType<Keys[K]['parse']>;
+
+/** The loaded, frozen configuration. Keys without a default may be undefined. */
+export type Config = {
+  readonly [K in keyof Keys]: Keys[K]['default'] extends string ? Parsed<K> : Parsed<K> | undefined;
+};

@@ -1,0 +1,91 @@
+/** The composition root: what chronosd starts, in which order, and how it stops. */
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { resolveSecrets, type AuthSecrets } from './auth/secrets.js';
+import type { Config } from './config/load.js';
+import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { ensureDatabase, openDatabase, type Database } from './db/pool.js';
+import { buildApp } from './http/app.js';
+import { VERSION } from './log.js';
+import { pingDatabase } from './store/health.js';
+
+/** A running daemon. */
+export interface Daemon {
+  /** Base URL the HTTP server listens on. */
+  readonly url: string;
+  readonly secrets: AuthSecrets;
+  /** Ordered shutdown; idempotent. */
+  stop(): Promise<void>;
+}
+
+// /healthz must answer well inside a load balancer's timeout even when the database hangs.
+const HEALTH_DB_TIMEOUT_MS = 2_000;
+
+/** Starts chronosd with `config`. Rejects, after undoing what it started, when any step fails. */
+export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+  const embedded = config.databaseUrl === undefined;
+  const secrets = resolveSecrets(config, embedded);
+  const undo: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const step of undo.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        log.error({ err }, 'error during shutdown');
+      }
+    }
+  };
+  try {
+    const url = embedded ? await startEmbeddedDatabase(config.dataDir, log, undo) : config.databaseUrl!;
+    const database = openDatabase(url, config.dbPool, log);
+    undo.push(() => database.close());
+    await migrate(database.sql, log);
+    if (secrets.file) log.info({ file: secrets.file }, 'using generated transport token and token secret; configure CHRONOS_TRANSPORT_TOKENS and CHRONOS_TOKEN_SECRETS to set your own');
+
+    const dispatchStatus = () => (config.routerUrl ? 'idle: dispatcher not started' : 'idle: no router_url');
+    if (!config.routerUrl) log.warn('no router_url configured: the API is served but no alarm fires; set CHRONOS_ROUTER_URL or use `chronos dev`');
+    const startedAtMs = Date.now();
+    const app = buildApp({
+      log,
+      health: { pingDb: () => pingDatabase(database.db, HEALTH_DB_TIMEOUT_MS), dispatchStatus, version: VERSION, startedAtMs, now: Date.now },
+    });
+    const server = await listen(app.fetch, config.host, config.port);
+    undo.push(() => closeServer(server));
+    const address = server.address() as AddressInfo;
+    const baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    log.info({ url: baseUrl, version: VERSION, database: embedded ? 'embedded' : 'external', dispatch: dispatchStatus() }, 'chronosd listening');
+    return { url: baseUrl, secrets, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+async function startEmbeddedDatabase(dataDir: string, log: Logger, undo: (() => Promise<void>)[]): Promise<string> {
+  const server: EmbeddedServer = await startEmbedded({ dir: join(dataDir, 'pg'), log });
+  undo.push(() => server.stop());
+  await ensureDatabase(server.adminUrl, 'chronos');
+  return server.url;
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'EADDRINUSE' ? new Error(`port ${port} on ${hostname} is already in use: set --port or CHRONOS_PORT`, { cause: err }) : err);
+    });
+  });
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Idle keep-alive sockets would hold close() open until they time out.
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}
+
+export type { Database };

@@ -1,0 +1,48 @@
+/** The one postgres.js client per process, and the Kysely instance that shares it. */
+import { Kysely } from 'kysely';
+import { PostgresJSDialect } from 'kysely-postgres-js';
+import postgres from 'postgres';
+import type { Logger } from 'pino';
+import type { Schema } from '../store/schema.js';
+
+/** A connected pool: raw postgres.js for LISTEN and migrations, Kysely for queries. */
+export interface Database {
+  readonly sql: postgres.Sql;
+  readonly db: Kysely<Schema>;
+  /** Ends every connection, waiting up to `timeoutS` seconds for queries in flight. */
+  close(timeoutS?: number): Promise<void>;
+}
+
+/** Opens a lazily connecting pool of `max` connections. */
+export function openDatabase(url: string, max: number, log: Logger): Database {
+  const sql = postgres(url, {
+    max,
+    // Fail a connect attempt within 5 s so /healthz answers while the server is unreachable.
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
+    connection: { application_name: 'chronosd' },
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  return {
+    sql,
+    db,
+    close: async (timeoutS = 5) => {
+      await sql.end({ timeout: timeoutS });
+    },
+  };
+}
+
+/** Creates database `name` on the server behind `adminUrl` unless it exists. */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+    if (rows.length === 0) await sql`CREATE DATABASE ${sql(name)}`;
+  } catch (err) {
+    // duplicate_database: another process created it first
+    if ((err as { code?: string }).code !== '42P04') throw err;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,35 @@
+/** The pino logger: JSON lines, secrets redacted wherever they appear under a known name. */
+import { readFileSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+
+// Field names that may hold a secret, at the top level or one level down.
+const SECRET_FIELDS = [
+  'authorization',
+  'token',
+  'password',
+  'secret',
+  'databaseUrl',
+  'transportTokens',
+  'tokenSecrets',
+  'adminToken',
+  'wakeToken',
+  'x-chronos-principal',
+];
+const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [`["${f}"]`, `*["${f}"]`, `*.headers["${f}"]`]);
+
+/** Creates the process logger. `fd` 2 keeps stdout free for a protocol (chronos mcp). */
+export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'chronosd', pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ fd, sync: false }),
+  );
+}
+
+/** The package version, read once. */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;

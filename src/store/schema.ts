@@ -1,0 +1,70 @@
+/** Kysely table types, mirroring migrations/. */
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
+
+/** `alarms`: one row per alarm. */
+export interface AlarmsTable {
+  id: string;
+  owner: string;
+  kind: 'once' | 'cron' | 'rrule';
+  at: NullableTimestamp;
+  cron: string | null;
+  rrule: string | null;
+  tz: Generated<string>;
+  start_at: NullableTimestamp;
+  until: NullableTimestamp;
+  max_fires: number | null;
+  label: string | null;
+  conversation_id: string | null;
+  wake_message: string;
+  /** JSON text exactly as the client sent it. */
+  payload: Generated<string>;
+  tags: Generated<string[]>;
+  status: Generated<'scheduled' | 'firing' | 'completed' | 'failed' | 'cancelled'>;
+  next_fire_at: NullableTimestamp;
+  occurrence_at: NullableTimestamp;
+  fire_id: string | null;
+  attempt: Generated<number>;
+  fire_count: Generated<number>;
+  consecutive_failures: Generated<number>;
+  last_fired_at: NullableTimestamp;
+  last_error: string | null;
+  claimed_by: string | null;
+  lease_until: NullableTimestamp;
+  idempotency_key: string | null;
+  request_fingerprint: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+/** `fires`: one row per delivery attempt. */
+export interface FiresTable {
+  id: string;
+  fire_id: string;
+  alarm_id: string;
+  scheduled_for: Timestamp;
+  attempt: number;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+  outcome: 'delivered' | 'retrying' | 'failed';
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number | null;
+}
+
+/** `auth_nonces`: outstanding DID challenges. */
+export interface AuthNoncesTable {
+  nonce: string;
+  did: string;
+  expires_at: Timestamp;
+  created_at: Generated<Timestamp>;
+}
+
+/** The whole database as Kysely sees it. */
+export interface Schema {
+  alarms: AlarmsTable;
+  fires: FiresTable;
+  auth_nonces: AuthNoncesTable;
+}
