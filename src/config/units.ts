@@ -89,7 +89,12 @@ export function parseRate(text: string): Rate {
   if (!m) throw new Error(`"${text}" is not a rate: use <count>/<duration> [burst <count>], like 50/s burst 200`);
   const count = Number(m[1]);
   const periodText = /^\d/.test(m[2]!) ? m[2]! : `1${m[2]}`;
-  const periodMs = parseDuration(periodText);
+  let periodMs: number;
+  try {
+    periodMs = parseDuration(periodText);
+  } catch {
+    throw new Error(`"${text}" is not a rate: the period "${m[2]}" must be a unit or duration, like /s, /m or /10s`);
+  }
   if (count < 1 || periodMs < 1) throw new Error(`"${text}" is not a rate: count and period must be positive`);
   const burst = m[3] === undefined ? count : Number(m[3]);
   if (burst < 1) throw new Error(`"${text}" is not a rate: burst must be at least 1`);

@@ -1,12 +1,6 @@
 /** The one error type the HTTP layer renders as an error envelope. */
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** One offending field: a JSON path such as `tags[2]` and what is wrong with it. */
-export interface FieldProblem {
-  readonly path: string;
-  readonly message: string;
-}
-
 /** Thrown anywhere in request handling; `app.onError` turns it into `{ok: false, error}`. */
 export class ApiError extends Error {
   override name = 'ApiError';

@@ -1,0 +1,45 @@
+/**
+ * `npm test`: starts one embedded PostgreSQL for the whole run, migrates a
+ * template database, runs tap (extra arguments pass through), then stops and
+ * wipes the server. Test files clone the template (tests/helpers/db.ts).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import postgres from 'postgres';
+import { startEmbedded } from '../src/db/embedded.js';
+import { migrate } from '../src/db/migrate.js';
+import { ensureDatabase } from '../src/db/pool.js';
+import { TEMPLATE_DB } from './helpers/db.js';
+
+const log = pino({ level: process.env.TEST_PG_LOG ?? 'warn' });
+const dir = join(tmpdir(), 'chronos-test-pg', 'pg');
+
+// A killed run can leave its server running: stop it and start from nothing.
+if (existsSync(dir)) {
+  const leftover = await startEmbedded({ dir, log });
+  await leftover.stop();
+  rmSync(join(tmpdir(), 'chronos-test-pg'), { recursive: true, force: true });
+}
+const server = await startEmbedded({ dir, log });
+let code = 1;
+try {
+  await ensureDatabase(server.adminUrl, TEMPLATE_DB);
+  const sql = postgres(server.adminUrl.replace(/\/postgres$/, `/${TEMPLATE_DB}`), { max: 1, onnotice: () => {} });
+  await migrate(sql, log);
+  await sql.end();
+  const tap = spawn(process.execPath, [join('node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, CHRONOS_TEST_ADMIN_URL: server.adminUrl },
+  });
+  const forward = (signal: NodeJS.Signals) => tap.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  code = await new Promise<number>((resolve) => tap.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
+} finally {
+  await server.stop();
+  rmSync(join(tmpdir(), 'chronos-test-pg'), { recursive: true, force: true });
+}
+process.exit(code);
