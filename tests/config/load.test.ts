@@ -1,0 +1,102 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { KEYS } from '../../src/config/keys.js';
+import { ConfigError, helpText, loadConfig, parseFlags } from '../../src/config/load.js';
+import { sampleConfigText } from '../../src/config/sample.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'chronos-config-'));
+function file(text: string): string {
+  const path = join(dir, `c${Math.random().toString(36).slice(2)}.kvx`);
+  writeFileSync(path, text);
+  return path;
+}
+const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(parseFlags(argv), env).config;
+
+t.test('defaults match SPEC 3.2', async (t) => {
+  const c = load([]);
+  t.equal(c.port, 8080);
+  t.equal(c.host, '127.0.0.1');
+  t.equal(c.databaseUrl, undefined);
+  t.equal(c.dataDir, './.chronos');
+  t.equal(c.dbPool, 10);
+  t.equal(c.tokenTtlMs, 3_600_000);
+  t.equal(c.challengeTtlMs, 120_000);
+  t.equal(c.wakeTimeoutMs, 10_000);
+  t.equal(c.pollIntervalMs, 1_000);
+  t.equal(c.batchSize, 100);
+  t.equal(c.concurrency, 64);
+  t.equal(c.leaseMs, 60_000);
+  t.same(c.retryLadderMs, [5_000, 30_000, 120_000, 600_000, 1_800_000]);
+  t.equal(c.drainTimeoutMs, 10_000);
+  t.equal(c.maxConsecutiveFailures, 5);
+  t.equal(c.maxActiveAlarms, 10_000);
+  t.same(c.rateLimit, { perSecond: 50, burst: 200 });
+  t.equal(c.fireRetentionMs, 30 * 86_400_000);
+  t.equal(c.logLevel, 'info');
+  t.ok(Object.isFrozen(c), 'config is frozen');
+});
+
+t.test('precedence: flags > env > file > defaults', async (t) => {
+  const path = file('[server]\nport = 7001\nhost = 0.0.0.0\n[log]\nlevel = debug\n');
+  t.equal(load(['--config', path]).port, 7001, 'file beats default');
+  t.equal(load(['--config', path], { CHRONOS_PORT: '7002' }).port, 7002, 'env beats file');
+  t.equal(load(['--config', path, '--port', '7003'], { CHRONOS_PORT: '7002' }).port, 7003, 'flag beats env');
+  t.equal(load([`--config=${path}`, '--port=7004']).port, 7004, '--flag=value form');
+  t.equal(load(['--config', path]).host, '0.0.0.0');
+  t.equal(load([], { CHRONOS_CONFIG: path }).logLevel, 'debug', 'CHRONOS_CONFIG names the file');
+  t.equal(load(['--config', path], { CHRONOS_PORT: '' }).port, 7001, 'an empty variable counts as unset');
+});
+
+t.test('database URL: CHRONOS_DATABASE_URL before DATABASE_URL', async (t) => {
+  t.equal(load([], { DATABASE_URL: 'postgres://a/x' }).databaseUrl, 'postgres://a/x');
+  t.equal(load([], { DATABASE_URL: 'postgres://a/x', CHRONOS_DATABASE_URL: 'postgres://b/y' }).databaseUrl, 'postgres://b/y');
+});
+
+t.test('bad values name the flag, variable or file:line, and never echo a secret', async (t) => {
+  const cases: [string[], Record<string, string>, RegExp][] = [
+    [['--port', 'abc'], {}, /^--port: bad value "abc": "abc" is not a whole number$/],
+    [[], { CHRONOS_PORT: '70000' }, /^CHRONOS_PORT: bad value "70000": 70000 is out of range: expected 1..65535$/],
+    [[], { CHRONOS_LEASE: '5 minutes' }, /^CHRONOS_LEASE: bad value .*not a duration/],
+    [[], { CHRONOS_RETRY_LADDER: '5s,,30s' }, /^CHRONOS_RETRY_LADDER: .*empty item/],
+    [[], { CHRONOS_RATE_LIMIT: 'lots' }, /^CHRONOS_RATE_LIMIT: .*not a rate/],
+    [[], { CHRONOS_LOG_LEVEL: 'loud' }, /^CHRONOS_LOG_LEVEL: .*not a log level/],
+    [[], { CHRONOS_ROUTER_URL: 'ftp://x' }, /^CHRONOS_ROUTER_URL: .*http/],
+    [[], { CHRONOS_TOKEN_SECRETS: 'short-secret' }, /^CHRONOS_TOKEN_SECRETS: bad value: secret #1 is 12 bytes: each must be at least 32 bytes$/],
+    [[], { CHRONOS_DATABASE_URL: 'mysql://u:hunter2@h/db' }, /^CHRONOS_DATABASE_URL: bad value: must be a postgres:\/\/ or postgresql:\/\/ URL$/],
+    [['--nope', '1'], {}, /^unknown flag --nope/],
+    [['--port'], {}, /^--port needs a value$/],
+    [['--port', '1', '--port', '2'], {}, /^--port is given twice$/],
+    [['serve'], {}, /^unexpected argument "serve"/],
+  ];
+  for (const [argv, env, message] of cases) {
+    t.throws(() => load(argv, env), { name: 'ConfigError', message }, `${argv.join(' ')} ${JSON.stringify(env)}`);
+  }
+});
+
+t.test('file errors: unknown key or section, duplicate, bad value, all with file:line', async (t) => {
+  const unknownKey = file('[server]\nport = 1\nprot = 2\n');
+  t.throws(() => load(['--config', unknownKey]), new ConfigError(`${unknownKey}:3: unknown key "prot" in [server]`));
+  const unknownSection = file('\n[srv]\nport = 1\n');
+  t.throws(() => load(['--config', unknownSection]), { message: new RegExp(`^${unknownSection}:3: unknown section \\[srv\\]`) });
+  const dup = file('[server]\nport = 1\nport = 2\n');
+  t.throws(() => load(['--config', dup]), new ConfigError(`${dup}:3: duplicate key "port" in [server]`));
+  const bad = file('[dispatch]\n\nbatch_size = many\n');
+  t.throws(() => load(['--config', bad]), { message: new RegExp(`^${bad}:3: dispatch\\.batch_size: bad value "many"`) });
+  t.throws(() => load(['--config', join(dir, 'missing.kvx')]), { message: /missing\.kvx: cannot read config file \(ENOENT\)/ });
+});
+
+t.test('the sample chronos.config.kvx is current, loads, and equals the defaults', async (t) => {
+  t.equal(readFileSync('chronos.config.kvx', 'utf8'), sampleConfigText(), 'regenerate with: node --import tsx scripts/write-config-sample.ts');
+  t.same(load(['--config', 'chronos.config.kvx']), load(['--config', file('')]));
+});
+
+t.test('--help lists every flag and variable', async (t) => {
+  const help = helpText('chronosd');
+  for (const spec of Object.values(KEYS)) {
+    t.match(help, `--${spec.flag}`);
+    for (const env of spec.env) t.match(help, env);
+  }
+  t.ok(parseFlags(['--help']).help);
+});

@@ -1,0 +1,108 @@
+import t from 'tap';
+import { InvalidInput } from '../../src/problems.js';
+import { parseSchedule, type ScheduleInput } from '../../src/schedule/parse.js';
+import { canonicalZone, parseInstant } from '../../src/schedule/time.js';
+
+const now = new Date('2026-11-23T12:00:00.000Z');
+
+function problems(input: ScheduleInput): { path: string; message: string }[] {
+  try {
+    parseSchedule(input, now);
+  } catch (err) {
+    if (err instanceof InvalidInput) return [...err.problems];
+    throw err;
+  }
+  throw new Error(`accepted: ${JSON.stringify(input)}`);
+}
+
+t.test('once: at or delay', async (t) => {
+  const at = parseSchedule({ kind: 'once', at: '2026-11-23T13:00:00+01:00' }, now);
+  t.same(at, { kind: 'once', at: new Date('2026-11-23T12:00:00.000Z'), tz: 'UTC', until: null, maxFires: null });
+  const delay = parseSchedule({ kind: 'once', delay: '15m' }, now);
+  t.equal(delay.kind === 'once' && delay.at.toISOString(), '2026-11-23T12:15:00.000Z');
+  const past = parseSchedule({ kind: 'once', at: '2020-01-01T00:00:00Z' }, now);
+  t.equal(past.kind === 'once' && past.at.toISOString(), '2020-01-01T00:00:00.000Z', 'a past time is accepted: it fires as soon as possible');
+  t.ok(parseSchedule({ kind: 'once', at: '2036-11-23T12:00:00Z' }, now), 'exactly 10 years ahead is accepted');
+  t.ok(parseSchedule({ kind: 'once', delay: '3650d' }, now), '3650d is accepted');
+  t.ok(parseSchedule({ kind: 'once', at: '2026-11-23T12:00:00.123456789Z' }, now), 'nanosecond fractions are accepted');
+});
+
+t.test('rejections name the field', async (t) => {
+  const cases: [ScheduleInput, string, RegExp][] = [
+    [{}, 'kind', /"once", "cron" or "rrule"/],
+    [{ kind: 'weekly' }, 'kind', /"once", "cron" or "rrule"/],
+    [{ kind: 'once' }, 'at', /exactly one of "at".*or "delay"/],
+    [{ kind: 'once', at: '2026-11-23T13:00:00Z', delay: '5m' }, 'delay', /exactly one/],
+    [{ kind: 'once', at: '2026-11-23T13:00:00' }, 'at', /RFC 3339 time with an offset/],
+    [{ kind: 'once', at: '2026-11-23 13:00' }, 'at', /RFC 3339/],
+    [{ kind: 'once', at: '2026-02-30T13:00:00Z' }, 'at', /RFC 3339/],
+    [{ kind: 'once', at: '2026-11-23T24:00:00Z' }, 'at', /RFC 3339/],
+    [{ kind: 'once', at: 1764000000 }, 'at', /RFC 3339/],
+    [{ kind: 'once', at: '2036-11-23T12:00:01Z' }, 'at', /at most 10 years ahead/],
+    [{ kind: 'once', delay: '0s' }, 'delay', /from 1s to 3650d/],
+    [{ kind: 'once', delay: '999ms' }, 'delay', /from 1s to 3650d/],
+    [{ kind: 'once', delay: '3651d' }, 'delay', /from 1s to 3650d/],
+    [{ kind: 'once', delay: 'soon' }, 'delay', /from 1s to 3650d/],
+    [{ kind: 'once', delay: 900 }, 'delay', /from 1s to 3650d/],
+    [{ kind: 'once', delay: '5m', cron: '* * * * *' }, 'cron', /not allowed for kind "once"/],
+    [{ kind: 'once', delay: '5m', until: '2027-01-01T00:00:00Z' }, 'until', /not allowed for kind "once"/],
+    [{ kind: 'once', delay: '5m', tz: 'Mars/Olympus' }, 'tz', /IANA time zone/],
+    [{ kind: 'once', delay: '5m', tz: '+01:00' }, 'tz', /IANA time zone/],
+    [{ kind: 'once', delay: '5m', tz: 7 }, 'tz', /IANA time zone/],
+    [{ kind: 'cron' }, 'cron', /required/],
+    [{ kind: 'cron', cron: '   ' }, 'cron', /required/],
+    [{ kind: 'cron', cron: '* * * *' }, 'cron', /has 4 fields: use 5/],
+    [{ kind: 'cron', cron: '0 0 * * * * 2027' }, 'cron', /has 7 fields/],
+    [{ kind: 'cron', cron: '61 * * * *' }, 'cron', /not a valid cron expression: .*minute/],
+    [{ kind: 'cron', cron: '0 25 * * *' }, 'cron', /not a valid cron expression/],
+    [{ kind: 'cron', cron: '@reboot' }, 'cron', /unknown descriptor @reboot/],
+    [{ kind: 'cron', cron: '@every' }, 'cron', /@every needs a duration/],
+    [{ kind: 'cron', cron: '@every 500ms' }, 'cron', /@every needs a duration from 1s/],
+    [{ kind: 'cron', cron: '@every 90' }, 'cron', /@every needs a duration/],
+    [{ kind: 'cron', cron: '0 0 30 2 *' }, 'cron', /never fires/],
+    [{ kind: 'cron', cron: '0 0 31 4 *' }, 'cron', /never fires/],
+    [{ kind: 'cron', cron: '0 9 * * *', until: '2026-11-23T08:00:00Z' }, 'until', /before the first occurrence \(2026-11-24T09:00:00.000Z\)/],
+    [{ kind: 'cron', cron: '0 9 * * *', max_fires: 0 }, 'max_fires', /whole number from 1/],
+    [{ kind: 'cron', cron: '0 9 * * *', max_fires: 1.5 }, 'max_fires', /whole number/],
+    [{ kind: 'cron', cron: '0 9 * * *', max_fires: '3' }, 'max_fires', /whole number/],
+    [{ kind: 'cron', cron: '0 9 * * *', start: 'tomorrow' }, 'start', /RFC 3339/],
+    [{ kind: 'cron', cron: '0 9 * * *', at: '2027-01-01T00:00:00Z' }, 'at', /not allowed for kind "cron"/],
+    [{ kind: 'rrule' }, 'rrule', /required/],
+    [{ kind: 'rrule', rrule: 'BYDAY=MO' }, 'rrule', /FREQ is required/],
+    [{ kind: 'rrule', rrule: 'FREQ=FORTNIGHTLY' }, 'rrule', /FREQ: "FORTNIGHTLY" is not a frequency/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;BYFOO=1' }, 'rrule', /unknown part BYFOO/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;BYHOUR=25' }, 'rrule', /BYHOUR: 25 is out of range 0..23/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;COUNT=x' }, 'rrule', /COUNT: "X" is not a positive whole number/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;COUNT=0' }, 'rrule', /COUNT/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;COUNT=2;UNTIL=20270101T000000Z' }, 'rrule', /COUNT and UNTIL must not both/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;FREQ=WEEKLY' }, 'rrule', /FREQ is given twice/],
+    [{ kind: 'rrule', rrule: 'FREQ=WEEKLY;BYDAY=XX' }, 'rrule', /"XX" is not a weekday/],
+    [{ kind: 'rrule', rrule: 'FREQ=MONTHLY;BYMONTHDAY=0' }, 'rrule', /BYMONTHDAY: 0 is out of range/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;' }, 'rrule', /is not a NAME=VALUE part/],
+    [{ kind: 'rrule', rrule: 'RRULE:FREQ=DAILY' }, 'rrule', /no "RRULE:" prefix/],
+    [{ kind: 'rrule', rrule: 'DTSTART:20260101T000000Z\nRRULE:FREQ=DAILY' }, 'rrule', /no DTSTART line/],
+    [{ kind: 'rrule', rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30' }, 'rrule', /never fires/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;COUNT=2', start: '2026-01-01T00:00:00Z' }, 'rrule', /never fires: it has no occurrence after now/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;UNTIL=20260101T000000Z' }, 'rrule', /never fires/],
+  ];
+  for (const [input, path, message] of cases) {
+    const found = problems(input);
+    t.ok(found.some((p) => p.path === path && message.test(p.message)), `${JSON.stringify(input)} -> ${path}: ${message}`, { found });
+  }
+});
+
+t.test('every problem is reported at once', async (t) => {
+  const found = problems({ kind: 'cron', cron: '61 * * * *', tz: 'Nowhere/Else', max_fires: -1, at: 'x' });
+  t.same(found.map((p) => p.path).sort(), ['at', 'cron', 'max_fires', 'tz']);
+});
+
+t.test('time helpers', async (t) => {
+  t.equal(canonicalZone('utc'), 'UTC');
+  t.equal(canonicalZone('europe/berlin'), 'Europe/Berlin');
+  t.equal(canonicalZone('Nowhere/Else'), undefined);
+  t.equal(parseInstant('2026-11-23T12:00:00-05:30')?.toISOString(), '2026-11-23T17:30:00.000Z');
+  t.equal(parseInstant('2024-02-29T00:00:00Z')?.toISOString(), '2024-02-29T00:00:00.000Z');
+  t.equal(parseInstant('2026-02-29T00:00:00Z'), undefined, 'no Feb 29 in 2026');
+  t.equal(parseInstant('0099-01-01T00:00:00Z'), undefined);
+  t.equal(parseInstant('2026-11-23T12:00:00+24:00'), undefined);
+});
