@@ -1,5 +1,5 @@
 /** `chronosd` / `chronos serve`: run until SIGTERM or SIGINT, then stop in order and exit 0. */
-import type { Config } from '../config/load.js';
+import { ConfigError, type Config } from '../config/load.js';
 import { startDaemon } from '../daemon.js';
 import { createLogger } from '../log.js';
 
@@ -11,6 +11,8 @@ export async function serveCommand(config: Config, configFile: string | undefine
   try {
     daemon = await startDaemon(config, log);
   } catch (err) {
+    // A config problem found while starting is a user error: one line, exit 2 (runCli prints it).
+    if (err instanceof ConfigError) throw err;
     log.fatal({ err }, 'chronosd failed to start');
     log.flush();
     console.error(`chronosd: ${(err as Error).message}`);

@@ -30,7 +30,8 @@ function key<T, D extends string | undefined>(spec: KeySpec<T> & { readonly defa
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-const port = (t: string) => parseInteger(t, 1, 65_535);
+// 0 asks the OS for any free port (tests, side-by-side runs); the start log names the one chosen.
+const port = (t: string) => parseInteger(t, 0, 65_535);
 const positive = (max: number) => (t: string) => parseInteger(t, 1, max);
 const durationIn = (minMs: number, maxMs: number) => (t: string) => {
   const ms = parseDuration(t);
@@ -88,7 +89,7 @@ const DAY_MS = 86_400_000;
 
 /** The key table. Property names carry units (`...Ms`). */
 export const KEYS = {
-  port: key({ env: ['CHRONOS_PORT'], kvx: 'server.port', flag: 'port', default: '8080', parse: port, doc: 'HTTP port' }),
+  port: key({ env: ['CHRONOS_PORT'], kvx: 'server.port', flag: 'port', default: '8080', parse: port, doc: 'HTTP port (0: any free port)' }),
   host: key({ env: ['CHRONOS_HOST'], kvx: 'server.host', flag: 'host', default: '127.0.0.1', parse: text, doc: 'bind address' }),
   databaseUrl: key({
     env: ['CHRONOS_DATABASE_URL', 'DATABASE_URL'],

@@ -41,18 +41,18 @@ export function parseFlags(argv: readonly string[]): CliFlags {
     const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
     if (!m) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
     const name = m[1]!;
+    const keyName = byFlag.get(name);
+    if (!keyName && name !== 'config') throw new ConfigError(`unknown flag --${name} (see --help)`);
     let value = m[2];
     if (value === undefined) {
       value = argv[i + 1];
       if (value === undefined || value.startsWith('--')) throw new ConfigError(`--${name} needs a value`);
       i++;
     }
-    if (name === 'config') {
+    if (!keyName) {
       configPath = value;
       continue;
     }
-    const keyName = byFlag.get(name);
-    if (!keyName) throw new ConfigError(`unknown flag --${name} (see --help)`);
     if (values.has(keyName)) throw new ConfigError(`--${name} is given twice`);
     values.set(keyName, value);
   }

@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,7 +48,14 @@ export interface EmbeddedOptions {
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const dir = resolve(options.dir);
   const { log } = options;
-  mkdirSync(resolve(dir, '..'), { recursive: true });
+  const parent = resolve(dir, '..');
+  mkdirSync(parent, { recursive: true });
+  if (userInfo().uid === 0) {
+    // The server runs as `postgres` and must reach its cluster directory; the
+    // data directory's own files stay 0600, so traverse-only is enough.
+    const mode = statSync(parent).mode & 0o7777;
+    if ((mode & 0o001) === 0) chmodSync(parent, mode | 0o001);
+  }
   const password = readOrCreatePassword(`${dir}.password`);
   const bins = await binaries();
   if (!existsSync(join(dir, 'PG_VERSION'))) {

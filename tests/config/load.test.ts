@@ -57,7 +57,7 @@ t.test('database URL: CHRONOS_DATABASE_URL before DATABASE_URL', async (t) => {
 t.test('bad values name the flag, variable or file:line, and never echo a secret', async (t) => {
   const cases: [string[], Record<string, string>, RegExp][] = [
     [['--port', 'abc'], {}, /^--port: bad value "abc": "abc" is not a whole number$/],
-    [[], { CHRONOS_PORT: '70000' }, /^CHRONOS_PORT: bad value "70000": 70000 is out of range: expected 1..65535$/],
+    [[], { CHRONOS_PORT: '70000' }, /^CHRONOS_PORT: bad value "70000": 70000 is out of range: expected 0..65535$/],
     [[], { CHRONOS_LEASE: '5 minutes' }, /^CHRONOS_LEASE: bad value .*not a duration/],
     [[], { CHRONOS_RETRY_LADDER: '5s,,30s' }, /^CHRONOS_RETRY_LADDER: .*empty item/],
     [[], { CHRONOS_RATE_LIMIT: 'lots' }, /^CHRONOS_RATE_LIMIT: .*not a rate/],
