@@ -1,6 +1,7 @@
 /** argv → serve | migrate; turns user errors into one line on stderr and exit 2. */
 import { ConfigError, helpText, loadConfig, parseFlags } from '../config/load.js';
 import { migrateCommand } from './migrate.js';
+import { scheduleCommand } from './schedule.js';
 import { serveCommand } from './serve.js';
 import { VERSION } from '../log.js';
 
@@ -9,6 +10,7 @@ const COMMANDS = `usage: chronos <command> [flags]
 commands:
   serve      run the daemon (the same as chronosd)
   migrate    apply database migrations and exit
+  schedule   preview the next occurrences of a schedule: chronos schedule '<json>'
 
 Run "chronos <command> --help" for the flags of a command.`;
 
@@ -32,6 +34,8 @@ export async function runCli(argv: readonly string[], program = 'chronos'): Prom
         const { config, configFile } = loadConfig(flags);
         return command === 'serve' ? await serveCommand(config, configFile) : await migrateCommand(config);
       }
+      case 'schedule':
+        return scheduleCommand(rest, new Date());
       case undefined:
       case 'help':
       case '--help':

@@ -100,3 +100,12 @@ t.test('--help lists every flag and variable', async (t) => {
   }
   t.ok(parseFlags(['--help']).help);
 });
+
+t.test('docs/configuration.md documents every key', async (t) => {
+  const doc = readFileSync('docs/configuration.md', 'utf8');
+  for (const spec of Object.values(KEYS)) {
+    t.match(doc, `\`${spec.kvx}\``, spec.kvx);
+    t.match(doc, `\`--${spec.flag}\``, spec.flag);
+    for (const env of spec.env) t.match(doc, `\`${env}\``, env);
+  }
+});
