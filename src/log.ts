@@ -1,6 +1,6 @@
 /** The pino logger: JSON lines, secrets redacted wherever they appear under a known name. */
 import { readFileSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 // Field names that may hold a secret, at the top level or one level down.
 const SECRET_FIELDS = [
@@ -17,8 +17,11 @@ const SECRET_FIELDS = [
 ];
 const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [`["${f}"]`, `*["${f}"]`, `*.headers["${f}"]`]);
 
-/** Creates the process logger. `fd` 2 keeps stdout free for a protocol (chronos mcp). */
-export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
+/**
+ * Creates the process logger. `fd` 2 keeps stdout free for a protocol
+ * (chronos mcp); a stream instead of a descriptor is for tests.
+ */
+export function createLogger(level: string, fd: 1 | 2 | DestinationStream = 1): Logger {
   return pino(
     {
       level,
@@ -27,7 +30,7 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ fd, sync: false }),
+    typeof fd === 'number' ? pino.destination({ fd, sync: false }) : fd,
   );
 }
 
