@@ -31,8 +31,8 @@ CREATE TABLE alarms (
   lease_until          timestamptz,
   idempotency_key      text,
   request_fingerprint  text,                             -- sha256 of the canonical create request
-  created_at           timestamptz NOT NULL DEFAULT now(),
-  updated_at           timestamptz NOT NULL DEFAULT now(),
+  created_at           timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),  -- ms: the API's precision, so list cursors are exact
+  updated_at           timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
   CHECK ((kind = 'once') = (at IS NOT NULL)),
   CHECK ((kind = 'cron') = (cron IS NOT NULL)),
   CHECK ((kind = 'rrule') = (rrule IS NOT NULL)),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { resolveSecrets, type AuthSecrets } from './auth/secrets.js';
+import { tokenService } from './auth/token.js';
 import type { Config } from './config/load.js';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
@@ -50,7 +51,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const startedAtMs = Date.now();
     const app = buildApp({
       log,
+      db: database.db,
       health: { pingDb: () => pingDatabase(database.db, HEALTH_DB_TIMEOUT_MS), dispatchStatus, version: VERSION, startedAtMs, now: Date.now },
+      transportTokens: secrets.transportTokens,
+      tokens: tokenService(secrets.tokenSecrets, config.tokenTtlMs, Date.now),
+      challengeTtlMs: config.challengeTtlMs,
+      maxActiveAlarms: config.maxActiveAlarms,
+      rate: config.rateLimit,
+      now: Date.now,
     });
     const server = await listen(app.fetch, config.host, config.port);
     undo.push(() => closeServer(server));

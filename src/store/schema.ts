@@ -3,6 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /** `alarms`: one row per alarm. */
 export interface AlarmsTable {
@@ -35,8 +36,8 @@ export interface AlarmsTable {
   lease_until: NullableTimestamp;
   idempotency_key: string | null;
   request_fingerprint: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 /** `fires`: one row per delivery attempt. */
@@ -59,7 +60,7 @@ export interface AuthNoncesTable {
   nonce: string;
   did: string;
   expires_at: Timestamp;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
 }
 
 /** The whole database as Kysely sees it. */

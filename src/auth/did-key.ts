@@ -1,0 +1,34 @@
+/** did:key for ed25519 keys: `did:key:z` + base58btc(0xed 0x01 + 32-byte public key). */
+import { base58 } from '@scure/base';
+
+const ED25519_MULTICODEC = [0xed, 0x01] as const;
+const MAX_DID_LENGTH = 128;
+
+/** A DID Chronos cannot verify; the API answers 400 unsupported_did. */
+export class UnsupportedDid extends Error {
+  override name = 'UnsupportedDid';
+}
+
+/** The 32-byte ed25519 public key of a did:key, or UnsupportedDid saying why not. */
+export function publicKeyFromDid(did: string): Uint8Array {
+  if (did.length > MAX_DID_LENGTH || !did.startsWith('did:')) throw new UnsupportedDid('expected a DID like did:key:z6Mk...');
+  if (!did.startsWith('did:key:')) throw new UnsupportedDid(`only did:key is supported, not did:${did.split(':')[1] ?? ''}`);
+  const multibase = did.slice('did:key:'.length);
+  if (!multibase.startsWith('z')) throw new UnsupportedDid('did:key must use base58btc multibase (a "z" prefix)');
+  let bytes: Uint8Array;
+  try {
+    bytes = base58.decode(multibase.slice(1));
+  } catch {
+    throw new UnsupportedDid('did:key is not valid base58btc');
+  }
+  if (bytes.length !== 34 || bytes[0] !== ED25519_MULTICODEC[0] || bytes[1] !== ED25519_MULTICODEC[1]) {
+    throw new UnsupportedDid('did:key must hold an ed25519 public key (multicodec 0xed01, 32 bytes)');
+  }
+  return bytes.slice(2);
+}
+
+/** The did:key of a 32-byte ed25519 public key. */
+export function didFromPublicKey(publicKey: Uint8Array): string {
+  if (publicKey.length !== 32) throw new Error('an ed25519 public key is 32 bytes');
+  return `did:key:z${base58.encode(Uint8Array.from([...ED25519_MULTICODEC, ...publicKey]))}`;
+}

@@ -1,0 +1,48 @@
+/** ed25519 with node:crypto (about 13x faster than @noble/ed25519 here, byte-identical signatures). */
+import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+
+// PKCS#8 DER header of an ed25519 private key; the 32-byte seed follows it.
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function publicKeyObject(publicKey: Uint8Array): KeyObject {
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' });
+}
+
+/** True when `signature` (64 bytes) is `publicKey`'s signature of `message`. */
+export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  try {
+    return verify(null, message, publicKeyObject(publicKey), signature);
+  } catch {
+    return false;
+  }
+}
+
+/** An ed25519 key pair from its 32-byte seed. */
+export interface Ed25519Key {
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** Derives the key pair of a 32-byte seed. */
+export function keyFromSeed(seed: Uint8Array): Ed25519Key {
+  if (seed.length !== 32) throw new Error(`an ed25519 seed is 32 bytes, got ${seed.length}`);
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
+  const publicKey = Buffer.from(jwk.x!, 'base64url');
+  return { seed, publicKey, sign: (message) => sign(null, message, privateKey) };
+}
+
+/** A new random seed. */
+export function generateSeed(): Uint8Array {
+  return randomBytes(32);
+}
+
+/** Parses a 32-byte seed written as 64 hex digits or 43 base64url characters. */
+export function parseSeed(text: string): Uint8Array {
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
+  if (/^[A-Za-z0-9_-]{43}=?$/.test(t)) return Buffer.from(t.replace(/=$/, ''), 'base64url');
+  throw new Error('an agent key is a 32-byte seed: 64 hex digits or 43 base64url characters');
+}

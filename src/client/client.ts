@@ -1,0 +1,136 @@
+/**
+ * A typed client of the Chronos API for agents, tools and tests: it proves
+ * the agent's DID itself (challenge, sign, verify), renews the principal
+ * token before it expires and once after a 401, and turns error envelopes
+ * into ChronosApiError carrying the API's code.
+ */
+import { didFromPublicKey } from '../auth/did-key.js';
+import { keyFromSeed, type Ed25519Key } from '../auth/ed25519.js';
+
+/** An error answer of the API, or a transport failure (`status` 0, code `unreachable`). */
+export class ChronosApiError extends Error {
+  override name = 'ChronosApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Headers,
+  ) {
+    super(message);
+  }
+}
+
+/** How to reach Chronos and who the agent is. */
+export interface ClientOptions {
+  /** Base URL, like http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly transportToken: string;
+  /** The agent's 32-byte ed25519 seed. */
+  readonly seed: Uint8Array;
+  /** Renew the token when less than this is left (default 60 s). */
+  readonly renewBeforeMs?: number;
+  /** Injected for tests (e.g. app.request); defaults to global fetch. */
+  readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  readonly now?: () => number;
+}
+
+/** Request options. */
+export interface CallOptions {
+  readonly body?: unknown;
+  /** A body already serialized (to send JSON text exactly as written). */
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/** The success answer: status, data and headers. */
+export interface ApiAnswer<T> {
+  readonly status: number;
+  readonly data: T;
+  readonly headers: Headers;
+}
+
+/** A principal token and when it expires. */
+export interface PrincipalToken {
+  readonly token: string;
+  readonly did: string;
+  readonly expires_at: string;
+}
+
+/** The client. One per agent key. */
+export class ChronosClient {
+  readonly did: string;
+  private readonly key: Ed25519Key;
+  private readonly base: string;
+  private readonly doFetch: (input: string, init: RequestInit) => Promise<Response>;
+  private readonly now: () => number;
+  private readonly renewBeforeMs: number;
+  private token: PrincipalToken | undefined;
+  private pending: Promise<PrincipalToken> | undefined;
+
+  constructor(private readonly options: ClientOptions) {
+    this.key = keyFromSeed(options.seed);
+    this.did = didFromPublicKey(this.key.publicKey);
+    this.base = options.url.replace(/\/+$/, '');
+    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.now = options.now ?? Date.now;
+    this.renewBeforeMs = options.renewBeforeMs ?? 60_000;
+  }
+
+  /** Calls an unauthenticated-principal route (transport token only). */
+  async transport<T>(method: string, path: string, options: CallOptions = {}): Promise<ApiAnswer<T>> {
+    return this.send<T>(method, path, options, undefined);
+  }
+
+  /** Calls a principal route, authenticating first when needed and once more after a 401. */
+  async call<T>(method: string, path: string, options: CallOptions = {}): Promise<ApiAnswer<T>> {
+    const token = await this.principal();
+    try {
+      return await this.send<T>(method, path, options, token.token);
+    } catch (err) {
+      if (!(err instanceof ChronosApiError) || err.status !== 401 || !['invalid_token', 'token_expired'].includes(err.code)) throw err;
+      this.token = undefined;
+      return this.send<T>(method, path, options, (await this.principal()).token);
+    }
+  }
+
+  /** A valid principal token: the cached one, or a new one from challenge and verify. */
+  async principal(): Promise<PrincipalToken> {
+    if (this.token && Date.parse(this.token.expires_at) - this.now() > this.renewBeforeMs) return this.token;
+    this.pending ??= this.authenticate().finally(() => {
+      this.pending = undefined;
+    });
+    this.token = await this.pending;
+    return this.token;
+  }
+
+  private async authenticate(): Promise<PrincipalToken> {
+    const challenge = await this.transport<{ nonce: string; message: string }>('POST', '/v1/auth/challenge', { body: { did: this.did } });
+    const signature = Buffer.from(this.key.sign(Buffer.from(challenge.data.message, 'utf8'))).toString('base64url');
+    const verified = await this.transport<PrincipalToken>('POST', '/v1/auth/verify', { body: { did: this.did, nonce: challenge.data.nonce, signature } });
+    return verified.data;
+  }
+
+  private async send<T>(method: string, path: string, options: CallOptions, principal: string | undefined): Promise<ApiAnswer<T>> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.options.transportToken}`, ...options.headers };
+    if (principal) headers['X-Chronos-Principal'] = principal;
+    const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    if (body !== undefined) headers['Content-Type'] ??= 'application/json';
+    let res: Response;
+    try {
+      res = await this.doFetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    } catch (err) {
+      throw new ChronosApiError(0, 'unreachable', `cannot reach Chronos at ${this.base}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let envelope: { ok?: boolean; data?: T; error?: { code?: string; message?: string; details?: unknown } } | undefined;
+    try {
+      envelope = JSON.parse(text) as typeof envelope;
+    } catch {
+      envelope = undefined;
+    }
+    if (res.ok && envelope?.ok === true) return { status: res.status, data: envelope.data as T, headers: res.headers };
+    const error = envelope?.error;
+    throw new ChronosApiError(res.status, error?.code ?? 'bad_response', error?.message ?? `unexpected answer ${res.status}: ${text.slice(0, 200)}`, error?.details, res.headers);
+  }
+}

@@ -1,0 +1,53 @@
+/** Reading a JSON request body: content type (415), size (413), UTF-8 and JSON syntax (400 invalid_json). */
+import type { Context } from 'hono';
+import { ApiError } from './errors.js';
+
+/** The whole request body at most (SPEC 4.3). */
+export const MAX_BODY_BYTES = 128 * 1024;
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** The parsed body and its exact text. */
+export interface JsonBody {
+  readonly value: unknown;
+  readonly text: string;
+}
+
+/** Reads and parses the body as strict JSON. */
+export async function readJsonBody(c: Context, maxBytes: number = MAX_BODY_BYTES): Promise<JsonBody> {
+  const type = c.req.header('content-type') ?? '';
+  const [mime, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
+  if (mime !== 'application/json' || params.some((p) => p.startsWith('charset=') && p !== 'charset=utf-8')) {
+    throw new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json (UTF-8)');
+  }
+  const declared = Number(c.req.header('content-length') ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const bytes = await readLimited(c.req.raw, maxBytes);
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'the body is not valid UTF-8');
+  }
+  try {
+    return { value: JSON.parse(text) as unknown, text };
+  } catch (err) {
+    throw new ApiError(400, 'invalid_json', `the body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, 'payload_too_large', `the body must be at most ${maxBytes} bytes`);
+}

@@ -1,0 +1,149 @@
+/** SQL for alarms and their fire history, as the API uses them. */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { AlarmsTable, FiresTable, Schema } from './schema.js';
+
+/** An alarm row, with the payload as its exact JSON text. */
+export type AlarmRow = Omit<Selectable<AlarmsTable>, 'payload'> & { payload: string };
+/** A fire-ledger row. */
+export type FireRow = Selectable<FiresTable>;
+/** An alarm status. */
+export type AlarmStatus = AlarmRow['status'];
+
+/** Alarm columns with payload as text: postgres.js would parse a json column. */
+const ALARM_COLUMNS = [
+  'id', 'owner', 'kind', 'at', 'cron', 'rrule', 'tz', 'start_at', 'until', 'max_fires', 'label', 'conversation_id', 'wake_message',
+  sql<string>`payload::text`.as('payload'),
+  'tags', 'status', 'next_fire_at', 'occurrence_at', 'fire_id', 'attempt', 'fire_count', 'consecutive_failures', 'last_fired_at',
+  'last_error', 'claimed_by', 'lease_until', 'idempotency_key', 'request_fingerprint', 'created_at', 'updated_at',
+] as const;
+
+/** What a new alarm row holds; everything else starts at its default. */
+export interface NewAlarm {
+  readonly id: string;
+  readonly owner: string;
+  readonly kind: AlarmRow['kind'];
+  readonly at: Date | null;
+  readonly cron: string | null;
+  readonly rrule: string | null;
+  readonly tz: string;
+  readonly startAt: Date | null;
+  readonly until: Date | null;
+  readonly maxFires: number | null;
+  readonly label: string | null;
+  readonly conversationId: string | null;
+  readonly wakeMessage: string;
+  readonly payloadText: string;
+  readonly tags: readonly string[];
+  readonly firstFireAt: Date;
+  readonly fireId: string;
+  readonly idempotencyKey: string | null;
+  readonly fingerprint: string;
+}
+
+/** The outcome of {@link createAlarm}. */
+export type CreateOutcome = { kind: 'created'; row: AlarmRow } | { kind: 'existing'; row: AlarmRow } | { kind: 'quota'; active: number };
+
+/**
+ * Inserts an alarm unless the owner's idempotency key already names one
+ * (returned as `existing`) or the owner already has `maxActive` active
+ * alarms. Creates of one owner are serialized by an advisory lock, so the
+ * quota is exact and concurrent identical creates make one alarm.
+ */
+export async function createAlarm(db: Kysely<Schema>, alarm: NewAlarm, maxActive: number): Promise<CreateOutcome> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${alarm.owner}, 0))`.execute(trx);
+    if (alarm.idempotencyKey !== null) {
+      const existing = await trx.selectFrom('alarms').select(ALARM_COLUMNS).where('owner', '=', alarm.owner).where('idempotency_key', '=', alarm.idempotencyKey).executeTakeFirst();
+      if (existing) return { kind: 'existing', row: existing };
+    }
+    const { active } = await trx
+      .selectFrom('alarms')
+      .select((eb) => eb.fn.countAll<string>().as('active'))
+      .where('owner', '=', alarm.owner)
+      .where('status', 'in', ['scheduled', 'firing'])
+      .executeTakeFirstOrThrow();
+    if (Number(active) >= maxActive) return { kind: 'quota', active: Number(active) };
+    const row = await trx
+      .insertInto('alarms')
+      .values({
+        id: alarm.id,
+        owner: alarm.owner,
+        kind: alarm.kind,
+        at: alarm.at,
+        cron: alarm.cron,
+        rrule: alarm.rrule,
+        tz: alarm.tz,
+        start_at: alarm.startAt,
+        until: alarm.until,
+        max_fires: alarm.maxFires,
+        label: alarm.label,
+        conversation_id: alarm.conversationId,
+        wake_message: alarm.wakeMessage,
+        payload: sql<string>`${alarm.payloadText}::json`,
+        tags: [...alarm.tags],
+        status: 'scheduled',
+        next_fire_at: alarm.firstFireAt,
+        occurrence_at: alarm.firstFireAt,
+        fire_id: alarm.fireId,
+        idempotency_key: alarm.idempotencyKey,
+        request_fingerprint: alarm.fingerprint,
+      })
+      .returning(ALARM_COLUMNS)
+      .executeTakeFirstOrThrow();
+    return { kind: 'created', row };
+  });
+}
+
+/** The owner's alarm `id`, or undefined (another owner's alarm is as missing as a missing one). */
+export async function getAlarm(db: Kysely<Schema>, owner: string, id: string): Promise<AlarmRow | undefined> {
+  return db.selectFrom('alarms').select(ALARM_COLUMNS).where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+}
+
+/** A position in a newest-first listing: the last row seen. */
+export interface ListCursor {
+  readonly at: Date;
+  readonly id: string;
+}
+
+/** One page of the owner's alarms, newest first; fetches `limit + 1` rows so the caller knows whether more follow. */
+export async function listAlarms(
+  db: Kysely<Schema>,
+  owner: string,
+  filter: { statuses?: readonly AlarmStatus[]; tag?: string; after?: ListCursor; limit: number },
+): Promise<AlarmRow[]> {
+  let q = db.selectFrom('alarms').select(ALARM_COLUMNS).where('owner', '=', owner);
+  if (filter.statuses && filter.statuses.length > 0) q = q.where('status', 'in', [...filter.statuses]);
+  if (filter.tag !== undefined) q = q.where(sql<boolean>`tags @> ARRAY[${filter.tag}]::text[]`);
+  if (filter.after) q = q.where(sql<boolean>`(created_at, id) < (${filter.after.at}, ${filter.after.id})`);
+  return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+}
+
+/** The outcome of {@link cancelAlarm}. */
+export type CancelOutcome = { kind: 'cancelled' | 'already_cancelled' | 'not_cancellable'; row: AlarmRow } | { kind: 'not_found' };
+
+/**
+ * Cancels a scheduled or firing alarm. Clearing the claim makes the
+ * dispatcher's settle of an attempt already on the wire find nothing, so the
+ * row stays cancelled whatever that attempt's answer.
+ */
+export async function cancelAlarm(db: Kysely<Schema>, owner: string, id: string): Promise<CancelOutcome> {
+  const row = await db
+    .updateTable('alarms')
+    .set({ status: 'cancelled', next_fire_at: null, claimed_by: null, lease_until: null, updated_at: sql<Date>`date_trunc('milliseconds', now())` })
+    .where('id', '=', id)
+    .where('owner', '=', owner)
+    .where('status', 'in', ['scheduled', 'firing'])
+    .returning(ALARM_COLUMNS)
+    .executeTakeFirst();
+  if (row) return { kind: 'cancelled', row };
+  const current = await getAlarm(db, owner, id);
+  if (!current) return { kind: 'not_found' };
+  return { kind: current.status === 'cancelled' ? 'already_cancelled' : 'not_cancellable', row: current };
+}
+
+/** One page of an alarm's delivery attempts, newest first (`limit + 1` rows). */
+export async function listFires(db: Kysely<Schema>, alarmId: string, filter: { after?: ListCursor; limit: number }): Promise<FireRow[]> {
+  let q = db.selectFrom('fires').selectAll().where('alarm_id', '=', alarmId);
+  if (filter.after) q = q.where(sql<boolean>`(started_at, id) < (${filter.after.at}, ${filter.after.id})`);
+  return q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+}

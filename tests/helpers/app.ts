@@ -1,0 +1,68 @@
+/** The HTTP app on a fresh database, with a clock the test moves, and clients that call it through app.request(). */
+import { pino } from 'pino';
+import { generateSeed } from '../../src/auth/ed25519.js';
+import { tokenService } from '../../src/auth/token.js';
+import { ChronosClient } from '../../src/client/client.js';
+import type { Rate } from '../../src/config/units.js';
+import { buildApp } from '../../src/http/app.js';
+import { pingDatabase } from '../../src/store/health.js';
+import { freshDatabase } from './db.js';
+
+export const TRANSPORT_TOKEN = 'transport-token-for-tests-0123456789';
+export const SECRETS = ['first-secret-signs-0123456789abcdefghij', 'second-secret-verifies-0123456789abcdef'];
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** Options for {@link testApp}. */
+export interface TestAppOptions {
+  secrets?: string[];
+  maxActiveAlarms?: number;
+  rate?: Rate;
+  tokenTtlMs?: number;
+}
+
+/** Builds the app on a fresh migrated database. */
+export async function testApp(t: Teardown, options: TestAppOptions = {}) {
+  const database = await freshDatabase(t);
+  let nowMs = Date.parse('2026-11-23T12:00:00.000Z');
+  const now = () => nowMs;
+  const secrets = options.secrets ?? SECRETS;
+  const tokens = tokenService(secrets, options.tokenTtlMs ?? 3_600_000, now);
+  const app = buildApp({
+    log: pino({ level: 'silent' }),
+    db: database.db,
+    health: { pingDb: () => pingDatabase(database.db, 2_000), dispatchStatus: () => 'idle: test', version: 'test', startedAtMs: nowMs, now },
+    transportTokens: [TRANSPORT_TOKEN],
+    tokens,
+    challengeTtlMs: 120_000,
+    maxActiveAlarms: options.maxActiveAlarms ?? 10_000,
+    rate: options.rate ?? { perSecond: 1_000_000, burst: 1_000_000 },
+    now,
+  });
+  const appFetch = async (input: string, init: RequestInit) => app.request(input, init);
+  return {
+    app,
+    database,
+    tokens,
+    now,
+    /** Moves the app's clock. */
+    advance(ms: number) {
+      nowMs += ms;
+    },
+    /** A client for a new (or the given) agent key. */
+    client(seed: Uint8Array = generateSeed(), clientNow: () => number = now) {
+      return new ChronosClient({ url: 'http://chronos.test', transportToken: TRANSPORT_TOKEN, seed, fetch: appFetch, now: clientNow });
+    },
+    /** A raw request with the transport token (and a principal, when given). */
+    async request(method: string, path: string, init: { principal?: string; body?: string; headers?: Record<string, string> } = {}) {
+      const headers: Record<string, string> = { Authorization: `Bearer ${TRANSPORT_TOKEN}`, ...init.headers };
+      if (init.principal) headers['X-Chronos-Principal'] = init.principal;
+      if (init.body !== undefined) headers['Content-Type'] ??= 'application/json';
+      const res = await app.request(`http://chronos.test${path}`, { method, headers, ...(init.body !== undefined ? { body: init.body } : {}) });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, text, json: JSON.parse(text) as { ok: boolean; data?: any; error?: { code: string; message: string; details?: any } } };
+    },
+  };
+}
