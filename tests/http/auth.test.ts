@@ -137,7 +137,8 @@ t.test('principal tokens: tampered, expired, retired secret, rotation', async (t
 
 t.test('transport token: missing and wrong', async (t) => {
   const h = await testApp(t);
-  for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic abc' }, { Authorization: 'Bearer' }]) {
+  const variants: Record<string, string>[] = [{}, { Authorization: 'Bearer wrong' }, { Authorization: 'Basic abc' }, { Authorization: 'Bearer' }];
+  for (const headers of variants) {
     const res = await h.app.request('http://chronos.test/v1/auth/challenge', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: '{"did":"x"}' });
     t.equal(res.status, 401);
     t.match(await res.json(), { ok: false, error: { code: 'unauthorized' } });
