@@ -41,9 +41,7 @@ export function textProblem(value: string): string | undefined {
 }
 
 function codePoints(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
+  return [...s].length;
 }
 
 /**

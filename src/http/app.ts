@@ -49,11 +49,9 @@ export function buildApp(deps: AppDeps) {
   app.use('/v1/*', transportAuth(deps.transportTokens));
   app.use('/v1/auth/*', rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now));
   app.route('/v1/auth', authRoutes(deps));
-  app.use('/v1/alarms', principalAuth(deps.tokens));
+  // In Hono '/v1/alarms/*' also matches '/v1/alarms' itself.
   app.use('/v1/alarms/*', principalAuth(deps.tokens));
-  const perPrincipal = rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now);
-  app.use('/v1/alarms', perPrincipal);
-  app.use('/v1/alarms/*', perPrincipal);
+  app.use('/v1/alarms/*', rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now));
   app.route('/v1/alarms', alarmRoutes(deps));
 
   app.notFound((c) => c.json({ ok: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));

@@ -79,7 +79,8 @@ export async function createAlarm(db: Kysely<Schema>, alarm: NewAlarm, maxActive
         label: alarm.label,
         conversation_id: alarm.conversationId,
         wake_message: alarm.wakeMessage,
-        payload: sql<string>`${alarm.payloadText}::json`,
+        // Through text: a parameter typed json would be JSON-encoded by postgres.js (stored as a string scalar).
+        payload: sql<string>`${alarm.payloadText}::text::json`,
         tags: [...alarm.tags],
         status: 'scheduled',
         next_fire_at: alarm.firstFireAt,
