@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { resolveSecrets, type AuthSecrets } from './auth/secrets.js';
 import { tokenService } from './auth/token.js';
 import type { Config } from './config/load.js';
+import { mkdirSync } from 'node:fs';
+import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { ensureDatabase, openDatabase, type Database } from './db/pool.js';
@@ -30,15 +32,18 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const embedded = config.databaseUrl === undefined;
   const secrets = resolveSecrets(config, embedded);
   const undo: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const step of undo.splice(0).reverse()) {
-      try {
-        await step();
-      } catch (err) {
-        log.error({ err }, 'error during shutdown');
+  let stopping: Promise<void> | undefined;
+  // Memoized: a second stop() waits for the first instead of returning early.
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const step of undo.splice(0).reverse()) {
+        try {
+          await step();
+        } catch (err) {
+          log.error({ err }, 'error during shutdown');
+        }
       }
-    }
-  };
+    })());
   try {
     const url = embedded ? await startEmbeddedDatabase(config.dataDir, log, undo) : config.databaseUrl!;
     const database = openDatabase(url, config.dbPool, log);
@@ -73,6 +78,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
 }
 
 async function startEmbeddedDatabase(dataDir: string, log: Logger, undo: (() => Promise<void>)[]): Promise<string> {
+  mkdirSync(dataDir, { recursive: true });
+  // With the directory locked, a running server found in it was left by a
+  // chronosd that died, so this one may adopt it and stop it at shutdown.
+  const release = lockDataDir(dataDir);
+  undo.push(async () => release());
   const server: EmbeddedServer = await startEmbedded({ dir: join(dataDir, 'pg'), log });
   undo.push(() => server.stop());
   await ensureDatabase(server.adminUrl, 'chronos');

@@ -7,6 +7,25 @@ import { createLogger } from '../log.js';
 export async function serveCommand(config: Config, configFile: string | undefined): Promise<number> {
   const log = createLogger(config.logLevel);
   if (configFile) log.info({ file: configFile }, 'config file read');
+  // Handlers go in before the start, so a signal during it still gets an ordered stop.
+  let signalled: NodeJS.Signals | undefined;
+  let forceExit: ((code: number) => void) | undefined;
+  const forced = new Promise<number>((resolve) => (forceExit = resolve));
+  let wake: (() => void) | undefined;
+  const signalledPromise = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      log.warn({ signal }, 'second signal: exiting now');
+      forceExit!(1);
+      return;
+    }
+    signalled = signal;
+    log.info({ signal }, 'shutting down');
+    wake!();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   let daemon;
   try {
     daemon = await startDaemon(config, log);
@@ -19,23 +38,11 @@ export async function serveCommand(config: Config, configFile: string | undefine
     return 1;
   }
   const running = daemon;
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting now');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      void running.stop().then(() => {
-        log.info('stopped');
-        log.flush();
-        resolve(0);
-      });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  const stopped = signalledPromise.then(async () => {
+    await running.stop();
+    log.info('stopped');
+    log.flush();
+    return 0;
   });
+  return Promise.race([stopped, forced]);
 }

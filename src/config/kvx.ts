@@ -18,8 +18,12 @@ export interface KvxEntry {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Parses kvx text. `file` is only used to name the place of an error. */
-export function parseKvx(text: string, file: string, env: Readonly<Record<string, string | undefined>>): KvxEntry[] {
+/**
+ * Parses kvx text. `file` is only used to name the place of an error;
+ * `sections`, when given, are the only section names allowed. Errors never
+ * repeat a value, which may be a secret.
+ */
+export function parseKvx(text: string, file: string, env: Readonly<Record<string, string | undefined>>, sections?: ReadonlySet<string>): KvxEntry[] {
   const entries: KvxEntry[] = [];
   const seen = new Set<string>();
   let section: string | undefined;
@@ -33,12 +37,13 @@ export function parseKvx(text: string, file: string, env: Readonly<Record<string
     if (content === '') continue;
     if (content.startsWith('[')) {
       const m = /^\[\s*([^\]\s]+)\s*\]$/.exec(content);
-      if (!m || !NAME.test(m[1]!)) fail(`malformed section header "${content}": expected [name]`);
+      if (!m || !NAME.test(m[1]!)) fail('malformed section header: expected [name]');
       section = m![1]!;
+      if (sections && !sections.has(section)) fail(`unknown section [${section}] (known: ${[...sections].join(', ')})`);
       continue;
     }
     const eq = content.indexOf('=');
-    if (eq < 0) fail(`malformed line "${content}": expected key = value`);
+    if (eq < 0) fail('malformed line: expected key = value');
     const key = content.slice(0, eq).trim();
     if (!NAME.test(key)) fail(`malformed key "${key}": use letters, digits and _`);
     if (section === undefined) fail(`key "${key}" is outside any [section]`);
@@ -67,7 +72,7 @@ function stripComment(line: string, fail: (msg: string) => never): string {
 /** Removes surrounding double quotes and resolves `\"` and `\\` inside them. */
 function unquote(raw: string, fail: (msg: string) => never): string {
   if (!raw.startsWith('"')) {
-    if (raw.includes('"')) fail(`stray double quote in value ${raw}: quote the whole value`);
+    if (raw.includes('"')) fail('stray double quote in the value: quote the whole value');
     return raw;
   }
   let out = '';
@@ -79,7 +84,7 @@ function unquote(raw: string, fail: (msg: string) => never): string {
       out += next;
       i++;
     } else if (ch === '"') {
-      if (i !== raw.length - 1) fail(`text after the closing quote in value ${raw}`);
+      if (i !== raw.length - 1) fail('text after the closing quote of the value');
       return out;
     } else {
       out += ch;
@@ -90,6 +95,7 @@ function unquote(raw: string, fail: (msg: string) => never): string {
 
 /** Replaces `${NAME}` and `${NAME:-fallback}` with environment values. */
 function substitute(value: string, env: Readonly<Record<string, string | undefined>>, fail: (msg: string) => never): string {
+  if (/\$\{[^}]*$/.test(value.replace(/\$\{[^}]*\}/g, ''))) fail('malformed variable: "${" without a closing "}"');
   return value.replace(/\$\{([^}]*)\}/g, (_all, inner: string) => {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s.exec(inner);
     if (!m) return fail(`malformed variable \${${inner}}: expected \${NAME} or \${NAME:-fallback}`);

@@ -50,6 +50,8 @@ export function parseFlags(argv: readonly string[]): CliFlags {
       i++;
     }
     if (!keyName) {
+      if (configPath !== undefined) throw new ConfigError('--config is given twice');
+      if (value === '') throw new ConfigError('--config needs a file path');
       configPath = value;
       continue;
     }
@@ -96,10 +98,7 @@ function readConfigFile(path: string, env: Readonly<Record<string, string | unde
   const byKvx = new Map(KEY_NAMES.map((k) => [SPEC_OF[k].kvx, k]));
   const sections = new Set(KEY_NAMES.map((k) => SPEC_OF[k].kvx.split('.')[0]));
   const values = new Map<KeyName, KvxEntry>();
-  for (const entry of parseKvx(text, path, env)) {
-    if (!sections.has(entry.section)) {
-      throw new ConfigError(`${path}:${entry.line}: unknown section [${entry.section}] (known: ${[...sections].join(', ')})`);
-    }
+  for (const entry of parseKvx(text, path, env, sections as Set<string>)) {
     const name = byKvx.get(`${entry.section}.${entry.key}`);
     if (!name) throw new ConfigError(`${path}:${entry.line}: unknown key "${entry.key}" in [${entry.section}]`);
     values.set(name, entry);

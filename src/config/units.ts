@@ -95,8 +95,8 @@ export function parseRate(text: string): Rate {
   } catch {
     throw new Error(`"${text}" is not a rate: the period "${m[2]}" must be a unit or duration, like /s, /m or /10s`);
   }
-  if (count < 1 || periodMs < 1) throw new Error(`"${text}" is not a rate: count and period must be positive`);
+  if (count < 1 || periodMs < 1 || count > 1_000_000_000) throw new Error(`"${text}" is not a rate: count must be 1 to 1000000000 and the period positive`);
   const burst = m[3] === undefined ? count : Number(m[3]);
-  if (burst < 1) throw new Error(`"${text}" is not a rate: burst must be at least 1`);
+  if (burst < 1 || burst > 1_000_000_000) throw new Error(`"${text}" is not a rate: burst must be 1 to 1000000000`);
   return Object.freeze({ perSecond: (count * 1000) / periodMs, burst });
 }

@@ -4,7 +4,7 @@
  */
 import { parseDuration } from '../config/units.js';
 import { InvalidInput, type FieldProblem } from '../problems.js';
-import { compileCron, compileRrule, cronFields, everyIntervalMs, firstOccurrence } from './next.js';
+import { compileCron, compileRrule, cronFields, evaluateRrule, everyIntervalMs, firstOccurrence, ScheduleEvaluationError } from './next.js';
 import { checkRruleSyntax } from './rrule-syntax.js';
 import { canonicalZone, parseInstant } from './time.js';
 import type { Schedule } from './types.js';
@@ -61,7 +61,11 @@ export function parseSchedule(input: ScheduleInput, now: Date): Schedule {
     else tz = zone;
   }
   const until = optionalInstant(input.until, 'until', problem);
-  const start = optionalInstant(input.start, 'start', problem) ?? now;
+  const givenStart = optionalInstant(input.start, 'start', problem);
+  // Occurrences never come before start, so start is rounded up, never down: a
+  // given start to the whole second (DTSTART has no milliseconds), the default
+  // to the whole minute, so that an RRULE without BYSECOND fires at :00.
+  const start = givenStart ? ceilTo(givenStart, 1_000) : kind === 'rrule' ? ceilTo(now, 60_000) : now;
   let maxFires: number | null = null;
   if (input.max_fires !== undefined && input.max_fires !== null) {
     if (typeof input.max_fires !== 'number' || !Number.isInteger(input.max_fires) || input.max_fires < 1 || input.max_fires > MAX_FIRES) {
@@ -82,13 +86,25 @@ export function parseSchedule(input: ScheduleInput, now: Date): Schedule {
   }
   if (problems.length > 0 || !schedule) throw new InvalidInput(problems);
 
-  if (schedule.kind !== 'once' && firstOccurrence(schedule, now) === null) {
+  let first: Date | null;
+  try {
+    first = schedule.kind === 'once' ? schedule.at : firstOccurrence(schedule, now);
+  } catch (err) {
+    if (!(err instanceof ScheduleEvaluationError)) throw err;
+    problem(schedule.kind, err.message);
+    throw new InvalidInput(problems);
+  }
+  if (first === null) {
     const withoutEnd = firstOccurrence({ ...schedule, until: null }, now);
     if (withoutEnd && until) problem('until', `is before the first occurrence (${withoutEnd.toISOString()}): the alarm would never fire`);
     else problem(schedule.kind, 'never fires: it has no occurrence after now');
     throw new InvalidInput(problems);
   }
   return schedule;
+}
+
+function ceilTo(date: Date, unitMs: number): Date {
+  return new Date(Math.ceil(date.getTime() / unitMs) * unitMs);
 }
 
 function optionalInstant(value: unknown, path: string, problem: (p: string, m: string) => void): Date | null {
@@ -180,11 +196,22 @@ function rruleValue(value: unknown, tz: string, start: Date, problem: (p: string
     problem('rrule', syntax);
     return undefined;
   }
+  let rule;
   try {
-    compileRrule(rrule, tz, start);
+    rule = compileRrule(rrule, tz, start);
   } catch (err) {
     problem('rrule', `is not a valid RRULE: ${(err as Error).message}`);
     return undefined;
+  }
+  if (/(^|;)COUNT=/i.test(rrule)) {
+    // Walk a COUNT rule to its last instance now, so that it cannot become
+    // unevaluable halfway through its life.
+    try {
+      evaluateRrule(() => rule.all());
+    } catch (err) {
+      problem('rrule', (err as Error).message);
+      return undefined;
+    }
   }
   return rrule;
 }

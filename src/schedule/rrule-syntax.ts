@@ -64,5 +64,29 @@ export function checkRruleSyntax(rrule: string): string | undefined {
   }
   if (!seen.has('FREQ')) return 'FREQ is required, like FREQ=DAILY';
   if (seen.has('COUNT') && seen.has('UNTIL')) return 'COUNT and UNTIL must not both be given';
+  return combinationProblem(parts(rrule));
+}
+
+function parts(rrule: string): Map<string, string> {
+  return new Map(rrule.split(';').map((p) => [p.slice(0, p.indexOf('=')).toUpperCase(), p.slice(p.indexOf('=') + 1).toUpperCase()]));
+}
+
+// Most days a month can have (February in a leap year).
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** RFC 5545's rules on which parts go with which FREQ, and month/day pairs that never exist. */
+function combinationProblem(p: Map<string, string>): string | undefined {
+  const freq = p.get('FREQ')!;
+  if (p.has('BYWEEKNO') && freq !== 'YEARLY') return 'BYWEEKNO is only allowed with FREQ=YEARLY';
+  if (p.has('BYYEARDAY') && ['DAILY', 'WEEKLY', 'MONTHLY'].includes(freq)) return `BYYEARDAY is not allowed with FREQ=${freq}`;
+  if (p.has('BYMONTHDAY') && freq === 'WEEKLY') return 'BYMONTHDAY is not allowed with FREQ=WEEKLY';
+  if (/\d/.test(p.get('BYDAY') ?? '') && !['MONTHLY', 'YEARLY'].includes(freq)) return `BYDAY with an ordinal (like 1MO) needs FREQ=MONTHLY or YEARLY, not ${freq}`;
+  if (/\d/.test(p.get('BYDAY') ?? '') && freq === 'YEARLY' && p.has('BYWEEKNO')) return 'BYDAY with an ordinal is not allowed with BYWEEKNO';
+  const monthDays = p.get('BYMONTHDAY');
+  if (monthDays && !p.has('BYYEARDAY') && !p.has('BYWEEKNO')) {
+    const months = p.has('BYMONTH') ? p.get('BYMONTH')!.split(',').map(Number) : MONTH_DAYS.map((_, i) => i + 1);
+    const longest = Math.max(...months.map((m) => MONTH_DAYS[m - 1]!));
+    if (monthDays.split(',').every((d) => Math.abs(Number(d)) > longest)) return `never fires: no month in BYMONTH has day ${monthDays}`;
+  }
   return undefined;
 }

@@ -29,15 +29,25 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-/** The canonical name of an IANA zone (`utc` → `UTC`), or undefined when unknown. */
+// ICU's list of zone names, by lower case, to restore the usual spelling of a name typed in another case.
+let zonesByLowerCase: Map<string, string> | undefined;
+
+/**
+ * The name of an IANA zone as the client spelled it, with the case of the
+ * zone list (`utc` → `UTC`, `europe/berlin` → `Europe/Berlin`), or undefined
+ * when unknown. Aliases stay as given (`Asia/Kolkata` is not turned into
+ * ICU's `Asia/Calcutta`).
+ */
 export function canonicalZone(tz: string): string | undefined {
   // Offsets such as +01:00 are not IANA zones; Intl would accept some of them.
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(tz)) return undefined;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
   } catch {
     return undefined;
   }
+  zonesByLowerCase ??= new Map([...Intl.supportedValuesOf('timeZone'), 'UTC'].map((z) => [z.toLowerCase(), z]));
+  return zonesByLowerCase.get(tz.toLowerCase()) ?? tz;
 }
 
 const localFormatters = new Map<string, Intl.DateTimeFormat>();

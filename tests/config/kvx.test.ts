@@ -46,16 +46,22 @@ t.test('errors name file and line', async (t) => {
     ['port = 1', /^c\.kvx:1: key "port" is outside any \[section\]$/],
     ['[s]\na = 1\na = 2', /^c\.kvx:3: duplicate key "a" in \[s\]$/],
     ['[s]\njust words', /^c\.kvx:2: malformed line/],
-    ['[s', /^c\.kvx:1: malformed section header/],
+    ['[s', /^c\.kvx:1: malformed section header: expected \[name\]$/],
     ['[a b]', /^c\.kvx:1: malformed section header/],
     ['[s]\na = "open', /^c\.kvx:2: unterminated double quote$/],
-    ['[s]\na = "x" y', /^c\.kvx:2: text after the closing quote/],
+    ['[s]\na = "x" y', /^c\.kvx:2: text after the closing quote of the value$/],
     ['[s]\na = "\\n"', /^c\.kvx:2: unknown escape/],
-    ['[s]\na = b"c', /^c\.kvx:2: unterminated double quote|stray double quote/],
+    ['[s]\na = b"c"', /^c\.kvx:2: stray double quote in the value/],
     ['[s]\nbad key = 1', /^c\.kvx:2: malformed key/],
     ['[s]\na = ${1X}', /^c\.kvx:2: malformed variable/],
+    ['[s]\na = x${HOME_PORT', /^c\.kvx:2: malformed variable: "\$\{" without a closing "\}"$/],
+    ['[s]\nsecret-looking words here', /^c\.kvx:2: malformed line: expected key = value$/],
   ];
   for (const [text, message] of cases) t.throws(() => parse(text), { name: 'ConfigError', message }, JSON.stringify(text));
+});
+
+t.test('known sections', async (t) => {
+  t.throws(() => parseKvx('[s]\n[other]\n', 'c.kvx', env, new Set(['s'])), { message: /^c\.kvx:2: unknown section \[other\] \(known: s\)$/ });
 });
 
 t.test('windows line endings', async (t) => {

@@ -15,7 +15,8 @@ function file(text: string): string {
 const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(parseFlags(argv), env).config;
 
 t.test('defaults match SPEC 3.2', async (t) => {
-  const c = load([]);
+  // An explicit empty file: the repository's chronos.config.kvx must not stand in for the key table.
+  const c = load(['--config', file('')]);
   t.equal(c.port, 8080);
   t.equal(c.host, '127.0.0.1');
   t.equal(c.databaseUrl, undefined);
@@ -69,6 +70,8 @@ t.test('bad values name the flag, variable or file:line, and never echo a secret
     [['--port'], {}, /^--port needs a value$/],
     [['--port', '1', '--port', '2'], {}, /^--port is given twice$/],
     [['serve'], {}, /^unexpected argument "serve"/],
+    [['--config', 'a.kvx', '--config', 'b.kvx'], {}, /^--config is given twice$/],
+    [['--config='], {}, /^--config needs a file path$/],
   ];
   for (const [argv, env, message] of cases) {
     t.throws(() => load(argv, env), { name: 'ConfigError', message }, `${argv.join(' ')} ${JSON.stringify(env)}`);
@@ -79,9 +82,13 @@ t.test('file errors: unknown key or section, duplicate, bad value, all with file
   const unknownKey = file('[server]\nport = 1\nprot = 2\n');
   t.throws(() => load(['--config', unknownKey]), new ConfigError(`${unknownKey}:3: unknown key "prot" in [server]`));
   const unknownSection = file('\n[srv]\nport = 1\n');
-  t.throws(() => load(['--config', unknownSection]), { message: new RegExp(`^${unknownSection}:3: unknown section \\[srv\\]`) });
+  t.throws(() => load(['--config', unknownSection]), { message: new RegExp(`^${unknownSection}:2: unknown section \\[srv\\]`) });
   const dup = file('[server]\nport = 1\nport = 2\n');
   t.throws(() => load(['--config', dup]), new ConfigError(`${dup}:3: duplicate key "port" in [server]`));
+  const empty = file('[bogus]\n[server]\nport = 1\n');
+  t.throws(() => load(['--config', empty]), { message: new RegExp(`^${empty}:1: unknown section \\[bogus\\]`) }, 'an unknown section without keys');
+  const secretValue = file('[auth]\ntoken_secrets = "hunter2-hunter2-hunter2-hunter2-hunter2" extra\n');
+  t.throws(() => load(['--config', secretValue]), { message: /^.*:2: text after the closing quote of the value$/ }, 'the value is not repeated');
   const bad = file('[dispatch]\n\nbatch_size = many\n');
   t.throws(() => load(['--config', bad]), { message: new RegExp(`^${bad}:3: dispatch\\.batch_size: bad value "many"`) });
   t.throws(() => load(['--config', join(dir, 'missing.kvx')]), { message: /missing\.kvx: cannot read config file \(ENOENT\)/ });

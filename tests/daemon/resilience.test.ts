@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { startEmbedded } from '../../src/db/embedded.js';
 import { ensureDatabase } from '../../src/db/pool.js';
-import { startDaemon, stop, TEST_SECRETS } from '../helpers/daemon.js';
+import { spawnCli, startDaemon, stop, TEST_SECRETS } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
 const log = pino({ level: 'silent' });
@@ -61,6 +61,9 @@ t.test('no database configured: embedded PostgreSQL under the data dir, generate
 
   const second = await startDaemon({ CHRONOS_DATA_DIR: dataDir }, [], cwd);
   t.teardown(() => second.child.kill('SIGKILL'));
+  const intruder = spawnCli('chronosd', ['--port', '0'], { CHRONOS_DATA_DIR: dataDir }, cwd);
+  t.equal(await intruder.exited, 1, 'a second chronosd on the same data directory is refused');
+  t.match(intruder.stderr(), new RegExp(`data directory .* is in use by chronosd pid ${second.child.pid}`));
   t.equal((await healthStatus(second.url)).status, 200);
   t.equal(readFileSync(secretsFile, 'utf8'), secrets, 'secrets are reused, not regenerated');
   t.notOk(second.logs.some((l) => l.msg === 'creating embedded PostgreSQL cluster'), 'the cluster is reused');

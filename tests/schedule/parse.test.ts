@@ -2,6 +2,7 @@ import t from 'tap';
 import { InvalidInput } from '../../src/problems.js';
 import { parseSchedule, type ScheduleInput } from '../../src/schedule/parse.js';
 import { canonicalZone, parseInstant } from '../../src/schedule/time.js';
+import { nextOccurrence, previewOccurrences } from '../../src/schedule/next.js';
 
 const now = new Date('2026-11-23T12:00:00.000Z');
 
@@ -81,7 +82,12 @@ t.test('rejections name the field', async (t) => {
     [{ kind: 'rrule', rrule: 'FREQ=DAILY;' }, 'rrule', /is not a NAME=VALUE part/],
     [{ kind: 'rrule', rrule: 'RRULE:FREQ=DAILY' }, 'rrule', /no "RRULE:" prefix/],
     [{ kind: 'rrule', rrule: 'DTSTART:20260101T000000Z\nRRULE:FREQ=DAILY' }, 'rrule', /no DTSTART line/],
-    [{ kind: 'rrule', rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30' }, 'rrule', /never fires/],
+    [{ kind: 'rrule', rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30' }, 'rrule', /never fires: no month in BYMONTH has day 30/],
+    [{ kind: 'rrule', rrule: 'FREQ=MONTHLY;BYMONTH=4,6;BYMONTHDAY=31,-31' }, 'rrule', /never fires/],
+    [{ kind: 'rrule', rrule: 'FREQ=WEEKLY;BYDAY=1MO' }, 'rrule', /ordinal .* needs FREQ=MONTHLY or YEARLY/],
+    [{ kind: 'rrule', rrule: 'FREQ=MONTHLY;BYWEEKNO=5' }, 'rrule', /BYWEEKNO is only allowed with FREQ=YEARLY/],
+    [{ kind: 'rrule', rrule: 'FREQ=WEEKLY;BYMONTHDAY=5' }, 'rrule', /BYMONTHDAY is not allowed with FREQ=WEEKLY/],
+    [{ kind: 'rrule', rrule: 'FREQ=DAILY;BYYEARDAY=5' }, 'rrule', /BYYEARDAY is not allowed with FREQ=DAILY/],
     [{ kind: 'rrule', rrule: 'FREQ=DAILY;COUNT=2', start: '2026-01-01T00:00:00Z' }, 'rrule', /never fires: it has no occurrence after now/],
     [{ kind: 'rrule', rrule: 'FREQ=DAILY;UNTIL=20260101T000000Z' }, 'rrule', /never fires/],
   ];
@@ -89,6 +95,26 @@ t.test('rejections name the field', async (t) => {
     const found = problems(input);
     t.ok(found.some((p) => p.path === path && message.test(p.message)), `${JSON.stringify(input)} -> ${path}: ${message}`, { found });
   }
+});
+
+t.test('start is rounded up: never an occurrence before it, no stray seconds', async (t) => {
+  const odd = new Date('2026-11-23T12:00:17.250Z');
+  const daily9 = parseSchedule({ kind: 'rrule', rrule: 'FREQ=DAILY;BYHOUR=9;BYMINUTE=0' }, odd);
+  t.same(previewOccurrences(daily9, odd, 2).map((d) => d.toISOString()), ['2026-11-24T09:00:00.000Z', '2026-11-25T09:00:00.000Z'], 'the default start is the next whole minute: fires at :00');
+  const count3 = parseSchedule({ kind: 'rrule', rrule: 'FREQ=DAILY;COUNT=3' }, odd);
+  t.same(previewOccurrences(count3, odd, 4).map((d) => d.toISOString()), ['2026-11-23T12:01:00.000Z', '2026-11-24T12:01:00.000Z', '2026-11-25T12:01:00.000Z'], 'all three instances of COUNT=3 fire');
+  const given = parseSchedule({ kind: 'rrule', rrule: 'FREQ=HOURLY;COUNT=2', start: '2026-11-23T13:00:00.500Z' }, odd);
+  t.same(previewOccurrences(given, odd, 3).map((d) => d.toISOString()), ['2026-11-23T13:00:01.000Z', '2026-11-23T14:00:01.000Z'], 'a given start is rounded up to the second');
+});
+
+t.test('COUNT rules are evaluable through their last instance, or refused', async (t) => {
+  const now = new Date('2026-11-23T12:00:00Z');
+  const long = parseSchedule({ kind: 'rrule', rrule: 'FREQ=MINUTELY;COUNT=20000' }, now);
+  const late = new Date('2026-12-01T12:00:00Z');
+  t.equal(nextOccurrence(long, late)?.toISOString(), '2026-12-01T12:01:00.000Z', 'an instance 11,520 minutes in is still computed');
+  t.equal(nextOccurrence(long, new Date('2026-12-07T09:19:00Z')), null, 'and the series ends after its 20,000th');
+  t.same(problems({ kind: 'rrule', rrule: 'FREQ=MINUTELY;COUNT=200000' }).map((p) => p.path), ['rrule']);
+  t.match(problems({ kind: 'rrule', rrule: 'FREQ=MINUTELY;COUNT=200000' })[0]!.message, /cannot be evaluated: more than 100000 recurrence periods/);
 });
 
 t.test('every problem is reported at once', async (t) => {
@@ -100,6 +126,8 @@ t.test('time helpers', async (t) => {
   t.equal(canonicalZone('utc'), 'UTC');
   t.equal(canonicalZone('europe/berlin'), 'Europe/Berlin');
   t.equal(canonicalZone('Nowhere/Else'), undefined);
+  t.equal(canonicalZone('Asia/Kolkata'), 'Asia/Kolkata', 'an alias keeps the spelling the client sent');
+  t.equal(canonicalZone('EST'), 'EST');
   t.equal(parseInstant('2026-11-23T12:00:00-05:30')?.toISOString(), '2026-11-23T17:30:00.000Z');
   t.equal(parseInstant('2024-02-29T00:00:00Z')?.toISOString(), '2024-02-29T00:00:00.000Z');
   t.equal(parseInstant('2026-02-29T00:00:00Z'), undefined, 'no Feb 29 in 2026');
