@@ -12,6 +12,7 @@ import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { ensureDatabase, openDatabase, type Database } from './db/pool.js';
 import { buildApp } from './http/app.js';
+import { NonceSweeper } from './maintenance/nonce-sweeper.js';
 import { VERSION } from './log.js';
 import { pingDatabase } from './store/health.js';
 
@@ -26,6 +27,8 @@ export interface Daemon {
 
 // /healthz must answer well inside a load balancer's timeout even when the database hangs.
 const HEALTH_DB_TIMEOUT_MS = 2_000;
+// Expired nonces are only garbage (consume checks expiry itself), so once a minute is plenty.
+const NONCE_SWEEP_INTERVAL_MS = 60_000;
 
 /** Starts chronosd with `config`. Rejects, after undoing what it started, when any step fails. */
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
@@ -65,6 +68,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       rate: config.rateLimit,
       now: Date.now,
     });
+    const sweeper = new NonceSweeper(database.db, log, NONCE_SWEEP_INTERVAL_MS);
+    sweeper.start();
+    undo.push(() => sweeper.stop());
     const server = await listen(app.fetch, config.host, config.port);
     undo.push(() => closeServer(server));
     const address = server.address() as AddressInfo;

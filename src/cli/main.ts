@@ -1,5 +1,6 @@
 /** argv → serve | migrate; turns user errors into one line on stderr and exit 2. */
 import { ConfigError, helpText, loadConfig, parseFlags } from '../config/load.js';
+import { keygenCommand, tokenCommand } from './identity.js';
 import { migrateCommand } from './migrate.js';
 import { scheduleCommand } from './schedule.js';
 import { serveCommand } from './serve.js';
@@ -11,6 +12,8 @@ commands:
   serve      run the daemon (the same as chronosd)
   migrate    apply database migrations and exit
   schedule   preview the next occurrences of a schedule: chronos schedule '<json>'
+  keygen     print a new ed25519 did:key and its seed
+  token      print a principal token for CHRONOS_AGENT_KEY (for curl)
 
 Run "chronos <command> --help" for the flags of a command.`;
 
@@ -36,6 +39,10 @@ export async function runCli(argv: readonly string[], program = 'chronos'): Prom
       }
       case 'schedule':
         return scheduleCommand(rest, new Date());
+      case 'keygen':
+        return keygenCommand(rest);
+      case 'token':
+        return await tokenCommand(rest);
       case undefined:
       case 'help':
       case '--help':

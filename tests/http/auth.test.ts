@@ -173,3 +173,19 @@ t.test('the client reports an unreachable server', async (t) => {
   const client = new ChronosClient({ url: 'http://127.0.0.1:1', transportToken: 'x', seed: generateSeed() });
   await t.rejects(client.call('GET', '/v1/alarms'), { name: 'ChronosApiError', status: 0, code: 'unreachable' });
 });
+
+t.test('the sweeper deletes expired nonces and keeps live ones', async (t) => {
+  const { NonceSweeper } = await import('../../src/maintenance/nonce-sweeper.js');
+  const { pino } = await import('pino');
+  const h = await testApp(t);
+  await h.database.sql`INSERT INTO auth_nonces (nonce, did, expires_at) SELECT 'old' || g, 'did:key:x', now() - interval '1 minute' FROM generate_series(1, 2500) g`;
+  await h.database.sql`INSERT INTO auth_nonces (nonce, did, expires_at) VALUES ('live', 'did:key:x', now() + interval '1 minute')`;
+  const sweeper = new NonceSweeper(h.database.db, pino({ level: 'silent' }), 60_000);
+  t.equal(await sweeper.sweepOnce(), 2500, 'three batches of at most 1,000');
+  const left = await h.database.sql`SELECT nonce FROM auth_nonces`;
+  t.same(left.map((r) => r.nonce), ['live']);
+  sweeper.start();
+  sweeper.start();
+  await sweeper.stop();
+  await sweeper.stop();
+});
