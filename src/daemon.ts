@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { ensureDatabase, openDatabase, type Database } from './db/pool.js';
+import { ensureDatabase, openDatabase } from './db/pool.js';
 import { buildApp } from './http/app.js';
 import { NonceSweeper } from './maintenance/nonce-sweeper.js';
 import { VERSION } from './log.js';
@@ -112,4 +112,3 @@ function closeServer(server: ServerType): Promise<void> {
   });
 }
 
-export type { Database };
