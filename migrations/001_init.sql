@@ -28,6 +28,7 @@ CREATE TABLE alarms (
   last_fired_at        timestamptz,
   last_error           text,
   claimed_by           text,                             -- replica id holding the claim
+  claimed_at           timestamptz,                      -- when the claim (and its attempt) began
   lease_until          timestamptz,
   idempotency_key      text,
   request_fingerprint  text,                             -- sha256 of the canonical create request

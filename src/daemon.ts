@@ -6,11 +6,15 @@ import type { Logger } from 'pino';
 import { resolveSecrets, type AuthSecrets } from './auth/secrets.js';
 import { tokenService } from './auth/token.js';
 import type { Config } from './config/load.js';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { ensureDatabase, openDatabase } from './db/pool.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { Reaper } from './dispatch/reaper.js';
 import { buildApp } from './http/app.js';
 import { NonceSweeper } from './maintenance/nonce-sweeper.js';
 import { VERSION } from './log.js';
@@ -54,8 +58,33 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await migrate(database.sql, log);
     if (secrets.file) log.info({ file: secrets.file }, 'using generated transport token and token secret; configure CHRONOS_TRANSPORT_TOKENS and CHRONOS_TOKEN_SECRETS to set your own');
 
-    const dispatchStatus = () => (config.routerUrl ? 'idle: dispatcher not started' : 'idle: no router_url');
-    if (!config.routerUrl) log.warn('no router_url configured: the API is served but no alarm fires; set CHRONOS_ROUTER_URL or use `chronos dev`');
+    let dispatcher: Dispatcher | undefined;
+    if (config.routerUrl) {
+      const replica = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+      dispatcher = new Dispatcher({
+        db: database.db,
+        sql: database.sql,
+        log: log.child({ service: 'dispatcher' }),
+        replica,
+        target: { url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs },
+        policy: { retryLadderMs: config.retryLadderMs, maxConsecutiveFailures: config.maxConsecutiveFailures },
+        batchSize: config.batchSize,
+        concurrency: config.concurrency,
+        leaseMs: config.leaseMs,
+        pollIntervalMs: config.pollIntervalMs,
+        drainTimeoutMs: config.drainTimeoutMs,
+      });
+      // Lease expiry is noticed within a quarter lease (at least every second, at most every 15 s).
+      const reaper = new Reaper(database.db, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));
+      reaper.start();
+      undo.push(() => reaper.stop());
+      await dispatcher.start();
+      const running = dispatcher;
+      undo.push(() => running.stop());
+    } else {
+      log.warn('no router_url configured: the API is served but no alarm fires; set CHRONOS_ROUTER_URL or use `chronos dev`');
+    }
+    const dispatchStatus = () => (dispatcher ? dispatcher.status() : 'idle: no router_url');
     const startedAtMs = Date.now();
     const app = buildApp({
       log,
@@ -65,6 +94,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       tokens: tokenService(secrets.tokenSecrets, config.tokenTtlMs, Date.now),
       challengeTtlMs: config.challengeTtlMs,
       maxActiveAlarms: config.maxActiveAlarms,
+      pollIntervalMs: config.pollIntervalMs,
       rate: config.rateLimit,
       now: Date.now,
     });

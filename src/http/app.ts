@@ -25,6 +25,7 @@ export interface AppDeps {
   readonly tokens: TokenService;
   readonly challengeTtlMs: number;
   readonly maxActiveAlarms: number;
+  readonly pollIntervalMs: number;
   readonly rate: Rate;
   readonly now: () => number;
 }

@@ -1,5 +1,6 @@
 /** SQL for alarms and their fire history, as the API uses them. */
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { notifyDue } from './claims.js';
 import type { AlarmsTable, FiresTable, Schema } from './schema.js';
 
 /** An alarm row, with the payload as its exact JSON text. */
@@ -14,7 +15,7 @@ const ALARM_COLUMNS = [
   'id', 'owner', 'kind', 'at', 'cron', 'rrule', 'tz', 'start_at', 'until', 'max_fires', 'label', 'conversation_id', 'wake_message',
   sql<string>`payload::text`.as('payload'),
   'tags', 'status', 'next_fire_at', 'occurrence_at', 'fire_id', 'attempt', 'fire_count', 'consecutive_failures', 'last_fired_at',
-  'last_error', 'claimed_by', 'lease_until', 'idempotency_key', 'request_fingerprint', 'created_at', 'updated_at',
+  'last_error', 'claimed_by', 'claimed_at', 'lease_until', 'idempotency_key', 'request_fingerprint', 'created_at', 'updated_at',
 ] as const;
 
 /** What a new alarm row holds; everything else starts at its default. */
@@ -47,9 +48,10 @@ export type CreateOutcome = { kind: 'created'; row: AlarmRow } | { kind: 'existi
  * Inserts an alarm unless the owner's idempotency key already names one
  * (returned as `existing`) or the owner already has `maxActive` active
  * alarms. Creates of one owner are serialized by an advisory lock, so the
- * quota is exact and concurrent identical creates make one alarm.
+ * quota is exact and concurrent identical creates make one alarm. An alarm
+ * due before `notifyIfDueBefore` is announced on the due channel.
  */
-export async function createAlarm(db: Kysely<Schema>, alarm: NewAlarm, maxActive: number): Promise<CreateOutcome> {
+export async function createAlarm(db: Kysely<Schema>, alarm: NewAlarm, maxActive: number, notifyIfDueBefore: Date): Promise<CreateOutcome> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended(${alarm.owner}, 0))`.execute(trx);
     if (alarm.idempotencyKey !== null) {
@@ -91,6 +93,8 @@ export async function createAlarm(db: Kysely<Schema>, alarm: NewAlarm, maxActive
       })
       .returning(ALARM_COLUMNS)
       .executeTakeFirstOrThrow();
+    // Delivered at commit: dispatchers sleeping past this alarm's time wake for it.
+    if (alarm.firstFireAt < notifyIfDueBefore) await notifyDue(trx, alarm.firstFireAt);
     return { kind: 'created', row };
   });
 }
@@ -130,7 +134,7 @@ export type CancelOutcome = { kind: 'cancelled' | 'already_cancelled' | 'not_can
 export async function cancelAlarm(db: Kysely<Schema>, owner: string, id: string): Promise<CancelOutcome> {
   const row = await db
     .updateTable('alarms')
-    .set({ status: 'cancelled', next_fire_at: null, claimed_by: null, lease_until: null, updated_at: sql<Date>`date_trunc('milliseconds', now())` })
+    .set({ status: 'cancelled', next_fire_at: null, claimed_by: null, claimed_at: null, lease_until: null, updated_at: sql<Date>`date_trunc('milliseconds', now())` })
     .where('id', '=', id)
     .where('owner', '=', owner)
     .where('status', 'in', ['scheduled', 'firing'])

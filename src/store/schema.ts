@@ -33,6 +33,7 @@ export interface AlarmsTable {
   last_fired_at: NullableTimestamp;
   last_error: string | null;
   claimed_by: string | null;
+  claimed_at: NullableTimestamp;
   lease_until: NullableTimestamp;
   idempotency_key: string | null;
   request_fingerprint: string | null;

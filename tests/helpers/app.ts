@@ -21,13 +21,15 @@ export interface TestAppOptions {
   maxActiveAlarms?: number;
   rate?: Rate;
   tokenTtlMs?: number;
+  /** Use the wall clock (for tests where the dispatcher, on the database clock, fires what the API creates). */
+  realClock?: boolean;
 }
 
 /** Builds the app on a fresh migrated database. */
 export async function testApp(t: Teardown, options: TestAppOptions = {}) {
   const database = await freshDatabase(t);
   let nowMs = Date.parse('2026-11-23T12:00:00.000Z');
-  const now = () => nowMs;
+  const now = options.realClock ? () => Date.now() + (nowMs - Date.parse('2026-11-23T12:00:00.000Z')) : () => nowMs;
   const secrets = options.secrets ?? SECRETS;
   const tokens = tokenService(secrets, options.tokenTtlMs ?? 3_600_000, now);
   const app = buildApp({
@@ -38,6 +40,7 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
     tokens,
     challengeTtlMs: 120_000,
     maxActiveAlarms: options.maxActiveAlarms ?? 10_000,
+    pollIntervalMs: 1_000,
     rate: options.rate ?? { perSecond: 1_000_000, burst: 1_000_000 },
     now,
   });

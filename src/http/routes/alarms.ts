@@ -18,6 +18,8 @@ import { alarmView, decodeCursor, encodeCursor, fireView } from '../views.js';
 export interface AlarmDeps {
   readonly db: Kysely<Schema>;
   readonly maxActiveAlarms: number;
+  /** Dispatchers sleep at most this long; a create due sooner notifies them. */
+  readonly pollIntervalMs: number;
   readonly now: () => number;
 }
 
@@ -91,6 +93,7 @@ export function alarmRoutes(deps: AlarmDeps) {
         fingerprint: req.fingerprint,
       },
       deps.maxActiveAlarms,
+      new Date(now.getTime() + deps.pollIntervalMs),
     );
     if (outcome.kind === 'quota') {
       throw new ApiError(429, 'quota_exceeded', `this agent already has ${outcome.active} active alarms (scheduled or firing), the most allowed is ${deps.maxActiveAlarms}: cancel some first`);

@@ -1,0 +1,48 @@
+/**
+ * Retry policy (SPEC 4.5, 6.2) as pure functions: how an answer is classified,
+ * and when the next attempt is due.
+ */
+
+/** What the router's answer means for the occurrence. */
+export type Verdict = 'delivered' | 'retry' | 'permanent';
+
+/** The outcome of one HTTP attempt: a status, or a transport failure. */
+export type AttemptResult = { kind: 'answered'; status: number; retryAfterMs?: number; bodyStart: string } | { kind: 'error'; message: string };
+
+/** 2xx delivered; 408, 425, 429, 5xx and transport failures retried; any other status permanent. */
+export function classify(result: AttemptResult): Verdict {
+  if (result.kind === 'error') return 'retry';
+  const s = result.status;
+  if (s >= 200 && s < 300) return 'delivered';
+  if (s === 408 || s === 425 || s === 429 || s >= 500) return 'retry';
+  return 'permanent';
+}
+
+/**
+ * When attempt `attempt + 1` is due after attempt `attempt` failed at `nowMs`,
+ * or null when the ladder is spent (N steps allow N+1 attempts). The step is
+ * spread by ±`jitter` (random in [0, 1) from `random`) so that alarms that
+ * failed together do not retry in lockstep; a longer Retry-After wins.
+ */
+export function nextAttemptAt(nowMs: number, attempt: number, ladderMs: readonly number[], retryAfterMs: number | undefined, random: () => number = Math.random, jitter = 0.1): number | null {
+  if (attempt < 1 || attempt > ladderMs.length) return null;
+  const step = ladderMs[attempt - 1]!;
+  const spread = step * (1 + jitter * (2 * random() - 1));
+  return nowMs + Math.round(Math.max(spread, retryAfterMs ?? 0));
+}
+
+/** Parses a Retry-After header (seconds, or an HTTP date) into milliseconds from `nowMs`. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d{1,9}$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** `last_error` in plain words: the status and the start of the body, or the transport failure. */
+export function describeFailure(result: AttemptResult): string {
+  if (result.kind === 'error') return result.message;
+  const body = result.bodyStart.replace(/\s+/g, ' ').trim();
+  return `router answered ${result.status}${body ? `: ${body}` : ''}`;
+}

@@ -1,0 +1,145 @@
+import t from 'tap';
+import { testApp } from '../helpers/app.js';
+import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
+import { fakeRouter } from '../helpers/router.js';
+
+async function setup(t: { teardown(fn: () => unknown): void }) {
+  const h = await testApp(t, { realClock: true });
+  const client = h.client();
+  const create = async (body: Record<string, unknown>) => (await client.call<{ id: string }>('POST', '/v1/alarms', { body: { kind: 'once', delay: '1s', wake_message: 'wake up', ...body } })).data.id;
+  const get = async (id: string) => (await client.call<Record<string, any>>('GET', `/v1/alarms/${id}`)).data;
+  const fires = async (id: string) => (await client.call<{ fires: Record<string, any>[] }>('GET', `/v1/alarms/${id}/fires`)).data.fires.reverse();
+  return { h, client, create, get, fires };
+}
+
+t.test('a once alarm is delivered exactly as SPEC 6.1 says, then completed', async (t) => {
+  const { h, client, get, fires } = await setup(t);
+  const router = await fakeRouter(t);
+  const payload = '{"z":1,"2":[1.10,18446744073709551615],"a":"\\u00e9"}';
+  const created = await client.call<{ id: string }>('POST', '/v1/alarms', {
+    rawBody: `{"kind":"once","at":"2026-01-01T00:00:00Z","wake_message":"Check the deploy.","payload":${payload},"label":"deploy","conversation_id":"conv_1","tags":["a","b"]}`,
+  });
+  const id = created.data.id;
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  const [settled] = await settledEvents(dispatcher, 1);
+  t.match(settled, { alarmId: id, outcome: 'delivered', held: true, attempt: 1 });
+  const wake = router.received[0]!;
+  t.equal(wake.headers['content-type'], 'application/json');
+  t.equal(wake.headers.authorization, 'Bearer wake-token-for-tests');
+  t.match(wake.headers['idempotency-key'], /^fir_[A-Za-z0-9_-]{24}$/);
+  t.same(Object.keys(wake.body), ['type', 'agent_did', 'alarm_id', 'fire_id', 'scheduled_for', 'fired_at', 'attempt', 'kind', 'label', 'conversation_id', 'tags', 'wake_message', 'payload']);
+  t.match(wake.body, { type: 'chronos.wake', agent_did: client.did, alarm_id: id, fire_id: wake.headers['idempotency-key'], scheduled_for: '2026-01-01T00:00:00.000Z', attempt: 1, kind: 'once', label: 'deploy', conversation_id: 'conv_1', tags: ['a', 'b'], wake_message: 'Check the deploy.' });
+  t.ok(wake.text.endsWith(`"payload":${payload}}`), 'the payload reaches the router as the JSON text the client sent');
+  const alarm = await get(id);
+  t.match(alarm, { status: 'completed', fire_count: 1, attempt: 1, next_fire_at: null, last_error: null, last_fired_at: wake.body.fired_at });
+  t.match(await fires(id), [{ fire_id: wake.body.fire_id, attempt: 1, outcome: 'delivered', status_code: 204, error: null, scheduled_for: '2026-01-01T00:00:00.000Z' }]);
+});
+
+t.test('retries along the ladder with the same fire_id, then delivers', async (t) => {
+  const { h, create, get, fires } = await setup(t);
+  const router = await fakeRouter(t, (_r, n) => (n < 3 ? { status: 503, body: 'busy, try later' } : { status: 200 }));
+  const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  await settledEvents(dispatcher, 3);
+  t.same(router.received.map((r) => r.body.attempt), [1, 2, 3]);
+  t.equal(new Set(router.received.map((r) => r.body.fire_id)).size, 1, 'one fire_id for every attempt at the occurrence');
+  t.ok(router.received[1]!.at - router.received[0]!.at >= 40, 'the second attempt waited the ladder step (50 ms ± 10 %)');
+  t.match(await get(id), { status: 'completed', fire_count: 1, attempt: 3 });
+  t.match(await fires(id), [
+    { attempt: 1, outcome: 'retrying', status_code: 503, error: 'router answered 503: busy, try later' },
+    { attempt: 2, outcome: 'retrying', status_code: 503 },
+    { attempt: 3, outcome: 'delivered', status_code: 200 },
+  ]);
+});
+
+t.test('a permanent answer fails a once alarm at once', async (t) => {
+  const { h, create, get, fires } = await setup(t);
+  const router = await fakeRouter(t, () => ({ status: 404, body: 'unknown agent' }));
+  const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  await settledEvents(dispatcher, 1);
+  t.match(await get(id), { status: 'failed', fire_count: 0, last_error: 'router answered 404: unknown agent', next_fire_at: null });
+  t.match(await fires(id), [{ outcome: 'failed', status_code: 404 }]);
+  t.equal(router.received.length, 1);
+});
+
+t.test('a spent ladder fails the alarm: N steps, N+1 attempts', async (t) => {
+  const { h, create, get, fires } = await setup(t);
+  const router = await fakeRouter(t, () => ({ status: 500 }));
+  const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20, 20], maxConsecutiveFailures: 5 } });
+  await settledEvents(dispatcher, 3);
+  t.match(await get(id), { status: 'failed', attempt: 3, last_error: 'router answered 500 (gave up after 3 attempts)' });
+  t.same((await fires(id)).map((f) => f.outcome), ['retrying', 'retrying', 'failed']);
+});
+
+t.test('Retry-After is honoured when longer than the step', async (t) => {
+  const { h, create } = await setup(t);
+  const router = await fakeRouter(t, (_r, n) => (n === 1 ? { status: 429, headers: { 'Retry-After': '1' } } : { status: 204 }));
+  await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [10], maxConsecutiveFailures: 5 } });
+  await settledEvents(dispatcher, 2);
+  t.ok(router.received[1]!.at - router.received[0]!.at >= 950, `waited ${router.received[1]!.at - router.received[0]!.at} ms for Retry-After: 1`);
+});
+
+t.test('connection resets and timeouts are retried', async (t) => {
+  const { h, create, fires } = await setup(t);
+  const router = await fakeRouter(t, (_r, n) => (n === 1 ? { reset: true } : n === 2 ? { stall: true } : { status: 204 }));
+  const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { target: { url: `${router.url}/internal/wake`, token: undefined, timeoutMs: 300 } });
+  await settledEvents(dispatcher, 3);
+  const ledger = await fires(id);
+  t.match(ledger[0], { outcome: 'retrying', status_code: null, error: /^could not reach the router: / });
+  t.match(ledger[1], { outcome: 'retrying', status_code: null, error: 'timed out after 300ms' });
+  t.match(ledger[2], { outcome: 'delivered' });
+  t.equal(router.received[0]!.headers.authorization, undefined, 'no Authorization without a wake token');
+});
+
+t.test('recurring: next occurrence after delivery, new fire_id each, max_fires ends it', async (t) => {
+  const { h, create, get } = await setup(t);
+  const router = await fakeRouter(t);
+  const id = await create({ kind: 'cron', cron: '@every 1s', max_fires: 2, delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  await settledEvents(dispatcher, 2);
+  const [a, b] = router.received;
+  t.not(a!.body.fire_id, b!.body.fire_id, 'each occurrence has its own fire_id');
+  t.equal(Date.parse(b!.body.scheduled_for) - Date.parse(a!.body.scheduled_for), 1_000);
+  t.match(await get(id), { status: 'completed', fire_count: 2, next_fire_at: null });
+});
+
+t.test('recurring: failed occurrences move on, and max_consecutive_failures ends it as failed', async (t) => {
+  const { h, create, get, fires } = await setup(t);
+  const router = await fakeRouter(t, () => ({ status: 410, body: 'gone' }));
+  const id = await create({ kind: 'cron', cron: '@every 1s', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  await settledEvents(dispatcher, 2);
+  t.match(await get(id), { status: 'failed', fire_count: 0, last_error: 'router answered 410: gone; 2 occurrences failed in a row' });
+  const ledger = await fires(id);
+  t.equal(ledger.length, 2);
+  t.not(ledger[0]!.fire_id, ledger[1]!.fire_id, 'two occurrences');
+});
+
+t.test('cancel while firing: no new attempt, the row stays cancelled, the attempt is recorded', async (t) => {
+  const { h, client, create, get, fires } = await setup(t);
+  const router = await fakeRouter(t, () => ({ status: 503, delayMs: 300 }));
+  const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  await router.waitForCount(1);
+  await client.call('DELETE', `/v1/alarms/${id}`);
+  const [settled] = await settledEvents(dispatcher, 1);
+  t.match(settled, { alarmId: id, held: false });
+  t.match(await get(id), { status: 'cancelled', next_fire_at: null });
+  t.equal((await fires(id)).length, 1);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(router.received.length, 1, 'no retry after the cancel');
+});
+
+t.test('health reports the dispatcher running', async (t) => {
+  const { h } = await setup(t);
+  const router = await fakeRouter(t);
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  t.equal(dispatcher.status(), 'running');
+  await dispatcher.stop();
+  await dispatcher.stop();
+  t.equal(dispatcher.status(), 'stopping');
+});
