@@ -35,11 +35,18 @@ export function settledEvents(dispatchers: Dispatcher | Dispatcher[], n: number,
   return new Promise((resolve, reject) => {
     const seen: SettledEvent[] = [];
     const off = () => list.forEach((d) => d.off('settled', on));
-    const timer = setTimeout(() => (off(), reject(new Error(`only ${seen.length} of ${n} settled events within ${timeoutMs}ms`))), timeoutMs);
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`only ${seen.length} of ${n} settled events within ${timeoutMs}ms`));
+    }, timeoutMs);
     const on = (e: SettledEvent) => {
       if (!pred(e)) return;
       seen.push(e);
-      if (seen.length >= n) (clearTimeout(timer), off(), resolve(seen));
+      if (seen.length >= n) {
+        clearTimeout(timer);
+        off();
+        resolve(seen);
+      }
     };
     list.forEach((d) => d.on('settled', on));
   });

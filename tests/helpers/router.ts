@@ -39,7 +39,11 @@ export async function fakeRouter(t: Teardown, reply: (req: Received, n: number) 
       const text = Buffer.concat(chunks).toString('utf8');
       const r: Received = { headers: req.headers, text, body: JSON.parse(text) as Record<string, any>, at: Date.now() };
       received.push(r);
-      for (const w of [...waiters]) if (received.length >= w.n) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+      for (const w of [...waiters]) {
+        if (received.length < w.n) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve();
+      }
       const answer = script(r, received.length);
       if (answer.stall) return;
       const send = () => {
@@ -68,7 +72,13 @@ export async function fakeRouter(t: Teardown, reply: (req: Received, n: number) 
       if (received.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`router saw ${received.length} wakes, not ${n}, within ${timeoutMs}ms`)), timeoutMs);
-        waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
     },
   };
