@@ -143,3 +143,15 @@ t.test('health reports the dispatcher running', async (t) => {
   await dispatcher.stop();
   t.equal(dispatcher.status(), 'stopping');
 });
+
+t.test('a create through the API wakes a dispatcher sleeping a long poll interval', async (t) => {
+  const { h, create } = await setup(t);
+  const router = await fakeRouter(t);
+  const dispatcher = await startDispatcher(t, h.database, router.url, { pollIntervalMs: 10_000 });
+  await new Promise((r) => dispatcher.once('idle', r));
+  const before = Date.now();
+  const id = await create({ delay: '1s' });
+  const [settled] = await settledEvents(dispatcher, 1, () => true, 8_000);
+  t.equal(settled!.alarmId, id);
+  t.ok(Date.now() - before < 5_000, `delivered ${Date.now() - before} ms after the create, not at the 10 s poll`);
+});

@@ -1,0 +1,84 @@
+import { pino } from 'pino';
+import t from 'tap';
+import { openDatabase } from '../../src/db/pool.js';
+import { fireIdFor, newAlarmId } from '../../src/ids.js';
+import { claimDue } from '../../src/store/claims.js';
+import { Reaper } from '../../src/dispatch/reaper.js';
+import { freshDatabase } from '../helpers/db.js';
+import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
+import { fakeRouter } from '../helpers/router.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** Inserts `n` once alarms due at `at` (set-up only: the API path is tested elsewhere). */
+async function insertDue(db: Awaited<ReturnType<typeof freshDatabase>>, n: number, at: Date): Promise<string[]> {
+  const ids: string[] = [];
+  for (let done = 0; done < n; done += 1_000) {
+    const rows = Array.from({ length: Math.min(1_000, n - done) }, () => {
+      const id = newAlarmId();
+      ids.push(id);
+      return { id, owner: 'did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw', kind: 'once' as const, at, wake_message: 'w', next_fire_at: at, occurrence_at: at, fire_id: fireIdFor(id, at) };
+    });
+    await db.db.insertInto('alarms').values(rows).execute();
+  }
+  return ids;
+}
+
+t.test('three dispatchers, 5,000 alarms due at one instant: each fire_id delivered exactly once', async (t) => {
+  const database = await freshDatabase(t);
+  const router = await fakeRouter(t);
+  await insertDue(database, 5_000, new Date(Date.now() - 1_000));
+  const pools = [database, openDatabase(database.url, 4, pino({ level: 'silent' })), openDatabase(database.url, 4, pino({ level: 'silent' }))];
+  t.teardown(() => Promise.all(pools.slice(1).map((p) => p.close())));
+  const dispatchers = await Promise.all(pools.map((p) => startDispatcher(t, p, router.url)));
+  const events = await settledEvents(dispatchers, 5_000, () => true, 60_000);
+  t.ok(events.every((e) => e.outcome === 'delivered' && e.held));
+  t.equal(router.received.length, 5_000, 'no wake sent twice');
+  t.equal(new Set(router.received.map((r) => r.body.fire_id)).size, 5_000, '5,000 distinct fire_ids');
+  const counts = await database.sql`SELECT status, count(*)::int AS n FROM alarms GROUP BY status`;
+  t.same(counts.map((r) => ({ ...r })), [{ status: 'completed', n: 5_000 }]);
+  const ledger = await database.sql`SELECT count(*)::int AS n FROM fires WHERE outcome = 'delivered'`;
+  t.equal(ledger[0]?.n, 5_000, 'one ledger row each');
+});
+
+t.test('a replica that died mid-attempt: the reaper takes the claim back, the wake goes out again with the same fire_id', async (t) => {
+  const database = await freshDatabase(t);
+  const router = await fakeRouter(t);
+  const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
+  const dead = await claimDue(database.db, 'dead-replica', 10, 1);
+  t.equal(dead.length, 1, 'claimed by a replica that then died (lease 1 ms)');
+  const reaper = new Reaper(database.db, pino({ level: 'silent' }), 60_000);
+  await waitFor(async () => ((await reaper.reapOnce()) === 1 ? true : undefined), 5_000);
+  const dispatcher = await startDispatcher(t, database, router.url);
+  const [settled] = await settledEvents(dispatcher, 1);
+  t.match(settled, { alarmId: id, outcome: 'delivered', attempt: 1, fireId: dead[0]!.fire_id });
+  t.equal(router.received[0]!.body.fire_id, dead[0]!.fire_id, 'the same fire_id as the lost attempt');
+  const ledger = await database.sql`SELECT attempt, outcome, error FROM fires WHERE alarm_id = ${id!} ORDER BY finished_at`;
+  t.match(ledger.map((r) => ({ ...r })), [
+    { attempt: 1, outcome: 'retrying', error: /^lease expired: replica dead-replica did not finish the attempt/ },
+    { attempt: 1, outcome: 'delivered', error: null },
+  ]);
+});
+
+t.test('shutdown: wakes past the drain timeout are aborted and their claims handed back', async (t) => {
+  const database = await freshDatabase(t);
+  const router = await fakeRouter(t, () => ({ stall: true }));
+  const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
+  const dispatcher = await startDispatcher(t, database, router.url, { drainTimeoutMs: 100, target: { url: `${router.url}/internal/wake`, token: undefined, timeoutMs: 10_000 } });
+  await router.waitForCount(1);
+  await dispatcher.stop();
+  const rows = await database.sql`SELECT status, attempt, claimed_by, next_fire_at <= now() AS due FROM alarms WHERE id = ${id!}`;
+  t.match({ ...rows[0] }, { status: 'scheduled', attempt: 0, claimed_by: null, due: true }, 'due again at once, the unfinished attempt not counted');
+});
+
+t.test('NOTIFY: an alarm created during a long sleep fires on time, not at the next poll', async (t) => {
+  const database = await freshDatabase(t);
+  const router = await fakeRouter(t);
+  const dispatcher = await startDispatcher(t, database, router.url, { pollIntervalMs: 10_000 });
+  await new Promise((r) => dispatcher.once('idle', r));
+  const at = new Date(Date.now() + 300);
+  await insertDue(database, 1, at);
+  await database.sql`SELECT pg_notify('chronos_due', ${String(at.getTime())})`;
+  await settledEvents(dispatcher, 1, () => true, 5_000);
+  const lateness = router.received[0]!.at - at.getTime();
+  t.ok(lateness >= 0 && lateness < 2_000, `fired ${lateness} ms after its time, with a 10 s poll interval`);
+});
