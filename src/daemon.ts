@@ -14,9 +14,8 @@ import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { ensureDatabase, openDatabase } from './db/pool.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
-import { Reaper } from './dispatch/reaper.js';
 import { buildApp } from './http/app.js';
-import { NonceSweeper } from './maintenance/nonce-sweeper.js';
+import { firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
 import { VERSION } from './log.js';
 import { pingDatabase } from './store/health.js';
 
@@ -31,8 +30,6 @@ export interface Daemon {
 
 // /healthz must answer well inside a load balancer's timeout even when the database hangs.
 const HEALTH_DB_TIMEOUT_MS = 2_000;
-// Expired nonces are only garbage (consume checks expiry itself), so once a minute is plenty.
-const NONCE_SWEEP_INTERVAL_MS = 60_000;
 
 /** Starts chronosd with `config`. Rejects, after undoing what it started, when any step fails. */
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
@@ -75,7 +72,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         drainTimeoutMs: config.drainTimeoutMs,
       });
       // Lease expiry is noticed within a quarter lease (at least every second, at most every 15 s).
-      const reaper = new Reaper(database.db, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));
+      const reaper = leaseReaper(database.db, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));
       reaper.start();
       undo.push(() => reaper.stop());
       await dispatcher.start();
@@ -98,9 +95,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       rate: config.rateLimit,
       now: Date.now,
     });
-    const sweeper = new NonceSweeper(database.db, log, NONCE_SWEEP_INTERVAL_MS);
-    sweeper.start();
-    undo.push(() => sweeper.stop());
+    for (const job of [nonceSweeper(database.db, log), firePruner(database.db, log, config.fireRetentionMs)]) {
+      job.start();
+      undo.push(() => job.stop());
+    }
     const server = await listen(app.fetch, config.host, config.port);
     undo.push(() => closeServer(server));
     const address = server.address() as AddressInfo;

@@ -3,7 +3,7 @@ import t from 'tap';
 import { openDatabase } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
 import { claimDue } from '../../src/store/claims.js';
-import { Reaper } from '../../src/dispatch/reaper.js';
+import { firePruner, leaseReaper } from '../../src/maintenance/jobs.js';
 import { freshDatabase } from '../helpers/db.js';
 import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
 import { fakeRouter } from '../helpers/router.js';
@@ -29,9 +29,12 @@ t.test('three dispatchers, 5,000 alarms due at one instant: each fire_id deliver
   await insertDue(database, 5_000, new Date(Date.now() - 1_000));
   const pools = [database, openDatabase(database.url, 4, pino({ level: 'silent' })), openDatabase(database.url, 4, pino({ level: 'silent' }))];
   t.teardown(() => Promise.all(pools.slice(1).map((p) => p.close())));
-  const dispatchers = await Promise.all(pools.map((p) => startDispatcher(t, p, router.url)));
-  const events = await settledEvents(dispatchers, 5_000, () => true, 60_000);
-  t.ok(events.every((e) => e.outcome === 'delivered' && e.held));
+  // A wake timeout far above any answer time here: a timed-out wake is retried by design (at least once),
+  // and this test is about claims, which must never hand one alarm to two replicas.
+  const target = { url: `${router.url}/internal/wake`, token: undefined, timeoutMs: 60_000 };
+  const dispatchers = await Promise.all(pools.map((p) => startDispatcher(t, p, router.url, { target })));
+  const events = await settledEvents(dispatchers, 5_000, () => true, 90_000);
+  t.ok(events.every((e) => e.outcome === 'delivered' && e.held), 'every attempt delivered and settled by the replica that claimed it');
   t.equal(router.received.length, 5_000, 'no wake sent twice');
   t.equal(new Set(router.received.map((r) => r.body.fire_id)).size, 5_000, '5,000 distinct fire_ids');
   const counts = await database.sql`SELECT status, count(*)::int AS n FROM alarms GROUP BY status`;
@@ -46,8 +49,8 @@ t.test('a replica that died mid-attempt: the reaper takes the claim back, the wa
   const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
   const dead = await claimDue(database.db, 'dead-replica', 10, 1);
   t.equal(dead.length, 1, 'claimed by a replica that then died (lease 1 ms)');
-  const reaper = new Reaper(database.db, pino({ level: 'silent' }), 60_000);
-  await waitFor(async () => ((await reaper.reapOnce()) === 1 ? true : undefined), 5_000);
+  const reaper = leaseReaper(database.db, pino({ level: 'silent' }), 60_000);
+  await waitFor(async () => ((await reaper.runOnce()) === 1 ? true : undefined), 5_000);
   const dispatcher = await startDispatcher(t, database, router.url);
   const [settled] = await settledEvents(dispatcher, 1);
   t.match(settled, { alarmId: id, outcome: 'delivered', attempt: 1, fireId: dead[0]!.fire_id });
@@ -81,4 +84,19 @@ t.test('NOTIFY: an alarm created during a long sleep fires on time, not at the n
   await settledEvents(dispatcher, 1, () => true, 5_000);
   const lateness = router.received[0]!.at - at.getTime();
   t.ok(lateness >= 0 && lateness < 2_000, `fired ${lateness} ms after its time, with a 10 s poll interval`);
+});
+
+t.test('retention: fire history older than retention.fires is pruned in batches, newer kept', async (t) => {
+  const database = await freshDatabase(t);
+  const [id] = await insertDue(database, 1, new Date());
+  await database.sql`
+    INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome)
+    SELECT 'att_old' || g, 'fir_x', ${id!}, now(), 1, now() - interval '31 days', now() - interval '31 days', 'delivered' FROM generate_series(1, 2500) g`;
+  await database.sql`
+    INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome)
+    VALUES ('att_new', 'fir_x', ${id!}, now(), 1, now() - interval '29 days', now(), 'delivered')`;
+  const pruner = firePruner(database.db, pino({ level: 'silent' }), 30 * 86_400_000);
+  t.equal(await pruner.runOnce(), 2500);
+  const left = await database.sql`SELECT id FROM fires`;
+  t.same(left.map((r) => r.id), ['att_new']);
 });

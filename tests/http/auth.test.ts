@@ -175,13 +175,13 @@ t.test('the client reports an unreachable server', async (t) => {
 });
 
 t.test('the sweeper deletes expired nonces and keeps live ones', async (t) => {
-  const { NonceSweeper } = await import('../../src/maintenance/nonce-sweeper.js');
+  const { nonceSweeper } = await import('../../src/maintenance/jobs.js');
   const { pino } = await import('pino');
   const h = await testApp(t);
   await h.database.sql`INSERT INTO auth_nonces (nonce, did, expires_at) SELECT 'old' || g, 'did:key:x', now() - interval '1 minute' FROM generate_series(1, 2500) g`;
   await h.database.sql`INSERT INTO auth_nonces (nonce, did, expires_at) VALUES ('live', 'did:key:x', now() + interval '1 minute')`;
-  const sweeper = new NonceSweeper(h.database.db, pino({ level: 'silent' }), 60_000);
-  t.equal(await sweeper.sweepOnce(), 2500, 'three batches of at most 1,000');
+  const sweeper = nonceSweeper(h.database.db, pino({ level: 'silent' }));
+  t.equal(await sweeper.runOnce(), 2500, 'three batches of at most 1,000');
   const left = await h.database.sql`SELECT nonce FROM auth_nonces`;
   t.same(left.map((r) => r.nonce), ['live']);
   sweeper.start();
