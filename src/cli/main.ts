@@ -1,5 +1,6 @@
 /** argv → serve | migrate; turns user errors into one line on stderr and exit 2. */
 import { ConfigError, helpText, loadConfig, parseFlags } from '../config/load.js';
+import { devCommand } from './dev.js';
 import { keygenCommand, tokenCommand } from './identity.js';
 import { migrateCommand } from './migrate.js';
 import { scheduleCommand } from './schedule.js';
@@ -11,6 +12,7 @@ const COMMANDS = `usage: chronos <command> [flags]
 commands:
   serve      run the daemon (the same as chronosd)
   migrate    apply database migrations and exit
+  dev        daemon + embedded PostgreSQL + a local router that prints each wake
   schedule   preview the next occurrences of a schedule: chronos schedule '<json>'
   keygen     print a new ed25519 did:key and its seed
   token      print a principal token for CHRONOS_AGENT_KEY (for curl)
@@ -23,6 +25,7 @@ export async function runCli(argv: readonly string[], program = 'chronos'): Prom
   try {
     switch (command) {
       case 'serve':
+      case 'dev':
       case 'migrate': {
         const flags = parseFlags(rest);
         const name = program === 'chronosd' ? 'chronosd' : `chronos ${command}`;
@@ -35,6 +38,7 @@ export async function runCli(argv: readonly string[], program = 'chronos'): Prom
           return 0;
         }
         const { config, configFile } = loadConfig(flags);
+        if (command === 'dev') return await devCommand(config, flags);
         return command === 'serve' ? await serveCommand(config, configFile) : await migrateCommand(config);
       }
       case 'schedule':

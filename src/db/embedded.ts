@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 
@@ -55,6 +55,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     // data directory's own files stay 0600, so traverse-only is enough.
     const mode = statSync(parent).mode & 0o7777;
     if ((mode & 0o001) === 0) chmodSync(parent, mode | 0o001);
+    checkTraversable(dirname(parent), await ownerIds());
   }
   const password = readOrCreatePassword(`${dir}.password`);
   const bins = await binaries();
@@ -106,6 +107,24 @@ async function initialise(dir: string, password: string, log: Logger): Promise<v
     onError: (error) => log.error({ err: error }, 'initdb'),
   });
   await pg.initialise();
+}
+
+/**
+ * Throws, naming the directory, when an ancestor keeps the `postgres` user
+ * (`owner`, when it exists yet) out; modes above the data directory are
+ * never changed.
+ */
+function checkTraversable(dir: string, owner: { uid: number; gid: number } | undefined): void {
+  for (let d = dir; ; d = dirname(d)) {
+    const st = statSync(d);
+    const enters = (st.mode & 0o001) !== 0 || (owner !== undefined && ((st.uid === owner.uid && (st.mode & 0o100) !== 0) || (st.gid === owner.gid && (st.mode & 0o010) !== 0)));
+    if (!enters) {
+      throw new Error(
+        `running as root, the embedded PostgreSQL runs as the postgres user, which cannot enter ${d} (mode ${(st.mode & 0o777).toString(8)}): set CHRONOS_DATA_DIR to a directory it can reach (for example /var/lib/chronos), or run chronosd as another user`,
+      );
+    }
+    if (d === dirname(d)) return;
+  }
 }
 
 /** The port of a server still running in `dir`, from its postmaster.pid. */

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import postgres from 'postgres';
 import t from 'tap';
 import { generateSeed } from '../../src/auth/ed25519.js';
 import { ChronosClient } from '../../src/client/client.js';
@@ -84,4 +85,21 @@ t.test('database restarted under load: the daemon recovers by itself and loses n
   t.equal(delivered.size, ids.length, 'every alarm reached the router at least once');
   t.equal(daemon.child.exitCode, null, 'the daemon ran throughout');
   t.equal(await stop(daemon), 0);
+});
+
+t.test('SIGTERM with a wake on the wire: the wake finishes and is settled, then exit 0', async (t) => {
+  const url = await freshDatabaseUrl(t);
+  const router = await fakeRouter(t, () => ({ status: 204, delayMs: 800 }));
+  const daemon = await startDaemon({ CHRONOS_DATABASE_URL: url, ...TEST_SECRETS, ...FAST, CHRONOS_DRAIN_TIMEOUT: '5s', CHRONOS_ROUTER_URL: router.url });
+  t.teardown(() => daemon.child.kill('SIGKILL'));
+  const client = new ChronosClient({ url: daemon.url, transportToken: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, seed: generateSeed() });
+  const [id] = await createMany(client, 1, '1s');
+  await router.waitForCount(1);
+  t.equal(await stop(daemon), 0);
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  t.teardown(() => sql.end());
+  const rows = await sql`SELECT status, fire_count FROM alarms WHERE id = ${id!}`;
+  t.match({ ...rows[0] }, { status: 'completed', fire_count: 1 }, 'settled before the exit');
+  const order = daemon.logs.map((l) => l.msg).filter((m) => ['shutting down', 'wake settled', 'dispatcher stopped', 'stopped'].includes(String(m)));
+  t.same(order, ['shutting down', 'wake settled', 'dispatcher stopped', 'stopped'], 'ordered shutdown');
 });

@@ -14,6 +14,8 @@ export interface Proc {
   stderr(): string;
   /** Resolves with the first log line matching `pred` (past or future); rejects after `timeoutMs` or on exit. */
   waitForLog(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Resolves once stdout matches `re`, with the match. */
+  waitForText(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code (or 128+signal). */
   exited: Promise<number>;
 }
@@ -29,8 +31,10 @@ export function spawnCli(program: 'chronosd' | 'chronos', args: string[], env: R
   let out = '';
   let err = '';
   const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const textWaiters: (() => void)[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
     out += `${line}\n`;
+    for (const w of [...textWaiters]) w();
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(line) as Record<string, unknown>;
@@ -55,6 +59,21 @@ export function spawnCli(program: 'chronosd' | 'chronos', args: string[], env: R
     stdout: () => out,
     stderr: () => err,
     exited,
+    waitForText(re, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = out.match(re);
+          if (!m) return false;
+          clearTimeout(timer);
+          textWaiters.splice(textWaiters.indexOf(check), 1);
+          resolve(m);
+          return true;
+        };
+        const timer = setTimeout(() => reject(new Error(`stdout did not match ${re} within ${timeoutMs}ms:\n${out}\n${err}`)), timeoutMs);
+        textWaiters.push(check);
+        check();
+      });
+    },
     waitForLog(pred, timeoutMs = 30_000) {
       const seen = logs.find(pred);
       if (seen) return Promise.resolve(seen);

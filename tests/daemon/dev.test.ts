@@ -1,0 +1,35 @@
+/** chronos dev from nothing: a newcomer's first wake. */
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { spawnCli, stop } from '../helpers/daemon.js';
+
+t.test('chronos dev prints a working example, and the wake it causes', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'chronos-dev-'));
+  // As root the embedded server runs as postgres, which must be able to enter the working directory.
+  chmodSync(cwd, 0o755);
+  const dev = spawnCli('chronos', ['dev', '--port', '0'], {}, cwd);
+  t.teardown(() => dev.child.kill('SIGKILL'));
+  await dev.waitForText(/Waiting for wakes/, 60_000);
+  const [, url] = dev.stdout().match(/^curl -s -X POST (\S+)\/v1\/alarms/m)!;
+  const [, transport] = dev.stdout().match(/-H 'Authorization: Bearer (\S+)'/)!;
+  const [, principal] = dev.stdout().match(/-H 'X-Chronos-Principal: (\S+)'/)!;
+  const res = await fetch(`${url}/v1/alarms`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${transport}`, 'X-Chronos-Principal': principal!, 'Content-Type': 'application/json' },
+    body: '{"kind":"once","delay":"1s","wake_message":"Hello from Chronos","payload":{"step":1}}',
+  });
+  t.equal(res.status, 201);
+  const { data } = (await res.json()) as { data: { id: string } };
+  const [wake] = await dev.waitForText(new RegExp(`=== wake received[^=]*alarm_id:\\s+${data.id}[^=]*payload:\\s+\\{"step":1\\}`), 15_000);
+  t.match(wake, /wake_message: {2}"Hello from Chronos"/);
+  t.equal(await stop(dev), 0);
+});
+
+t.test('as root, a data directory the postgres user cannot reach is one clear line, exit 1', { skip: process.getuid?.() !== 0 && 'only as root' }, async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'chronos-private-'));
+  const dev = spawnCli('chronosd', ['--port', '0'], {}, cwd);
+  t.equal(await dev.exited, 1);
+  t.match(dev.stderr(), /^chronosd: running as root, the embedded PostgreSQL runs as the postgres user, which cannot enter .*chronos-private-\w+ \(mode 700\): set CHRONOS_DATA_DIR/m);
+});
