@@ -1,10 +1,12 @@
 /**
- * `npm run bench [-- scenario ...]`: the benchmark suite. Prints a Markdown
- * table per scenario; results are copied into docs/benchmarks.md with the
- * command that made them. Scenarios so far:
+ * `npm run bench [-- scenario ...] [--quick]`: the benchmark suite. Prints a
+ * Markdown table per scenario; results are copied into docs/benchmarks.md
+ * with the command that made them. Scenarios so far:
  * - schedule: next-occurrence computations per second, per kind of schedule.
+ * - dispatch: lateness at the router for a burst and a steady rate (bench/dispatch.ts).
  */
 import { cpus } from 'node:os';
+import { benchDispatch } from './dispatch.js';
 import { nextOccurrence } from '../src/schedule/next.js';
 import { parseSchedule, type ScheduleInput } from '../src/schedule/parse.js';
 
@@ -48,7 +50,11 @@ function benchSchedule(): void {
   console.log('');
 }
 
-const SCENARIOS: Record<string, () => void> = { schedule: benchSchedule };
+const quick = process.argv.includes('--quick');
+const SCENARIOS: Record<string, () => void | Promise<void>> = {
+  schedule: benchSchedule,
+  dispatch: () => benchDispatch({ burst: 1_000, rate: 200, seconds: quick ? 10 : 60 }),
+};
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = wanted.filter((w) => !(w in SCENARIOS));
 if (unknown.length > 0) {
@@ -56,4 +62,4 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 console.log(`# chronos bench, ${new Date().toISOString()}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}\n`);
-for (const name of wanted.length > 0 ? wanted : Object.keys(SCENARIOS)) SCENARIOS[name]!();
+for (const name of wanted.length > 0 ? wanted : Object.keys(SCENARIOS)) await SCENARIOS[name]!();

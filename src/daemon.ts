@@ -55,6 +55,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await migrate(database.sql, log);
     if (secrets.file) log.info({ file: secrets.file }, 'using generated transport token and token secret; configure CHRONOS_TRANSPORT_TOKENS and CHRONOS_TOKEN_SECRETS to set your own');
 
+    // Stopped in reverse: the HTTP server, the dispatcher (drain), these jobs, the pool.
+    for (const job of [nonceSweeper(database.db, log), firePruner(database.db, log, config.fireRetentionMs)]) {
+      job.start();
+      undo.push(() => job.stop());
+    }
     let dispatcher: Dispatcher | undefined;
     if (config.routerUrl) {
       const replica = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -95,10 +100,6 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       rate: config.rateLimit,
       now: Date.now,
     });
-    for (const job of [nonceSweeper(database.db, log), firePruner(database.db, log, config.fireRetentionMs)]) {
-      job.start();
-      undo.push(() => job.stop());
-    }
     const server = await listen(app.fetch, config.host, config.port);
     undo.push(() => closeServer(server));
     const address = server.address() as AddressInfo;

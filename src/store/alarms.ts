@@ -152,3 +152,20 @@ export async function listFires(db: Kysely<Schema>, alarmId: string, filter: { a
   if (filter.after) q = q.where(sql<boolean>`(started_at, id) < (${filter.after.at}, ${filter.after.id})`);
   return q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
 }
+
+/**
+ * Inserts once alarms due at `ats`, 1,000 rows a statement: set-up for
+ * benchmarks and tests of dispatch (the API path validates one at a time).
+ */
+export async function bulkInsertOnceAlarms(db: Kysely<Schema>, owner: string, ats: readonly Date[], ids: () => string, fireIdFor: (id: string, at: Date) => string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < ats.length; i += 1_000) {
+    const rows = ats.slice(i, i + 1_000).map((at) => {
+      const id = ids();
+      out.push(id);
+      return { id, owner, kind: 'once' as const, at, wake_message: 'bench', next_fire_at: at, occurrence_at: at, fire_id: fireIdFor(id, at) };
+    });
+    await db.insertInto('alarms').values(rows).execute();
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { openDatabase } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
+import { bulkInsertOnceAlarms } from '../../src/store/alarms.js';
 import { claimDue } from '../../src/store/claims.js';
 import { firePruner, leaseReaper } from '../../src/maintenance/jobs.js';
 import { freshDatabase } from '../helpers/db.js';
@@ -9,18 +10,9 @@ import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
 import { fakeRouter } from '../helpers/router.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** Inserts `n` once alarms due at `at` (set-up only: the API path is tested elsewhere). */
-async function insertDue(db: Awaited<ReturnType<typeof freshDatabase>>, n: number, at: Date): Promise<string[]> {
-  const ids: string[] = [];
-  for (let done = 0; done < n; done += 1_000) {
-    const rows = Array.from({ length: Math.min(1_000, n - done) }, () => {
-      const id = newAlarmId();
-      ids.push(id);
-      return { id, owner: 'did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw', kind: 'once' as const, at, wake_message: 'w', next_fire_at: at, occurrence_at: at, fire_id: fireIdFor(id, at) };
-    });
-    await db.db.insertInto('alarms').values(rows).execute();
-  }
-  return ids;
+/** `n` once alarms due at `at`, inserted through the store. */
+function insertDue(db: Awaited<ReturnType<typeof freshDatabase>>, n: number, at: Date): Promise<string[]> {
+  return bulkInsertOnceAlarms(db.db, 'did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw', Array.from({ length: n }, () => at), newAlarmId, fireIdFor);
 }
 
 t.test('three dispatchers, 5,000 alarms due at one instant: each fire_id delivered exactly once', async (t) => {
