@@ -155,3 +155,31 @@ t.test('a create through the API wakes a dispatcher sleeping a long poll interva
   t.equal(settled!.alarmId, id);
   t.ok(Date.now() - before < 5_000, `delivered ${Date.now() - before} ms after the create, not at the 10 s poll`);
 });
+
+t.test('missed occurrences (chronosd was down) coalesce into one fire, then the next future one', async (t) => {
+  const { h, create, get } = await setup(t);
+  const router = await fakeRouter(t);
+  const id = await create({ kind: 'cron', cron: '* * * * *', delay: undefined });
+  // As if the daemon had been down for ten minutes: the current occurrence is ten minutes old.
+  const old = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 600_000);
+  await h.database.sql`UPDATE alarms SET next_fire_at = ${old}, occurrence_at = ${old} WHERE id = ${id}`;
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  await settledEvents(dispatcher, 1);
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(router.received.length, 1, 'one wake for all that was missed');
+  t.equal(router.received[0]!.body.scheduled_for, old.toISOString());
+  const alarm = await get(id);
+  t.equal(alarm.status, 'scheduled');
+  t.ok(Date.parse(alarm.next_fire_at) > Date.now(), `next occurrence ${alarm.next_fire_at} is in the future`);
+  t.equal(Date.parse(alarm.next_fire_at) % 60_000, 0, 'on the minute');
+});
+
+t.test('until ends a recurring alarm as completed', async (t) => {
+  const { h, create, get } = await setup(t);
+  const router = await fakeRouter(t);
+  const id = await create({ kind: 'cron', cron: '@every 1s', until: new Date(Date.now() + 1_500).toISOString(), delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  await settledEvents(dispatcher, 1);
+  t.match(await get(id), { status: 'completed', fire_count: 1, next_fire_at: null });
+  t.equal(router.received.length, 1);
+});
