@@ -15,7 +15,10 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`, { cause: lastError });
+    if (Date.now() > deadline) {
+      const last = lastError === undefined ? "" : `; last error: ${(lastError as Error).message ?? String(lastError)}`;
+      throw new Error(`condition not met within ${timeoutMs}ms${last}`, { cause: lastError });
+    }
     await new Promise((r) => setTimeout(r, pauseMs));
   }
 }
