@@ -1,0 +1,130 @@
+/**
+ * The agent's tools (SPEC 5), defined once: name, description with
+ * examples, input schema and what each does with the typed client. The MCP
+ * server registers exactly these, and chronos-tools.json is written from
+ * what that server lists (i8).
+ */
+import { z } from 'zod';
+import { ChronosApiError, type ChronosClient } from '../client/client.js';
+
+/** What a tool returns: a short text an agent reads well, and the structured view. */
+export interface ToolResult {
+  readonly text: string;
+  readonly structured: Record<string, unknown>;
+}
+
+/** One tool. */
+export interface ToolDef {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly input: z.ZodRawShape;
+  readonly run: (client: ChronosClient, args: Record<string, unknown>) => Promise<ToolResult>;
+}
+
+interface AlarmView {
+  id: string;
+  kind: string;
+  status: string;
+  next_fire_at: string | null;
+  label: string | null;
+  cron?: string;
+  rrule?: string;
+  tz: string;
+  last_error: string | null;
+  fire_count: number;
+}
+
+function describeAlarm(a: AlarmView): string {
+  const what = a.kind === 'once' ? 'once' : a.kind === 'cron' ? `cron "${a.cron}" in ${a.tz}` : `rrule "${a.rrule}" in ${a.tz}`;
+  const next = a.next_fire_at ? `next wake ${a.next_fire_at}` : 'no further wake';
+  const error = a.last_error ? `; last error: ${a.last_error}` : '';
+  return `${a.id}${a.label ? ` (${a.label})` : ''}: ${a.status}, ${what}, ${next}, ${a.fire_count} delivered${error}`;
+}
+
+const alarmId = z.string().describe('The alarm id returned by alarm_set, like "alm_2XVW0VrjxyzEbf1m6Iv0".');
+
+/** The registry. */
+export const TOOLS: readonly ToolDef[] = [
+  {
+    name: 'alarm_set',
+    title: 'Set an alarm',
+    description: [
+      'Schedule a wake-up for yourself. When it is due, Chronos wakes you with wake_message and payload exactly as given, so write down what you need to continue.',
+      'Examples: in 15 minutes: {"kind":"once","delay":"15m","wake_message":"Check the deploy of build 4f2a9c"}.',
+      'At a time: {"kind":"once","at":"2026-12-01T09:00:00+01:00",...} (an offset is required).',
+      'Every weekday at 9 in Berlin: {"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin",...}.',
+      'Every Monday and Friday at 9 in New York: {"kind":"rrule","rrule":"FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0","tz":"America/New_York",...}.',
+      'Give an idempotency_key to make retries of this call safe.',
+    ].join(' '),
+    input: {
+      kind: z.enum(['once', 'cron', 'rrule']).describe('once: one wake (at or delay); cron: a cron expression; rrule: an RFC 5545 rule.'),
+      wake_message: z.string().min(1).describe('The message you wake up to (at most 8 KiB).'),
+      delay: z.string().optional().describe('once: how long from now, like "90s", "15m", "1h30m", "2d".'),
+      at: z.string().optional().describe('once: an RFC 3339 time with offset, like "2026-12-01T09:00:00Z".'),
+      cron: z.string().optional().describe('cron: 5 fields (minute hour day month weekday), 6 (seconds first), @daily, @hourly, ... or "@every 30m".'),
+      rrule: z.string().optional().describe('rrule: the RRULE value, like "FREQ=DAILY;BYHOUR=9;BYMINUTE=0" (no "RRULE:" prefix).'),
+      tz: z.string().optional().describe('IANA time zone the schedule is read in, like "Europe/Berlin". Default UTC.'),
+      start: z.string().optional().describe('cron/rrule: no wake before this RFC 3339 time (the RRULE DTSTART).'),
+      until: z.string().optional().describe('cron/rrule: no wake after this RFC 3339 time.'),
+      max_fires: z.number().int().min(1).optional().describe('cron/rrule: stop after this many delivered wakes.'),
+      payload: z.unknown().optional().describe('Any JSON you want back, verbatim, when you wake (at most 64 KiB).'),
+      label: z.string().optional().describe('A short name for lists (at most 200 characters).'),
+      conversation_id: z.string().optional().describe('The conversation to resume into.'),
+      idempotency_key: z.string().optional().describe('The same key and request return the existing alarm instead of a second one.'),
+      tags: z.array(z.string()).optional().describe('Up to 16 tags, to filter alarm_list.'),
+    },
+    run: async (client, args) => {
+      const answer = await client.call<AlarmView>('POST', '/v1/alarms', { body: args });
+      const verb = answer.status === 201 ? 'Alarm set' : 'Alarm already existed (same idempotency key)';
+      return { text: `${verb}: ${describeAlarm(answer.data)}`, structured: { alarm: answer.data } };
+    },
+  },
+  {
+    name: 'alarm_get',
+    title: 'Get an alarm',
+    description: 'Show one of your alarms: its schedule, status (scheduled, firing, completed, failed, cancelled), next wake and last error.',
+    input: { id: alarmId },
+    run: async (client, args) => {
+      const answer = await client.call<AlarmView>('GET', `/v1/alarms/${encodeURIComponent(String(args.id))}`);
+      return { text: describeAlarm(answer.data), structured: { alarm: answer.data } };
+    },
+  },
+  {
+    name: 'alarm_list',
+    title: 'List alarms',
+    description: 'List your alarms, newest first. Example: only active ones: {"status":"scheduled,firing"}; by tag: {"tag":"deploy"}. Pass next_cursor back as cursor for more.',
+    input: {
+      status: z.string().optional().describe('A comma list of scheduled, firing, completed, failed, cancelled.'),
+      tag: z.string().optional().describe('Only alarms with this tag.'),
+      limit: z.number().int().min(1).max(200).optional().describe('At most this many (1..200, default 50).'),
+      cursor: z.string().optional().describe('next_cursor of the previous answer.'),
+    },
+    run: async (client, args) => {
+      const query = new URLSearchParams(Object.entries(args).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString();
+      const answer = await client.call<{ alarms: AlarmView[]; next_cursor: string | null }>('GET', `/v1/alarms${query ? `?${query}` : ''}`);
+      const lines = answer.data.alarms.map(describeAlarm);
+      const more = answer.data.next_cursor ? `\nMore: call again with cursor "${answer.data.next_cursor}".` : '';
+      return { text: `${lines.length} alarm(s)${lines.length ? `:\n${lines.join('\n')}` : '.'}${more}`, structured: answer.data };
+    },
+  },
+  {
+    name: 'alarm_cancel',
+    title: 'Cancel an alarm',
+    description: 'Cancel one of your scheduled or firing alarms: no further wake starts. Cancelling again is fine; completed or failed alarms cannot be cancelled.',
+    input: { id: alarmId },
+    run: async (client, args) => {
+      const answer = await client.call<AlarmView>('DELETE', `/v1/alarms/${encodeURIComponent(String(args.id))}`);
+      return { text: `Cancelled: ${describeAlarm(answer.data)}`, structured: { alarm: answer.data } };
+    },
+  },
+];
+
+/** A tool error an agent can act on: the API's code and message. */
+export function toolErrorText(err: unknown): string {
+  if (err instanceof ChronosApiError) {
+    const details = err.details === undefined ? '' : ` ${JSON.stringify(err.details)}`;
+    return `${err.code}: ${err.message}${details}`;
+  }
+  return `internal: ${(err as Error).message}`;
+}
