@@ -101,7 +101,10 @@ export const TOOLS: readonly ToolDef[] = [
       cursor: z.string().optional().describe('next_cursor of the previous answer.'),
     },
     run: async (client, args) => {
-      const query = new URLSearchParams(Object.entries(args).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString();
+      const params: [string, string][] = Object.entries(args)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]);
+      const query = new URLSearchParams(params).toString();
       const answer = await client.call<{ alarms: AlarmView[]; next_cursor: string | null }>('GET', `/v1/alarms${query ? `?${query}` : ''}`);
       const lines = answer.data.alarms.map(describeAlarm);
       const more = answer.data.next_cursor ? `\nMore: call again with cursor "${answer.data.next_cursor}".` : '';
