@@ -85,7 +85,17 @@ export function loadConfig(flags: CliFlags, env: Readonly<Record<string, string 
     else if (entry !== undefined) out[name] = parseAt(spec, entry.value, `${configFile}:${entry.line}: ${spec.kvx}`);
     else out[name] = spec.default === undefined ? undefined : spec.parse(spec.default);
   }
-  return { config: Object.freeze(out) as Config, configFile };
+  const config = Object.freeze(out) as Config;
+  checkTogether(config);
+  return { config, configFile };
+}
+
+/** Rules between keys. */
+function checkTogether(c: Config): void {
+  // A claim whose lease ends while its wake may still run lets another replica send the same wake again.
+  if (c.leaseMs <= c.wakeTimeoutMs) {
+    throw new ConfigError(`dispatch.lease (${c.leaseMs}ms) must be longer than wake.timeout (${c.wakeTimeoutMs}ms): raise CHRONOS_LEASE or lower CHRONOS_WAKE_TIMEOUT`);
+  }
 }
 
 function readConfigFile(path: string, env: Readonly<Record<string, string | undefined>>): Map<KeyName, KvxEntry> {

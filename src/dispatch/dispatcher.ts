@@ -51,12 +51,13 @@ const ERROR_BACKOFF_MS = 100;
 /** The dispatcher service; events: `claimed` (rows), `settled` (SettledEvent), `idle`. */
 export class Dispatcher extends EventEmitter {
   private readonly now: () => number;
-  private readonly inflight = new Map<string, { done: Promise<void>; abort: AbortController }>();
+  private readonly inflight = new Map<string, { done: Promise<void>; abort: AbortController; alarmId: string }>();
   private running = false;
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private plannedWakeAt = Infinity;
   private waitingForSlot = false;
+  private wakePending = false;
   private unlisten: (() => Promise<void>) | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -97,7 +98,7 @@ export class Dispatcher extends EventEmitter {
         new Promise<boolean>((r) => setTimeout(() => r(false), this.o.drainTimeoutMs).unref()),
       ]);
       if (!drained) {
-        const ids = [...this.inflight.keys()];
+        const ids = [...this.inflight.values()].map((f) => f.alarmId);
         for (const f of this.inflight.values()) f.abort.abort();
         await Promise.all([...this.inflight.values()].map((f) => f.done));
         const released = await releaseClaims(this.o.db, this.o.replica, ids).catch((err: unknown) => {
@@ -120,10 +121,16 @@ export class Dispatcher extends EventEmitter {
   private wake(): void {
     const w = this.wakeUp;
     this.wakeUp = undefined;
-    w?.();
+    // A wake-up while the loop is awake (claiming) must not be lost: the next sleep returns at once.
+    if (w) w();
+    else this.wakePending = true;
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
     this.plannedWakeAt = this.now() + ms;
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.wake(), ms);
@@ -173,13 +180,15 @@ export class Dispatcher extends EventEmitter {
 
   private launch(row: AlarmRow): void {
     const abort = new AbortController();
+    // Keyed by claim: a row re-claimed after a lease expiry is a different claim.
+    const key = `${row.id}@${row.claimed_at?.getTime()}`;
     const done = this.attempt(row, abort.signal)
       .catch((err: unknown) => this.o.log.error({ err, alarm_id: row.id }, 'attempt failed unexpectedly'))
       .finally(() => {
-        this.inflight.delete(row.id);
+        this.inflight.delete(key);
         if (this.waitingForSlot) this.wake();
       });
-    this.inflight.set(row.id, { done, abort });
+    this.inflight.set(key, { done, abort, alarmId: row.id });
   }
 
   private async attempt(row: AlarmRow, abort: AbortSignal): Promise<void> {
@@ -203,7 +212,7 @@ export class Dispatcher extends EventEmitter {
       error: decision.error,
       durationMs,
     };
-    const held = await this.settleWithRetry(log, () => settle(this.o.db, this.o.replica, decision.patch, record));
+    const held = await this.settleWithRetry(log, () => settle(this.o.db, this.o.replica, row.claimed_at!, decision.patch, record));
     const lateness = row.occurrence_at ? firedAt.getTime() - row.occurrence_at.getTime() : null;
     log[decision.outcome === 'delivered' ? 'info' : 'warn'](
       { outcome: decision.outcome, status_code: statusOf(result), error: decision.error, lateness_ms: lateness, duration_ms: durationMs, next_status: decision.patch.status, held },
@@ -219,7 +228,8 @@ export class Dispatcher extends EventEmitter {
       try {
         return await run();
       } catch (err) {
-        if (this.now() + delay > deadline) {
+        // Only an unreachable database is worth waiting for (SQLSTATE/driver code, HOUSE 7).
+        if (!isConnectionError(err) || this.now() + delay > deadline) {
           log.error({ err }, 'could not settle the attempt; the lease will expire and the wake be sent again with the same fire_id');
           return false;
         }

@@ -9,6 +9,9 @@ export type Verdict = 'delivered' | 'retry' | 'permanent';
 /** The outcome of one HTTP attempt: a status, or a transport failure. */
 export type AttemptResult = { kind: 'answered'; status: number; retryAfterMs?: number; bodyStart: string } | { kind: 'error'; message: string };
 
+/** A router's Retry-After is honoured up to a day: a longer one (or a date centuries ahead) would park the alarm. */
+export const MAX_RETRY_AFTER_MS = 86_400_000;
+
 /** 2xx delivered; 408, 425, 429, 5xx and transport failures retried; any other status permanent. */
 export function classify(result: AttemptResult): Verdict {
   if (result.kind === 'error') return 'retry';
@@ -28,7 +31,7 @@ export function nextAttemptAt(nowMs: number, attempt: number, ladderMs: readonly
   if (attempt < 1 || attempt > ladderMs.length) return null;
   const step = ladderMs[attempt - 1]!;
   const spread = step * (1 + jitter * (2 * random() - 1));
-  return nowMs + Math.round(Math.max(spread, retryAfterMs ?? 0));
+  return nowMs + Math.round(Math.max(spread, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS)));
 }
 
 /** Parses a Retry-After header (seconds, or an HTTP date) into milliseconds from `nowMs`. */
@@ -43,6 +46,7 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
 /** `last_error` in plain words: the status and the start of the body, or the transport failure. */
 export function describeFailure(result: AttemptResult): string {
   if (result.kind === 'error') return result.message;
-  const body = result.bodyStart.replace(/\s+/g, ' ').trim();
+  // Control characters out: NUL cannot be stored in text, the rest only garbles a log line.
+  const body = result.bodyStart.replace(/[\u0000-\u001f\u007f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim();
   return `router answered ${result.status}${body ? `: ${body}` : ''}`;
 }

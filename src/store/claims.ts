@@ -29,7 +29,7 @@ export async function claimDue(db: Kysely<Schema>, replica: string, limit: numbe
       FOR UPDATE SKIP LOCKED
     )
     UPDATE alarms a
-    SET status = 'firing', claimed_by = ${replica}, claimed_at = now(),
+    SET status = 'firing', claimed_by = ${replica}, claimed_at = date_trunc('milliseconds', clock_timestamp()), -- ms: the fencing token round-trips through a JS Date
         lease_until = now() + ${leaseMs} * interval '1 millisecond', attempt = a.attempt + 1,
         updated_at = date_trunc('milliseconds', now())
     FROM due WHERE a.id = due.id
@@ -40,7 +40,8 @@ export async function claimDue(db: Kysely<Schema>, replica: string, limit: numbe
 /** Milliseconds until the earliest scheduled alarm is due by the database clock (0 if overdue), or null if none. */
 export async function msUntilNextDue(db: Kysely<Schema>): Promise<number | null> {
   const { rows } = await sql<{ ms: number | null }>`
-    SELECT GREATEST(0, ceil(extract(epoch FROM (min(next_fire_at) - clock_timestamp())) * 1000))::float8 AS ms
+    SELECT CASE WHEN min(next_fire_at) IS NULL THEN NULL -- GREATEST ignores NULL: without this, "nothing scheduled" reads as "due now"
+           ELSE GREATEST(0, ceil(extract(epoch FROM (min(next_fire_at) - clock_timestamp())) * 1000))::float8 END AS ms
     FROM alarms WHERE status = 'scheduled'`.execute(db);
   return rows[0]?.ms ?? null;
 }
@@ -73,12 +74,13 @@ export interface AttemptRecord {
 }
 
 /**
- * Records the attempt and, only if this replica still holds the claim,
- * applies `patch`; one round trip. Returns false when the claim was lost (a
+ * Records the attempt and, only if this replica still holds this very claim
+ * (`claimedAt` fences off a later claim of the same row by the same replica
+ * after a lease expiry), applies `patch`; one round trip. Returns false when the claim was lost (a
  * cancel, or another replica took the lease over): the attempt is recorded
  * all the same, since it happened.
  */
-export async function settle(db: Kysely<Schema>, replica: string, patch: SettlePatch, record: AttemptRecord): Promise<boolean> {
+export async function settle(db: Kysely<Schema>, replica: string, claimedAt: Date, patch: SettlePatch, record: AttemptRecord): Promise<boolean> {
   const { rows } = await sql<{ held: number }>`
     WITH ledger AS (
       INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms)
@@ -91,7 +93,7 @@ export async function settle(db: Kysely<Schema>, replica: string, patch: SettleP
         last_fired_at = CASE WHEN ${patch.delivered} THEN ${record.startedAt}::timestamptz ELSE last_fired_at END,
         consecutive_failures = ${patch.consecutiveFailures}, last_error = ${patch.lastError},
         claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
-      WHERE id = ${record.alarmId} AND claimed_by = ${replica} AND status = 'firing'
+      WHERE id = ${record.alarmId} AND claimed_by = ${replica} AND claimed_at = ${claimedAt} AND status = 'firing'
       RETURNING 1
     )
     SELECT count(*)::int AS held FROM settled`.execute(db);

@@ -14,7 +14,7 @@ import { startDaemon, stop, TEST_SECRETS } from '../helpers/daemon.js';
 import { fakeRouter } from '../helpers/router.js';
 import { waitFor } from '../helpers/wait.js';
 
-const FAST = { CHRONOS_LEASE: '2s', CHRONOS_RETRY_LADDER: '200ms, 200ms, 200ms, 200ms, 200ms', CHRONOS_POLL_INTERVAL: '200ms', CHRONOS_DRAIN_TIMEOUT: '1s' };
+const FAST = { CHRONOS_LEASE: '2s', CHRONOS_WAKE_TIMEOUT: '1500ms', CHRONOS_RETRY_LADDER: '200ms, 200ms, 200ms, 200ms, 200ms', CHRONOS_POLL_INTERVAL: '200ms', CHRONOS_DRAIN_TIMEOUT: '1s' };
 
 async function createMany(client: ChronosClient, n: number, delay: string): Promise<string[]> {
   const ids: string[] = [];

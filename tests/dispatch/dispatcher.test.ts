@@ -183,3 +183,26 @@ t.test('until ends a recurring alarm as completed', async (t) => {
   t.match(await get(id), { status: 'completed', fire_count: 1, next_fire_at: null });
   t.equal(router.received.length, 1);
 });
+
+t.test('a router body with NUL and a Retry-After centuries away cannot wedge an alarm', async (t) => {
+  const { h, create, get, fires } = await setup(t);
+  const router = await fakeRouter(t, (_r, n) => (n === 1 ? { status: 503, body: 'bad\u0000body\u0007', headers: { 'Retry-After': 'Sat, 13 Sep 275760 00:00:00 GMT' } } : { status: 204 }));
+  const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  const [first] = await settledEvents(dispatcher, 1);
+  t.match(first, { outcome: 'retrying', held: true }, 'settled, not stuck retrying the settle');
+  const alarm = await get(id);
+  t.equal(alarm.last_error, 'router answered 503: bad body');
+  t.ok(Date.parse(alarm.next_fire_at) - Date.now() <= 86_400_000 + 1_000, `Retry-After capped at a day (next ${alarm.next_fire_at})`);
+  t.equal((await fires(id))[0]!.error, 'router answered 503: bad body');
+});
+
+t.test('an idle dispatcher sleeps its poll interval: no busy loop on an empty table', async (t) => {
+  const { h } = await setup(t);
+  const router = await fakeRouter(t);
+  const dispatcher = await startDispatcher(t, h.database, router.url, { pollIntervalMs: 200 });
+  let idle = 0;
+  dispatcher.on('idle', () => idle++);
+  await new Promise((r) => setTimeout(r, 1_000));
+  t.ok(idle <= 8, `${idle} idle rounds in 1 s with a 200 ms poll interval`);
+});

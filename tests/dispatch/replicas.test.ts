@@ -3,7 +3,7 @@ import t from 'tap';
 import { openDatabase } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
 import { bulkInsertOnceAlarms } from '../../src/store/alarms.js';
-import { claimDue } from '../../src/store/claims.js';
+import { claimDue, msUntilNextDue, settle } from '../../src/store/claims.js';
 import { firePruner, leaseReaper } from '../../src/maintenance/jobs.js';
 import { freshDatabase } from '../helpers/db.js';
 import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
@@ -91,4 +91,25 @@ t.test('retention: fire history older than retention.fires is pruned in batches,
   t.equal(await pruner.runOnce(), 2500);
   const left = await database.sql`SELECT id FROM fires`;
   t.same(left.map((r) => r.id), ['att_new']);
+});
+
+t.test('settle is fenced by the claim: a stale attempt cannot settle a newer claim of the same replica', async (t) => {
+  const database = await freshDatabase(t);
+  const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
+  const [first] = await claimDue(database.db, 'r1', 10, 1);
+  await leaseReaper(database.db, pino({ level: 'silent' }), 60_000).runOnce();
+  const [second] = await claimDue(database.db, 'r1', 10, 60_000);
+  t.equal(second!.id, id);
+  const patch = { status: 'completed' as const, nextFireAt: null, occurrenceAt: first!.occurrence_at, fireId: first!.fire_id, attempt: 1, delivered: true, consecutiveFailures: 0, lastError: null };
+  const record = (claimed: typeof first) => ({ id: newAlarmId().replace('alm_', 'att_'), fireId: claimed!.fire_id!, alarmId: id!, scheduledFor: claimed!.occurrence_at!, attempt: 1, startedAt: new Date(), finishedAt: new Date(), outcome: 'delivered' as const, statusCode: 204, error: null, durationMs: 1 });
+  t.equal(await settle(database.db, 'r1', first!.claimed_at!, patch, record(first)), false, 'the stale claim does not settle');
+  t.equal(await settle(database.db, 'r1', second!.claimed_at!, patch, record(second)), true, 'the current claim does');
+});
+
+t.test('nothing scheduled: msUntilNextDue is null, not "due now"', async (t) => {
+  const database = await freshDatabase(t);
+  t.equal(await msUntilNextDue(database.db), null);
+  await insertDue(database, 1, new Date(Date.now() + 60_000));
+  const ms = await msUntilNextDue(database.db);
+  t.ok(ms !== null && ms > 55_000 && ms <= 60_000, String(ms));
 });

@@ -23,6 +23,9 @@ export interface AlarmDeps {
   readonly now: () => number;
 }
 
+// Alarms due within this horizon of their creation are announced to sleeping dispatchers.
+const NOTIFY_HORIZON_MS = 60_000;
+
 const STATUSES: readonly AlarmStatus[] = ['scheduled', 'firing', 'completed', 'failed', 'cancelled'];
 const LIST_FIELDS = new Set(['status', 'tag', 'limit', 'cursor']);
 const PAGE_FIELDS = new Set(['limit', 'cursor']);
@@ -93,7 +96,8 @@ export function alarmRoutes(deps: AlarmDeps) {
         fingerprint: req.fingerprint,
       },
       deps.maxActiveAlarms,
-      new Date(now.getTime() + deps.pollIntervalMs),
+      // Other replicas may sleep longer than this one's poll interval; a listener ignores a notify later than its wake-up.
+      new Date(now.getTime() + Math.max(deps.pollIntervalMs, NOTIFY_HORIZON_MS) + 1),
     );
     if (outcome.kind === 'quota') {
       throw new ApiError(429, 'quota_exceeded', `this agent already has ${outcome.active} active alarms (scheduled or firing), the most allowed is ${deps.maxActiveAlarms}: cancel some first`);
