@@ -47,6 +47,7 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
 export function describeFailure(result: AttemptResult): string {
   if (result.kind === 'error') return result.message;
   // Control characters out: NUL cannot be stored in text, the rest only garbles a log line.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const body = result.bodyStart.replace(/[\u0000-\u001f\u007f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim();
   return `router answered ${result.status}${body ? `: ${body}` : ''}`;
 }
