@@ -2,6 +2,7 @@
 import { ConfigError, helpText, loadConfig, parseFlags } from '../config/load.js';
 import { devCommand } from './dev.js';
 import { keygenCommand, tokenCommand } from './identity.js';
+import { mcpCommand } from './mcp.js';
 import { migrateCommand } from './migrate.js';
 import { scheduleCommand } from './schedule.js';
 import { serveCommand } from './serve.js';
@@ -16,6 +17,7 @@ commands:
   schedule   preview the next occurrences of a schedule: chronos schedule '<json>'
   keygen     print a new ed25519 did:key and its seed
   token      print a principal token for CHRONOS_AGENT_KEY (for curl)
+  mcp        MCP server over stdio for one agent (--selftest: check the setup once)
 
 Run "chronos <command> --help" for the flags of a command.`;
 
@@ -47,6 +49,8 @@ export async function runCli(argv: readonly string[], program = 'chronos'): Prom
         return keygenCommand(rest);
       case 'token':
         return await tokenCommand(rest);
+      case 'mcp':
+        return await mcpCommand(rest);
       case undefined:
       case 'help':
       case '--help':

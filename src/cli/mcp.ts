@@ -1,0 +1,66 @@
+/**
+ * `chronos mcp`: the MCP server over stdio for one agent (SPEC 5). Refuses
+ * to start when chronos-tools.json and the registered tools differ (i8).
+ * `--write-manifest` rewrites the file; `--selftest` runs the checks once.
+ * stdout carries the protocol, so logs go to stderr.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { generateSeed } from '../auth/ed25519.js';
+import { ChronosClient } from '../client/client.js';
+import { loadClientSettings } from '../config/client.js';
+import { ConfigError } from '../config/kvx.js';
+import { createLogger, VERSION } from '../log.js';
+import { buildMcpServer, listedTools, manifestDrift, manifestText } from '../mcp/server.js';
+import { selftest, selftestText } from '../mcp/selftest.js';
+import { parseClientFlags } from './identity.js';
+
+/** chronos-tools.json at the repository root (beside src/ and dist/). */
+export const MANIFEST_PATH = fileURLToPath(new URL('../../chronos-tools.json', import.meta.url));
+
+const USAGE = 'usage: chronos mcp [--selftest | --write-manifest] [--manifest PATH] [--url URL] [--key SEED | --key-file FILE] [--transport-token T]';
+
+/** Returns the exit code once the server or the one-shot action is done. */
+export async function mcpCommand(args: readonly string[]): Promise<number> {
+  const { flags, rest } = parseClientFlags(args, USAGE);
+  let manifest = MANIFEST_PATH;
+  let mode: 'serve' | 'selftest' | 'write' = 'serve';
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--selftest') mode = 'selftest';
+    else if (rest[i] === '--write-manifest') mode = 'write';
+    else if (rest[i] === '--manifest' && rest[i + 1]) manifest = rest[++i]!;
+    else throw new ConfigError(`unexpected argument "${rest[i]}" (${USAGE})`);
+  }
+  if (mode === 'write') {
+    // Writing the manifest needs no agent: the tools are the same for every key.
+    const server = buildMcpServer(new ChronosClient({ url: 'http://127.0.0.1:0', transportToken: 'x', seed: generateSeed() }), 'http://127.0.0.1:0', VERSION);
+    writeFileSync(manifest, manifestText(await listedTools(server)));
+    console.log(`wrote ${manifest}`);
+    return 0;
+  }
+  const settings = loadClientSettings(flags);
+  const client = new ChronosClient(settings);
+  if (mode === 'selftest') {
+    const checks = await selftest(client, settings.url);
+    console.log(selftestText(checks));
+    return checks.every((c) => c.ok) ? 0 : 1;
+  }
+  const log = createLogger('info', 2);
+  const drift = manifestDrift(manifest, await listedTools(buildMcpServer(client, settings.url, VERSION)));
+  if (drift.length > 0) {
+    console.error(`chronos mcp: the registered tools and ${manifest} differ (run chronos mcp --write-manifest after changing a tool):\n${drift.map((d) => `  ${d}`).join('\n')}`);
+    return 1;
+  }
+  const server = buildMcpServer(client, settings.url, VERSION);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once('end', () => resolve());
+  });
+  await server.connect(transport);
+  log.info({ did: client.did, url: settings.url }, 'chronos mcp serving on stdio');
+  await closed;
+  await server.close();
+  return 0;
+}
