@@ -43,7 +43,7 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
 
   const set = await call('alarm_set', { kind: 'once', delay: '15m', wake_message: 'Check the deploy', payload: { build: '4f2a9c' }, label: 'deploy' });
   t.notOk(set.isError);
-  t.match(set.content[0]!.text, /^Alarm set: alm_\w+ \(deploy\): scheduled, once, next wake /);
+  t.match(set.content[0]!.text, /^Alarm set: alm_[\w-]{20} \(deploy\): scheduled, once, next wake /);
   const id: string = set.structuredContent!.alarm.id;
   t.match(set.structuredContent, { alarm: { status: 'scheduled', payload: { build: '4f2a9c' } } });
   t.match((await call('alarm_get', { id })).content[0]!.text, new RegExp(`^${id} \\(deploy\\): scheduled`));
