@@ -1,5 +1,6 @@
 /** argv → serve | migrate; turns user errors into one line on stderr and exit 2. */
 import { ConfigError, helpText, loadConfig, parseFlags } from '../config/load.js';
+import { alarmCommand } from './alarm.js';
 import { devCommand } from './dev.js';
 import { keygenCommand, tokenCommand } from './identity.js';
 import { mcpCommand } from './mcp.js';
@@ -18,6 +19,7 @@ commands:
   keygen     print a new ed25519 did:key and its seed
   token      print a principal token for CHRONOS_AGENT_KEY (for curl)
   mcp        MCP server over stdio for one agent (--selftest: check the setup once)
+  alarm      set, get, list or cancel alarms: chronos alarm list
 
 Run "chronos <command> --help" for the flags of a command.`;
 
@@ -51,6 +53,8 @@ export async function runCli(argv: readonly string[], program = 'chronos'): Prom
         return await tokenCommand(rest);
       case 'mcp':
         return await mcpCommand(rest);
+      case 'alarm':
+        return await alarmCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -48,6 +48,8 @@ export interface ApiAnswer<T> {
   readonly status: number;
   readonly data: T;
   readonly headers: Headers;
+  /** The body as received: the payload in it is exactly as stored (parsing would respell numbers). */
+  readonly text: string;
 }
 
 /** A principal token and when it expires. */
@@ -129,7 +131,7 @@ export class ChronosClient {
     } catch {
       envelope = undefined;
     }
-    if (res.ok && envelope?.ok === true) return { status: res.status, data: envelope.data as T, headers: res.headers };
+    if (res.ok && envelope?.ok === true) return { status: res.status, data: envelope.data as T, headers: res.headers, text };
     const error = envelope?.error;
     throw new ChronosApiError(res.status, error?.code ?? 'bad_response', error?.message ?? `unexpected answer ${res.status}: ${text.slice(0, 200)}`, error?.details, res.headers);
   }
