@@ -12,13 +12,15 @@ import { buildMcpServer, listedTools, manifestDrift } from '../../src/mcp/server
 import { selftest } from '../../src/mcp/selftest.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { spawnCli, startDaemon, TEST_SECRETS } from '../helpers/daemon.js';
+import { fakeRouter } from '../helpers/router.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TSX = import.meta.resolve('tsx');
 const CHRONOS = new URL('../../src/bin/chronos.ts', import.meta.url).pathname;
 
-async function daemonAndAgent(t: { teardown(fn: () => unknown): void }) {
+async function daemonAndAgent(t: { teardown(fn: () => unknown): void }, extraEnv: Record<string, string> = {}) {
   const url = await freshDatabaseUrl(t);
-  const daemon = await startDaemon({ CHRONOS_DATABASE_URL: url, ...TEST_SECRETS });
+  const daemon = await startDaemon({ CHRONOS_DATABASE_URL: url, ...TEST_SECRETS, ...extraEnv });
   t.teardown(() => daemon.child.kill('SIGKILL'));
   const seed = Buffer.from(generateSeed()).toString('hex');
   const env = { PATH: process.env.PATH ?? '', CHRONOS_URL: daemon.url, CHRONOS_TRANSPORT_TOKEN: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, CHRONOS_AGENT_KEY: seed };
@@ -106,4 +108,24 @@ t.test('chronos mcp --selftest: passes, and fails with advice', async (t) => {
   const client = new ChronosClient({ url: daemon.url, transportToken: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, seed: Buffer.from(seed, 'hex') });
   const skewed = await selftest(client, daemon.url, () => Date.now() + 3_600_000);
   t.match(skewed.find((c) => c.name === 'clock'), { ok: false, detail: /this clock is 360[01] s ahead of chronosd's: fix the system clock \(NTP\)/ });
+});
+
+t.test('end to end as docs/agents.md wires it: the agent sets an alarm through chronos mcp and is woken', async (t) => {
+  const router = await fakeRouter(t);
+  const { env } = await daemonAndAgent(t, { CHRONOS_ROUTER_URL: router.url });
+  const client = new Client({ name: 'agent-runtime', version: '1' });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', TSX, CHRONOS, 'mcp'], env, stderr: 'pipe' }));
+  t.teardown(() => client.close());
+  const set = (await client.callTool({ name: 'alarm_set', arguments: { kind: 'once', delay: '1s', wake_message: 'Resume the migration at step 3', payload: { step: 3, cursor: 'eyJ2IjoxfQ' }, conversation_id: 'conv_42' } })) as ToolAnswer;
+  const alarm = set.structuredContent!.alarm;
+  await router.waitForCount(1, 15_000);
+  const wake = router.received[0]!;
+  t.match(wake.body, { agent_did: alarm.owner, alarm_id: alarm.id, conversation_id: 'conv_42', wake_message: 'Resume the migration at step 3' });
+  t.ok(wake.text.endsWith('"payload":{"step":3,"cursor":"eyJ2IjoxfQ"}}'), 'the payload as the tool call gave it');
+  // The router has the wake; the settle commits just after its answer.
+  const after = await waitFor(async () => {
+    const got = (await client.callTool({ name: 'alarm_get', arguments: { id: alarm.id } })) as ToolAnswer;
+    return got.structuredContent!.alarm.status === 'completed' ? got : undefined;
+  }, 10_000);
+  t.match(after.structuredContent, { alarm: { status: 'completed', fire_count: 1 } });
 });
