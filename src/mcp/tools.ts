@@ -125,9 +125,7 @@ export const TOOLS: readonly ToolDef[] = [
 
 /** A tool error an agent can act on: the API's code and message. */
 export function toolErrorText(err: unknown): string {
-  if (err instanceof ChronosApiError) {
-    const details = err.details === undefined ? '' : ` ${JSON.stringify(err.details)}`;
-    return `${err.code}: ${err.message}${details}`;
-  }
+  // The API's messages already name every offending field; the code says what kind of problem it is.
+  if (err instanceof ChronosApiError) return `${err.code}: ${err.message}`;
   return `internal: ${(err as Error).message}`;
 }
