@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
-import { ensureDatabase, openDatabase, type Database } from '../src/db/pool.js';
+import { openDatabase, type Database } from '../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../src/ids.js';
 import { bulkInsertOnceAlarms } from '../src/store/alarms.js';
 import { notifyDue } from '../src/store/claims.js';
@@ -111,7 +111,6 @@ export async function benchDispatch(options: { burst: number; rate: number; seco
   let url = options.databaseUrl;
   if (!url) {
     embedded = await startEmbedded({ dir: join(mkdtempSync(join(tmpdir(), 'chronos-bench-')), 'pg'), log });
-    await ensureDatabase(embedded.adminUrl, 'chronos');
     url = embedded.url;
   }
   const database = openDatabase(url, 4, log);

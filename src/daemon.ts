@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { ensureDatabase, openDatabase } from './db/pool.js';
+import { openDatabase } from './db/pool.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { buildApp } from './http/app.js';
 import { firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
@@ -120,7 +120,6 @@ async function startEmbeddedDatabase(dataDir: string, log: Logger, undo: (() => 
   undo.push(async () => release());
   const server: EmbeddedServer = await startEmbedded({ dir: join(dataDir, 'pg'), log });
   undo.push(() => server.stop());
-  await ensureDatabase(server.adminUrl, 'chronos');
   return server.url;
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/load.js';
 import { startEmbedded } from '../db/embedded.js';
 import { migrate } from '../db/migrate.js';
-import { ensureDatabase, openDatabase } from '../db/pool.js';
+import { openDatabase } from '../db/pool.js';
 import { createLogger } from '../log.js';
 
 /** Returns 0 when the schema is current, 1 when a migration was refused or failed. */
@@ -11,7 +11,6 @@ export async function migrateCommand(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
   const embedded = config.databaseUrl === undefined ? await startEmbedded({ dir: join(config.dataDir, 'pg'), log }) : undefined;
   try {
-    if (embedded) await ensureDatabase(embedded.adminUrl, 'chronos');
     const database = openDatabase(embedded?.url ?? config.databaseUrl!, 1, log);
     try {
       const applied = await migrate(database.sql, log);

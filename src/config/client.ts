@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSeed } from '../auth/ed25519.js';
 import { ConfigError } from './kvx.js';
+import { nonEmpty } from './load.js';
 
 /** Resolved client settings. */
 export interface ClientSettings {
@@ -67,8 +68,4 @@ function localTransportToken(dataDir: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v === '' ? undefined : v;
 }

@@ -125,7 +125,8 @@ function parseAt<T>(spec: KeySpec<T>, value: string, where: string): T {
   }
 }
 
-function nonEmpty(v: string | undefined): string | undefined {
+/** An environment value, with empty counted as unset. */
+export function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 

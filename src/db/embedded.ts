@@ -13,6 +13,7 @@ import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import { ensureDatabase } from './pool.js';
 
 const run = promisify(execFile);
 const USER = 'chronos';
@@ -22,7 +23,7 @@ const DATABASE = 'chronos';
 export interface EmbeddedServer {
   /** Connection URL of the server's maintenance database `postgres`. */
   readonly adminUrl: string;
-  /** Connection URL of the `chronos` database (create it with ensureDatabase). */
+  /** Connection URL of the `chronos` database (created on first start). */
   readonly url: string;
   readonly port: number;
   /** True when a server left running by an earlier start was found and reused. */
@@ -44,7 +45,7 @@ export interface EmbeddedOptions {
   readonly port?: number;
 }
 
-/** Creates the cluster on first use, then starts it, or reuses one still running from an earlier start. */
+/** Creates the cluster on first use, then starts it (or reuses one still running from an earlier start) and makes sure the `chronos` database exists. */
 export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const dir = resolve(options.dir);
   const { log } = options;
@@ -74,6 +75,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     log.info({ dir, port }, 'embedded PostgreSQL started');
   }
   const base = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  await ensureDatabase(`${base}/postgres`, DATABASE);
   return {
     adminUrl: `${base}/postgres`,
     url: `${base}/${DATABASE}`,

@@ -208,14 +208,14 @@ export class Dispatcher extends EventEmitter {
       startedAt: firedAt,
       finishedAt: new Date(this.now()),
       outcome: decision.outcome,
-      statusCode: result.kind === 'answered' ? result.status : null,
+      statusCode: statusOf(result),
       error: decision.error,
       durationMs,
     };
     const held = await this.settleWithRetry(log, () => settle(this.o.db, this.o.replica, row.claimed_at!, decision.patch, record));
     const lateness = row.occurrence_at ? firedAt.getTime() - row.occurrence_at.getTime() : null;
     log[decision.outcome === 'delivered' ? 'info' : 'warn'](
-      { outcome: decision.outcome, status_code: statusOf(result), error: decision.error, lateness_ms: lateness, duration_ms: durationMs, next_status: decision.patch.status, held },
+      { outcome: decision.outcome, status_code: record.statusCode, error: decision.error, lateness_ms: lateness, duration_ms: durationMs, next_status: decision.patch.status, held },
       held ? 'wake settled' : 'wake settled, but the claim was lost (cancelled or taken over): alarm left as it is',
     );
     this.emit('settled', { alarmId: row.id, fireId: row.fire_id ?? '', attempt: row.attempt, outcome: decision.outcome, held } satisfies SettledEvent);

@@ -3,16 +3,14 @@
  * recover claims whose lease ran out. The database clock decides what is due.
  */
 import { sql, type Kysely } from 'kysely';
+import { ALARM_PLAIN_COLUMNS } from './alarm-columns.js';
 import type { AlarmRow } from './alarms.js';
 import type { Schema } from './schema.js';
 
 /** The NOTIFY channel that cuts a dispatcher's sleep short; the payload is the due time in epoch ms. */
 export const DUE_CHANNEL = 'chronos_due';
 
-const RETURNED = sql.raw(`a.id, a.owner, a.kind, a.at, a.cron, a.rrule, a.tz, a.start_at, a.until, a.max_fires, a.label, a.conversation_id,
-  a.wake_message, a.payload::text AS payload, a.tags, a.status, a.next_fire_at, a.occurrence_at, a.fire_id, a.attempt, a.fire_count,
-  a.consecutive_failures, a.last_fired_at, a.last_error, a.claimed_by, a.claimed_at, a.lease_until, a.idempotency_key,
-  a.request_fingerprint, a.created_at, a.updated_at`);
+const RETURNED = sql.raw([...ALARM_PLAIN_COLUMNS.map((c) => `a.${c}`), 'a.payload::text AS payload'].join(', '));
 
 /**
  * Claims up to `limit` due alarms in one statement: the earliest first,

@@ -8,7 +8,6 @@ import t from 'tap';
 import { generateSeed } from '../../src/auth/ed25519.js';
 import { ChronosClient } from '../../src/client/client.js';
 import { startEmbedded } from '../../src/db/embedded.js';
-import { ensureDatabase } from '../../src/db/pool.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { startDaemon, stop, TEST_SECRETS } from '../helpers/daemon.js';
 import { fakeRouter } from '../helpers/router.js';
@@ -70,7 +69,6 @@ t.test('database restarted under load: the daemon recovers by itself and loses n
   let pg = await startEmbedded({ dir, log });
   const port = pg.port;
   t.teardown(() => pg.stop().catch(() => {}));
-  await ensureDatabase(pg.adminUrl, 'chronos');
   const router = await fakeRouter(t);
   const daemon = await startDaemon({ CHRONOS_DATABASE_URL: pg.url, ...TEST_SECRETS, ...FAST, CHRONOS_ROUTER_URL: router.url });
   t.teardown(() => daemon.child.kill('SIGKILL'));

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
 import { startEmbedded } from '../../src/db/embedded.js';
-import { ensureDatabase } from '../../src/db/pool.js';
 import { spawnCli, startDaemon, stop, TEST_SECRETS } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -21,7 +20,6 @@ t.test('database stopped: 503 db down; restarted: 200 again, same daemon process
   let pg = await startEmbedded({ dir, log });
   const port = pg.port;
   t.teardown(() => pg.stop().catch(() => {}));
-  await ensureDatabase(pg.adminUrl, 'chronos');
   const daemon = await startDaemon({ CHRONOS_DATABASE_URL: pg.url, ...TEST_SECRETS });
   t.teardown(() => daemon.child.kill('SIGKILL'));
   t.same((await healthStatus(daemon.url)).status, 200);
