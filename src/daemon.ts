@@ -73,6 +73,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         batchSize: config.batchSize,
         concurrency: config.concurrency,
         leaseMs: config.leaseMs,
+        lookaheadMs: config.lookaheadMs,
         pollIntervalMs: config.pollIntervalMs,
         drainTimeoutMs: config.drainTimeoutMs,
       });

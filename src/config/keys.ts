@@ -133,6 +133,7 @@ export const KEYS = {
   batchSize: key({ env: ['CHRONOS_BATCH_SIZE'], kvx: 'dispatch.batch_size', flag: 'batch-size', default: '100', parse: positive(10_000), doc: 'most alarms claimed at once' }),
   concurrency: key({ env: ['CHRONOS_CONCURRENCY'], kvx: 'dispatch.concurrency', flag: 'concurrency', default: '64', parse: positive(10_000), doc: 'wakes in flight per replica' }),
   leaseMs: key({ env: ['CHRONOS_LEASE'], kvx: 'dispatch.lease', flag: 'lease', default: '60s', parse: durationIn(100, DAY_MS), doc: 'how long a claim is held before another replica may take it' }),
+  lookaheadMs: key({ env: ['CHRONOS_LOOKAHEAD'], kvx: 'dispatch.lookahead', flag: 'lookahead', default: '50ms', parse: durationIn(0, 10_000), doc: 'how early an alarm is claimed, so its wake leaves at its due instant; 0 claims only what is due' }),
   retryLadderMs: key({ env: ['CHRONOS_RETRY_LADDER'], kvx: 'dispatch.retry_ladder', flag: 'retry-ladder', default: '5s, 30s, 2m, 10m, 30m', parse: ladder, doc: 'waits between attempts of one occurrence: N steps allow N+1 attempts' }),
   drainTimeoutMs: key({ env: ['CHRONOS_DRAIN_TIMEOUT'], kvx: 'dispatch.drain_timeout', flag: 'drain-timeout', default: '10s', parse: durationIn(0, 10 * 60_000), doc: 'how long shutdown waits for wakes in flight' }),
   maxConsecutiveFailures: key({ env: ['CHRONOS_MAX_CONSECUTIVE_FAILURES'], kvx: 'dispatch.max_consecutive_failures', flag: 'max-consecutive-failures', default: '5', parse: positive(1_000_000), doc: 'failed occurrences in a row before a recurring alarm is failed' }),

@@ -93,8 +93,11 @@ export function loadConfig(flags: CliFlags, env: Readonly<Record<string, string 
 /** Rules between keys. */
 function checkTogether(c: Config): void {
   // A claim whose lease ends while its wake may still run lets another replica send the same wake again.
-  if (c.leaseMs <= c.wakeTimeoutMs) {
-    throw new ConfigError(`dispatch.lease (${c.leaseMs}ms) must be longer than wake.timeout (${c.wakeTimeoutMs}ms): raise CHRONOS_LEASE or lower CHRONOS_WAKE_TIMEOUT`);
+  // A claimed alarm waits up to the lookahead before its wake starts.
+  if (c.leaseMs <= c.wakeTimeoutMs + c.lookaheadMs) {
+    throw new ConfigError(
+      `dispatch.lease (${c.leaseMs}ms) must be longer than wake.timeout plus dispatch.lookahead (${c.wakeTimeoutMs + c.lookaheadMs}ms): raise CHRONOS_LEASE or lower CHRONOS_WAKE_TIMEOUT`,
+    );
   }
 }
 

@@ -1,8 +1,11 @@
 /**
  * The dispatcher: claims due alarms, wakes their agents, settles each
- * attempt. It claims only into free slots, claims again at once after a full
- * batch, and otherwise sleeps until the next due alarm (by the database
- * clock), the poll interval, a NOTIFY of an earlier alarm, or a freed slot.
+ * attempt. It claims only into free slots, and a little ahead of time (the
+ * lookahead), so each wake leaves at its due instant by the database clock
+ * instead of a claim round trip later. It claims again at once after a full
+ * batch, and otherwise sleeps until the next alarm enters the lookahead, the
+ * poll interval, a NOTIFY of an earlier alarm, or a freed slot. Finished
+ * attempts are settled in groups, one statement per group.
  */
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
@@ -11,9 +14,10 @@ import type postgres from 'postgres';
 import { isConnectionError } from '../db/errors.js';
 import { newAttemptId } from '../ids.js';
 import type { AlarmRow } from '../store/alarms.js';
-import { claimDue, DUE_CHANNEL, msUntilNextDue, releaseClaims, settle } from '../store/claims.js';
+import { CANCEL_CHANNEL, claimDue, claimKey, DUE_CHANNEL, releaseClaims, settleMany, type SettleItem } from '../store/claims.js';
 import type { Schema } from '../store/schema.js';
 import { decide, type Policy } from './decide.js';
+import { GroupCommit } from './group-commit.js';
 import type { AttemptResult } from './ladder.js';
 import { sendWake, type WakeTarget } from './wake.js';
 
@@ -30,6 +34,8 @@ export interface DispatcherOptions {
   readonly batchSize: number;
   readonly concurrency: number;
   readonly leaseMs: number;
+  /** How far ahead of its due time an alarm is claimed; 0 claims only what is due. */
+  readonly lookaheadMs: number;
   readonly pollIntervalMs: number;
   readonly drainTimeoutMs: number;
   readonly now?: () => number;
@@ -47,11 +53,23 @@ export interface SettledEvent {
 
 // After a database error the loop waits this long before claiming again, doubling up to the poll interval.
 const ERROR_BACKOFF_MS = 100;
+// Settle groups: at most this many attempts per statement, and this many statements at once.
+const SETTLE_GROUP_MAX = 1_000;
+const SETTLE_GROUPS_PARALLEL = 2;
+
+/** A claim this replica holds: waiting for its due instant (`timer` set), or on the wire. */
+interface Held {
+  readonly alarmId: string;
+  readonly abort: AbortController;
+  timer: NodeJS.Timeout | undefined;
+  done: Promise<void> | undefined;
+}
 
 /** The dispatcher service; events: `claimed` (rows), `settled` (SettledEvent), `idle`. */
 export class Dispatcher extends EventEmitter {
   private readonly now: () => number;
-  private readonly inflight = new Map<string, { done: Promise<void>; abort: AbortController; alarmId: string }>();
+  private readonly inflight = new Map<string, Held>();
+  private readonly settles: GroupCommit<SettleItem, boolean>;
   private running = false;
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -64,6 +82,7 @@ export class Dispatcher extends EventEmitter {
   constructor(private readonly o: DispatcherOptions) {
     super();
     this.now = o.now ?? Date.now;
+    this.settles = new GroupCommit((items) => this.settleGroup(items), SETTLE_GROUP_MAX, SETTLE_GROUPS_PARALLEL);
   }
 
   /** `running` or `stopping`. */
@@ -75,10 +94,14 @@ export class Dispatcher extends EventEmitter {
   async start(): Promise<void> {
     if (this.running || this.stopping) return;
     this.running = true;
-    const listened = await this.o.sql.listen(DUE_CHANNEL, (payload) => this.onNotify(payload));
-    this.unlisten = () => listened.unlisten();
+    const due = await this.o.sql.listen(DUE_CHANNEL, (payload) => this.onNotify(payload));
+    const cancelled = await this.o.sql.listen(CANCEL_CHANNEL, (alarmId) => this.onCancelled(alarmId));
+    this.unlisten = async () => {
+      await due.unlisten();
+      await cancelled.unlisten();
+    };
     this.loopDone = this.loop();
-    this.o.log.info({ replica: this.o.replica, concurrency: this.o.concurrency, batch_size: this.o.batchSize }, 'dispatcher started');
+    this.o.log.info({ replica: this.o.replica, concurrency: this.o.concurrency, batch_size: this.o.batchSize, lookahead_ms: this.o.lookaheadMs }, 'dispatcher started');
   }
 
   /**
@@ -93,29 +116,52 @@ export class Dispatcher extends EventEmitter {
       this.wake();
       await this.loopDone;
       await this.unlisten?.().catch(() => {});
+      // Claims still waiting for their instant have not started: hand them back at once.
+      const waiting = [...this.inflight.entries()].filter(([, h]) => h.timer !== undefined);
+      for (const [key, h] of waiting) {
+        clearTimeout(h.timer);
+        this.inflight.delete(key);
+      }
+      await this.handBack(waiting.map(([, h]) => h.alarmId), 'claims not yet due handed back');
       const drained = await Promise.race([
-        Promise.all([...this.inflight.values()].map((f) => f.done)).then(() => true),
+        Promise.all([...this.inflight.values()].map((h) => h.done)).then(() => true),
         new Promise<boolean>((r) => setTimeout(() => r(false), this.o.drainTimeoutMs).unref()),
       ]);
       if (!drained) {
-        const ids = [...this.inflight.values()].map((f) => f.alarmId);
-        for (const f of this.inflight.values()) f.abort.abort();
-        await Promise.all([...this.inflight.values()].map((f) => f.done));
-        const released = await releaseClaims(this.o.db, this.o.replica, ids).catch((err: unknown) => {
-          this.o.log.error({ err, alarms: ids.length }, 'could not hand claims back; their leases will expire');
-          return 0;
-        });
-        this.o.log.warn({ aborted: ids.length, released }, 'drain timeout: wakes aborted and their claims handed back');
+        const ids = [...this.inflight.values()].map((h) => h.alarmId);
+        for (const h of this.inflight.values()) h.abort.abort();
+        await Promise.all([...this.inflight.values()].map((h) => h.done));
+        await this.handBack(ids, 'drain timeout: wakes aborted and their claims handed back');
       }
       this.o.log.info('dispatcher stopped');
     })();
     return this.stopping;
   }
 
+  private async handBack(ids: string[], message: string): Promise<void> {
+    if (ids.length === 0) return;
+    const released = await releaseClaims(this.o.db, this.o.replica, ids).catch((err: unknown) => {
+      this.o.log.error({ err, alarms: ids.length }, 'could not hand claims back; their leases will expire');
+      return 0;
+    });
+    this.o.log.warn({ claims: ids.length, released }, message);
+  }
+
   private onNotify(payload: string): void {
     const dueAt = Number(payload);
-    // Only an alarm due before the planned wake-up changes anything.
-    if (!Number.isFinite(dueAt) || dueAt < this.plannedWakeAt) this.wake();
+    // Only an alarm entering the lookahead before the planned wake-up changes anything.
+    if (!Number.isFinite(dueAt) || dueAt - this.o.lookaheadMs / 2 < this.plannedWakeAt) this.wake();
+  }
+
+  /** A cancelled alarm whose claim still waits for its instant does not start (SPEC 4.5). */
+  private onCancelled(alarmId: string): void {
+    for (const [key, h] of this.inflight) {
+      if (h.alarmId !== alarmId || h.timer === undefined) continue;
+      clearTimeout(h.timer);
+      this.inflight.delete(key);
+      this.o.log.info({ alarm_id: alarmId }, 'alarm cancelled before its wake was sent: not sent');
+      if (this.waitingForSlot) this.wake();
+    }
   }
 
   private wake(): void {
@@ -145,28 +191,26 @@ export class Dispatcher extends EventEmitter {
   private async loop(): Promise<void> {
     let backoffMs = ERROR_BACKOFF_MS;
     while (this.running) {
-      let claimedAll = false;
-      let claimed = 0;
       try {
+        let waitMs = this.o.pollIntervalMs;
+        let claimed = 0;
         const free = this.o.concurrency - this.inflight.size;
         if (free > 0) {
           const limit = Math.min(this.o.batchSize, free);
-          const rows = await claimDue(this.o.db, this.o.replica, limit, this.o.leaseMs);
-          claimed = rows.length;
-          for (const row of rows) this.launch(row);
-          if (rows.length > 0) this.emit('claimed', rows);
-          claimedAll = rows.length === limit;
-        }
-        if (!this.running) break;
-        if (claimedAll && this.inflight.size < this.o.concurrency) continue;
-        let waitMs = this.o.pollIntervalMs;
-        this.waitingForSlot = this.inflight.size >= this.o.concurrency;
-        if (!this.waitingForSlot) {
-          const due = await msUntilNextDue(this.o.db);
-          if (due !== null) waitMs = Math.min(waitMs, due);
+          const claim = await claimDue(this.o.db, this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs);
+          // Database clock minus ours, read after the answer: a wake timed by it never leaves before its instant.
+          const offsetMs = claim.dbNow.getTime() - this.now();
+          claimed = claim.rows.length;
+          for (const row of claim.rows) this.launch(row, row.next_fire_at!.getTime() - offsetMs);
+          if (claimed > 0) this.emit('claimed', claim.rows);
+          if (!this.running) break;
+          if (claimed === limit && this.inflight.size < this.o.concurrency) continue;
+          if (claim.nextDueAt) waitMs = Math.min(waitMs, Math.max(0, Math.ceil(claim.nextDueAt.getTime() - offsetMs - this.o.lookaheadMs / 2 - this.now())));
           // Due but not claimable (held mid-claim by another replica): do not spin.
           if (waitMs === 0 && claimed === 0) waitMs = 1;
         }
+        if (!this.running) break;
+        this.waitingForSlot = this.inflight.size >= this.o.concurrency;
         backoffMs = ERROR_BACKOFF_MS;
         if (claimed === 0 && this.inflight.size === 0) this.emit('idle');
         if (waitMs > 0 && this.running) await this.sleep(waitMs);
@@ -178,17 +222,24 @@ export class Dispatcher extends EventEmitter {
     }
   }
 
-  private launch(row: AlarmRow): void {
-    const abort = new AbortController();
+  /** Holds the claim until `sendAt` (our clock), then sends the wake. */
+  private launch(row: AlarmRow, sendAt: number): void {
     // Keyed by claim: a row re-claimed after a lease expiry is a different claim.
-    const key = `${row.id}@${row.claimed_at?.getTime()}`;
-    const done = this.attempt(row, abort.signal)
-      .catch((err: unknown) => this.o.log.error({ err, alarm_id: row.id }, 'attempt failed unexpectedly'))
-      .finally(() => {
-        this.inflight.delete(key);
-        if (this.waitingForSlot) this.wake();
-      });
-    this.inflight.set(key, { done, abort, alarmId: row.id });
+    const key = claimKey(row.id, row.claimed_at!);
+    const held: Held = { alarmId: row.id, abort: new AbortController(), timer: undefined, done: undefined };
+    this.inflight.set(key, held);
+    const go = () => {
+      held.timer = undefined;
+      held.done = this.attempt(row, held.abort.signal)
+        .catch((err: unknown) => this.o.log.error({ err, alarm_id: row.id }, 'attempt failed unexpectedly'))
+        .finally(() => {
+          this.inflight.delete(key);
+          if (this.waitingForSlot) this.wake();
+        });
+    };
+    const delay = sendAt - this.now();
+    if (delay > 0) held.timer = setTimeout(go, delay);
+    else go();
   }
 
   private async attempt(row: AlarmRow, abort: AbortSignal): Promise<void> {
@@ -212,7 +263,7 @@ export class Dispatcher extends EventEmitter {
       error: decision.error,
       durationMs,
     };
-    const held = await this.settleWithRetry(log, () => settle(this.o.db, this.o.replica, row.claimed_at!, decision.patch, record));
+    const held = await this.settles.submit({ claimedAt: row.claimed_at!, patch: decision.patch, record });
     const lateness = row.occurrence_at ? firedAt.getTime() - row.occurrence_at.getTime() : null;
     log[decision.outcome === 'delivered' ? 'info' : 'warn'](
       { outcome: decision.outcome, status_code: record.statusCode, error: decision.error, lateness_ms: lateness, duration_ms: durationMs, next_status: decision.patch.status, held },
@@ -221,19 +272,33 @@ export class Dispatcher extends EventEmitter {
     this.emit('settled', { alarmId: row.id, fireId: row.fire_id ?? '', attempt: row.attempt, outcome: decision.outcome, held } satisfies SettledEvent);
   }
 
-  /** Settles, retrying while the database is unreachable, until the lease is nearly spent. */
-  private async settleWithRetry(log: Logger, run: () => Promise<boolean>): Promise<boolean> {
+  /**
+   * Settles a group in one statement. A group that fails for another reason
+   * than an unreachable database is settled item by item, so one bad row
+   * cannot hold back the others. Never throws: an attempt that could not be
+   * settled reads as not held, and its lease expiry sends it again.
+   */
+  private async settleGroup(items: SettleItem[]): Promise<boolean[]> {
+    try {
+      const held = await this.withDatabaseRetry(() => settleMany(this.o.db, this.o.replica, items));
+      return items.map((i) => held.has(claimKey(i.record.alarmId, i.claimedAt)));
+    } catch (err) {
+      if (items.length > 1 && !isConnectionError(err)) return (await Promise.all(items.map((i) => this.settleGroup([i])))).flat();
+      this.o.log.error({ err, attempts: items.length }, 'could not settle the attempts; their leases will expire and the wakes be sent again with the same fire_id');
+      return items.map(() => false);
+    }
+  }
+
+  /** Runs `run`, retrying while the database is unreachable, until the lease is nearly spent; then throws its error. */
+  private async withDatabaseRetry<T>(run: () => Promise<T>): Promise<T> {
     const deadline = this.now() + this.o.leaseMs / 2;
     for (let delay = ERROR_BACKOFF_MS; ; delay = Math.min(delay * 2, 2_000)) {
       try {
         return await run();
       } catch (err) {
         // Only an unreachable database is worth waiting for (SQLSTATE/driver code, HOUSE 7).
-        if (!isConnectionError(err) || this.now() + delay > deadline) {
-          log.error({ err }, 'could not settle the attempt; the lease will expire and the wake be sent again with the same fire_id');
-          return false;
-        }
-        log.warn({ err, retry_in_ms: delay }, 'settle failed; retrying');
+        if (!isConnectionError(err) || this.now() + delay > deadline) throw err;
+        this.o.log.warn({ err, retry_in_ms: delay }, 'settle failed; retrying');
         await new Promise((r) => setTimeout(r, delay));
       }
     }

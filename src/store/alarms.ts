@@ -1,7 +1,7 @@
 /** SQL for alarms and their fire history, as the API uses them. */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ALARM_PLAIN_COLUMNS } from './alarm-columns.js';
-import { notifyDue } from './claims.js';
+import { CANCEL_CHANNEL, notifyDue } from './claims.js';
 import type { AlarmsTable, FiresTable, Schema } from './schema.js';
 
 /** An alarm row, with the payload as its exact JSON text. */
@@ -125,7 +125,8 @@ export type CancelOutcome = { kind: 'cancelled' | 'already_cancelled' | 'not_can
 /**
  * Cancels a scheduled or firing alarm. Clearing the claim makes the
  * dispatcher's settle of an attempt already on the wire find nothing, so the
- * row stays cancelled whatever that attempt's answer.
+ * row stays cancelled whatever that attempt's answer; the NOTIFY stops a
+ * claimed wake that has not left yet.
  */
 export async function cancelAlarm(db: Kysely<Schema>, owner: string, id: string): Promise<CancelOutcome> {
   const row = await db
@@ -134,9 +135,12 @@ export async function cancelAlarm(db: Kysely<Schema>, owner: string, id: string)
     .where('id', '=', id)
     .where('owner', '=', owner)
     .where('status', 'in', ['scheduled', 'firing'])
-    .returning(ALARM_COLUMNS)
+    .returning([...ALARM_COLUMNS, sql<string>`pg_notify(${CANCEL_CHANNEL}, id)`.as('notified')])
     .executeTakeFirst();
-  if (row) return { kind: 'cancelled', row };
+  if (row) {
+    delete (row as Partial<typeof row>).notified;
+    return { kind: 'cancelled', row };
+  }
   const current = await getAlarm(db, owner, id);
   if (!current) return { kind: 'not_found' };
   return { kind: current.status === 'cancelled' ? 'already_cancelled' : 'not_cancellable', row: current };

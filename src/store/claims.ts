@@ -9,39 +9,57 @@ import type { Schema } from './schema.js';
 
 /** The NOTIFY channel that cuts a dispatcher's sleep short; the payload is the due time in epoch ms. */
 export const DUE_CHANNEL = 'chronos_due';
+/** The NOTIFY channel of cancels; the payload is the alarm id. */
+export const CANCEL_CHANNEL = 'chronos_cancelled';
 
 const RETURNED = sql.raw([...ALARM_PLAIN_COLUMNS.map((c) => `a.${c}`), 'a.payload::text AS payload'].join(', '));
 
+/** What one claim statement returns. */
+export interface Claim {
+  /** The claimed rows, earliest due first; `next_fire_at` is when each attempt is due. */
+  readonly rows: AlarmRow[];
+  /** The database clock when the statement ran. */
+  readonly dbNow: Date;
+  /** When the earliest scheduled alarm beyond the horizon is due, or null if none. */
+  readonly nextDueAt: Date | null;
+}
+
 /**
- * Claims up to `limit` due alarms in one statement: the earliest first,
- * skipping rows another replica holds, marked firing with this replica's id
- * and a lease, each one's attempt counted.
+ * Claims, in one statement, up to `limit` alarms due by the database clock
+ * within `horizonMs` from now: the earliest first, skipping rows another
+ * replica holds, marked firing with this replica's id and a lease, each
+ * one's attempt counted. Also returns the database clock and the next due
+ * time beyond the horizon, so the caller can sleep without asking again.
  */
-export async function claimDue(db: Kysely<Schema>, replica: string, limit: number, leaseMs: number): Promise<AlarmRow[]> {
-  const { rows } = await sql<AlarmRow>`
+export async function claimDue(db: Kysely<Schema>, replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
+  const { rows } = await sql<AlarmRow & { claimed: boolean; db_now: Date; next_due_at: Date | null }>`
     WITH due AS (
       SELECT id FROM alarms
-      WHERE status = 'scheduled' AND next_fire_at <= now()
+      WHERE status = 'scheduled' AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond'
       ORDER BY next_fire_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE alarms a
+      SET status = 'firing', claimed_by = ${replica}, claimed_at = date_trunc('milliseconds', clock_timestamp()), -- ms: the fencing token round-trips through a JS Date
+          lease_until = now() + ${leaseMs} * interval '1 millisecond', attempt = a.attempt + 1,
+          updated_at = date_trunc('milliseconds', now())
+      FROM due WHERE a.id = due.id
+      RETURNING ${RETURNED}
+    ), clock AS (
+      -- Rows beyond the horizon are untouched by this statement, so its snapshot tells the next due time right.
+      SELECT clock_timestamp() AS db_now,
+             (SELECT min(next_fire_at) FROM alarms WHERE status = 'scheduled' AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond') AS next_due_at
     )
-    UPDATE alarms a
-    SET status = 'firing', claimed_by = ${replica}, claimed_at = date_trunc('milliseconds', clock_timestamp()), -- ms: the fencing token round-trips through a JS Date
-        lease_until = now() + ${leaseMs} * interval '1 millisecond', attempt = a.attempt + 1,
-        updated_at = date_trunc('milliseconds', now())
-    FROM due WHERE a.id = due.id
-    RETURNING ${RETURNED}`.execute(db);
-  return rows;
-}
-
-/** Milliseconds until the earliest scheduled alarm is due by the database clock (0 if overdue), or null if none. */
-export async function msUntilNextDue(db: Kysely<Schema>): Promise<number | null> {
-  const { rows } = await sql<{ ms: number | null }>`
-    SELECT CASE WHEN min(next_fire_at) IS NULL THEN NULL -- GREATEST ignores NULL: without this, "nothing scheduled" reads as "due now"
-           ELSE GREATEST(0, ceil(extract(epoch FROM (min(next_fire_at) - clock_timestamp())) * 1000))::float8 END AS ms
-    FROM alarms WHERE status = 'scheduled'`.execute(db);
-  return rows[0]?.ms ?? null;
+    SELECT claimed.*, claimed.id IS NOT NULL AS claimed, clock.db_now, clock.next_due_at
+    FROM clock LEFT JOIN claimed ON true
+    ORDER BY claimed.next_fire_at, claimed.id`.execute(db);
+  const first = rows[0]!;
+  return {
+    rows: rows.filter((r) => r.claimed).map(({ claimed: _c, db_now: _d, next_due_at: _n, ...row }) => row),
+    dbNow: first.db_now,
+    nextDueAt: first.next_due_at,
+  };
 }
 
 /** The alarm's state after an attempt, decided by the dispatcher. */
@@ -71,31 +89,60 @@ export interface AttemptRecord {
   readonly durationMs: number;
 }
 
+/** One finished attempt to settle: the claim it ran under, the alarm's next state, the ledger row. */
+export interface SettleItem {
+  readonly claimedAt: Date;
+  readonly patch: SettlePatch;
+  readonly record: AttemptRecord;
+}
+
+/** The key of a claim: the alarm and its fencing token. */
+export function claimKey(alarmId: string, claimedAt: Date): string {
+  return `${alarmId}@${claimedAt.getTime()}`;
+}
+
 /**
- * Records the attempt and, only if this replica still holds this very claim
- * (`claimedAt` fences off a later claim of the same row by the same replica
- * after a lease expiry), applies `patch`; one round trip. Returns false when the claim was lost (a
- * cancel, or another replica took the lease over): the attempt is recorded
- * all the same, since it happened.
+ * Settles a group of finished attempts in one statement (one commit):
+ * records every attempt in the ledger and applies each patch only where this
+ * replica still holds that very claim (`claimedAt` fences off a later claim
+ * of the same row by the same replica after a lease expiry). Returns the
+ * keys ({@link claimKey}) of the claims that were held; the others were
+ * lost (a cancel, or another replica took the lease over), and their
+ * attempts are recorded all the same, since they happened.
  */
-export async function settle(db: Kysely<Schema>, replica: string, claimedAt: Date, patch: SettlePatch, record: AttemptRecord): Promise<boolean> {
-  const { rows } = await sql<{ held: number }>`
-    WITH ledger AS (
+export async function settleMany(db: Kysely<Schema>, replica: string, items: readonly SettleItem[]): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const input = JSON.stringify(
+    items.map(({ claimedAt, patch, record }) => ({
+      attempt_id: record.id, fire_id: record.fireId, alarm_id: record.alarmId, scheduled_for: record.scheduledFor, attempt: record.attempt,
+      started_at: record.startedAt, finished_at: record.finishedAt, outcome: record.outcome, status_code: record.statusCode, error: record.error,
+      duration_ms: record.durationMs, claimed_at: claimedAt, status: patch.status, next_fire_at: patch.nextFireAt, occurrence_at: patch.occurrenceAt,
+      next_fire_id: patch.fireId, next_attempt: patch.attempt, delivered: patch.delivered, consecutive_failures: patch.consecutiveFailures,
+      last_error: patch.lastError,
+    })),
+  );
+  // One json parameter, not one per value: a group is a single statement whatever its size (::text first, or
+  // postgres.js JSON-encodes the string again).
+  const { rows } = await sql<{ id: string; claimed_at: Date }>`
+    WITH input AS (
+      SELECT * FROM json_to_recordset(${input}::text::json) AS i(
+        attempt_id text, fire_id text, alarm_id text, scheduled_for timestamptz, attempt int, started_at timestamptz, finished_at timestamptz,
+        outcome text, status_code int, error text, duration_ms int, claimed_at timestamptz, status text, next_fire_at timestamptz,
+        occurrence_at timestamptz, next_fire_id text, next_attempt int, delivered boolean, consecutive_failures int, last_error text)
+    ), ledger AS (
       INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms)
-      VALUES (${record.id}, ${record.fireId}, ${record.alarmId}, ${record.scheduledFor}, ${record.attempt}, ${record.startedAt},
-              ${record.finishedAt}, ${record.outcome}, ${record.statusCode}, ${record.error}, ${record.durationMs})
-    ), settled AS (
-      UPDATE alarms SET
-        status = ${patch.status}, next_fire_at = ${patch.nextFireAt}, occurrence_at = ${patch.occurrenceAt}, fire_id = ${patch.fireId},
-        attempt = ${patch.attempt}, fire_count = fire_count + ${patch.delivered ? 1 : 0},
-        last_fired_at = CASE WHEN ${patch.delivered} THEN ${record.startedAt}::timestamptz ELSE last_fired_at END,
-        consecutive_failures = ${patch.consecutiveFailures}, last_error = ${patch.lastError},
-        claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
-      WHERE id = ${record.alarmId} AND claimed_by = ${replica} AND claimed_at = ${claimedAt} AND status = 'firing'
-      RETURNING 1
+      SELECT attempt_id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms FROM input
     )
-    SELECT count(*)::int AS held FROM settled`.execute(db);
-  return (rows[0]?.held ?? 0) > 0;
+    UPDATE alarms a SET
+      status = i.status, next_fire_at = i.next_fire_at, occurrence_at = i.occurrence_at, fire_id = i.next_fire_id,
+      attempt = i.next_attempt, fire_count = a.fire_count + CASE WHEN i.delivered THEN 1 ELSE 0 END,
+      last_fired_at = CASE WHEN i.delivered THEN i.started_at ELSE a.last_fired_at END,
+      consecutive_failures = i.consecutive_failures, last_error = i.last_error,
+      claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
+    FROM input i
+    WHERE a.id = i.alarm_id AND a.claimed_by = ${replica} AND a.claimed_at = i.claimed_at AND a.status = 'firing'
+    RETURNING a.id, i.claimed_at`.execute(db);
+  return new Set(rows.map((r) => claimKey(r.id, r.claimed_at)));
 }
 
 /**

@@ -206,3 +206,47 @@ t.test('an idle dispatcher sleeps its poll interval: no busy loop on an empty ta
   await new Promise((r) => setTimeout(r, 1_000));
   t.ok(idle <= 8, `${idle} idle rounds in 1 s with a 200 ms poll interval`);
 });
+
+t.test('lookahead: a wake claimed ahead of time leaves at its due instant, not before', async (t) => {
+  const { h, create, get } = await setup(t);
+  const router = await fakeRouter(t);
+  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 2_000 });
+  const claimed = new Promise<number>((r) => dispatcher.once('claimed', () => r(Date.now())));
+  const id = await create({ delay: '1s' });
+  const due = Date.parse((await get(id)).next_fire_at);
+  t.ok((await claimed) < due - 500, 'claimed well before it is due');
+  await router.waitForCount(1);
+  const { at } = router.received[0]!;
+  // Same machine, so the database clock is ours; the wake is timed by the database clock.
+  t.ok(at >= due, `received ${at - due} ms after due`);
+  t.ok(at - due < 500, `received ${at - due} ms after due, not a poll later`);
+});
+
+t.test('cancel while a claimed wake waits for its instant: it is never sent', async (t) => {
+  const { h, client, create, get, fires } = await setup(t);
+  const router = await fakeRouter(t);
+  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 3_000 });
+  const claimed = new Promise((r) => dispatcher.once('claimed', r));
+  const id = await create({ delay: '2s' });
+  await claimed;
+  t.match(await get(id), { status: 'firing' });
+  await client.call('DELETE', `/v1/alarms/${id}`);
+  await new Promise((r) => setTimeout(r, 2_500));
+  t.equal(router.received.length, 0, 'no wake');
+  t.match(await get(id), { status: 'cancelled' });
+  t.equal((await fires(id)).length, 0, 'no attempt in the ledger');
+});
+
+t.test('shutdown hands back claims still waiting for their instant, at once', async (t) => {
+  const { h, create, get } = await setup(t);
+  const router = await fakeRouter(t);
+  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 5_000, drainTimeoutMs: 5_000 });
+  const claimed = new Promise((r) => dispatcher.once('claimed', r));
+  const id = await create({ delay: '4s' });
+  await claimed;
+  const before = Date.now();
+  await dispatcher.stop();
+  t.ok(Date.now() - before < 2_000, `stopped in ${Date.now() - before} ms: nothing to drain`);
+  t.match(await get(id), { status: 'scheduled', attempt: 0 });
+  t.equal(router.received.length, 0);
+});

@@ -3,7 +3,7 @@ import t from 'tap';
 import { openDatabase } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
 import { bulkInsertOnceAlarms } from '../../src/store/alarms.js';
-import { claimDue, msUntilNextDue, settle } from '../../src/store/claims.js';
+import { claimDue, claimKey, settleMany } from '../../src/store/claims.js';
 import { firePruner, leaseReaper } from '../../src/maintenance/jobs.js';
 import { freshDatabase } from '../helpers/db.js';
 import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
@@ -39,7 +39,7 @@ t.test('a replica that died mid-attempt: the reaper takes the claim back, the wa
   const database = await freshDatabase(t);
   const router = await fakeRouter(t);
   const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
-  const dead = await claimDue(database.db, 'dead-replica', 10, 1);
+  const { rows: dead } = await claimDue(database.db, 'dead-replica', 10, 1);
   t.equal(dead.length, 1, 'claimed by a replica that then died (lease 1 ms)');
   const reaper = leaseReaper(database.db, pino({ level: 'silent' }), 60_000);
   await waitFor(async () => ((await reaper.runOnce()) === 1 ? true : undefined), 5_000);
@@ -93,23 +93,35 @@ t.test('retention: fire history older than retention.fires is pruned in batches,
   t.same(left.map((r) => r.id), ['att_new']);
 });
 
-t.test('settle is fenced by the claim: a stale attempt cannot settle a newer claim of the same replica', async (t) => {
+t.test('settle is fenced by the claim: a stale attempt cannot settle a newer claim of the same replica, even in one group', async (t) => {
   const database = await freshDatabase(t);
   const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
-  const [first] = await claimDue(database.db, 'r1', 10, 1);
+  const { rows: [first] } = await claimDue(database.db, 'r1', 10, 1);
   await leaseReaper(database.db, pino({ level: 'silent' }), 60_000).runOnce();
-  const [second] = await claimDue(database.db, 'r1', 10, 60_000);
+  const { rows: [second] } = await claimDue(database.db, 'r1', 10, 60_000);
   t.equal(second!.id, id);
   const patch = { status: 'completed' as const, nextFireAt: null, occurrenceAt: first!.occurrence_at, fireId: first!.fire_id, attempt: 1, delivered: true, consecutiveFailures: 0, lastError: null };
-  const record = (claimed: typeof first) => ({ id: newAlarmId().replace('alm_', 'att_'), fireId: claimed!.fire_id!, alarmId: id!, scheduledFor: claimed!.occurrence_at!, attempt: 1, startedAt: new Date(), finishedAt: new Date(), outcome: 'delivered' as const, statusCode: 204, error: null, durationMs: 1 });
-  t.equal(await settle(database.db, 'r1', first!.claimed_at!, patch, record(first)), false, 'the stale claim does not settle');
-  t.equal(await settle(database.db, 'r1', second!.claimed_at!, patch, record(second)), true, 'the current claim does');
+  const item = (claimed: typeof first) => ({
+    claimedAt: claimed!.claimed_at!,
+    patch,
+    record: { id: newAlarmId().replace('alm_', 'att_'), fireId: claimed!.fire_id!, alarmId: id!, scheduledFor: claimed!.occurrence_at!, attempt: 1, startedAt: new Date(), finishedAt: new Date(), outcome: 'delivered' as const, statusCode: 204, error: null, durationMs: 1 },
+  });
+  const held = await settleMany(database.db, 'r1', [item(first), item(second)]);
+  t.same([...held], [claimKey(id!, second!.claimed_at!)], 'only the current claim settles');
+  const ledger = await database.sql`SELECT count(*)::int AS n FROM fires WHERE alarm_id = ${id!} AND outcome = 'delivered'`;
+  t.equal(ledger[0]?.n, 2, 'both attempts are in the ledger: they happened');
+  const [row] = await database.sql`SELECT status, fire_count FROM alarms WHERE id = ${id!}`;
+  t.same({ ...row }, { status: 'completed', fire_count: 1 }, 'the alarm settled once');
 });
 
-t.test('nothing scheduled: msUntilNextDue is null, not "due now"', async (t) => {
+t.test('a claim reports the next due time beyond its horizon, and null when nothing is scheduled', async (t) => {
   const database = await freshDatabase(t);
-  t.equal(await msUntilNextDue(database.db), null);
-  await insertDue(database, 1, new Date(Date.now() + 60_000));
-  const ms = await msUntilNextDue(database.db);
-  t.ok(ms !== null && ms > 55_000 && ms <= 60_000, String(ms));
+  t.equal((await claimDue(database.db, 'r1', 10, 60_000)).nextDueAt, null);
+  const [soon] = await insertDue(database, 1, new Date(Date.now() + 1_000));
+  const later = new Date(Date.now() + 60_000);
+  await insertDue(database, 1, later);
+  const claim = await claimDue(database.db, 'r1', 10, 60_000, 5_000);
+  t.same(claim.rows.map((r) => r.id), [soon], 'the alarm due within the horizon is claimed ahead of time');
+  t.equal(claim.nextDueAt?.getTime(), later.getTime(), 'the next one beyond the horizon');
+  t.ok(Math.abs(claim.dbNow.getTime() - Date.now()) < 5_000, 'the database clock');
 });

@@ -20,6 +20,7 @@ export async function startDispatcher(t: Teardown, database: Database, routerUrl
     batchSize: 100,
     concurrency: 64,
     leaseMs: 30_000,
+    lookaheadMs: 50,
     pollIntervalMs: 200,
     drainTimeoutMs: 1_000,
     ...overrides,
