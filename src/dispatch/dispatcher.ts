@@ -160,7 +160,7 @@ export class Dispatcher extends EventEmitter {
       clearTimeout(h.timer);
       this.inflight.delete(key);
       this.o.log.info({ alarm_id: alarmId }, 'alarm cancelled before its wake was sent: not sent');
-      if (this.waitingForSlot) this.wake();
+      this.slotFreed();
     }
   }
 
@@ -222,6 +222,16 @@ export class Dispatcher extends EventEmitter {
     }
   }
 
+  /**
+   * A full dispatcher claims again once half a batch of slots is free, not
+   * at each freed slot: under load, claims of one or two rows would cost a
+   * round trip each.
+   */
+  private slotFreed(): void {
+    const free = this.o.concurrency - this.inflight.size;
+    if (this.waitingForSlot && (free >= Math.min(this.o.batchSize, this.o.concurrency) / 2 || this.inflight.size === 0)) this.wake();
+  }
+
   /** Holds the claim until `sendAt` (our clock), then sends the wake. */
   private launch(row: AlarmRow, sendAt: number): void {
     // Keyed by claim: a row re-claimed after a lease expiry is a different claim.
@@ -234,7 +244,7 @@ export class Dispatcher extends EventEmitter {
         .catch((err: unknown) => this.o.log.error({ err, alarm_id: row.id }, 'attempt failed unexpectedly'))
         .finally(() => {
           this.inflight.delete(key);
-          if (this.waitingForSlot) this.wake();
+          this.slotFreed();
         });
     };
     const delay = sendAt - this.now();
@@ -243,7 +253,6 @@ export class Dispatcher extends EventEmitter {
   }
 
   private async attempt(row: AlarmRow, abort: AbortSignal): Promise<void> {
-    const log = this.o.log.child({ alarm_id: row.id, fire_id: row.fire_id, attempt: row.attempt });
     const firedAt = new Date(this.now());
     const started = performance.now();
     const result = await sendWake(this.o.target, row, firedAt, abort);
@@ -265,10 +274,14 @@ export class Dispatcher extends EventEmitter {
     };
     const held = await this.settles.submit({ claimedAt: row.claimed_at!, patch: decision.patch, record });
     const lateness = row.occurrence_at ? firedAt.getTime() - row.occurrence_at.getTime() : null;
-    log[decision.outcome === 'delivered' ? 'info' : 'warn'](
-      { outcome: decision.outcome, status_code: record.statusCode, error: decision.error, lateness_ms: lateness, duration_ms: durationMs, next_status: decision.patch.status, held },
-      held ? 'wake settled' : 'wake settled, but the claim was lost (cancelled or taken over): alarm left as it is',
-    );
+    // Deliveries at debug (the fire ledger has each one); anything else at warn.
+    const level = decision.outcome === 'delivered' && held ? 'debug' : 'warn';
+    if (this.o.log.isLevelEnabled(level)) {
+      this.o.log[level](
+        { alarm_id: row.id, fire_id: row.fire_id, attempt: row.attempt, outcome: decision.outcome, status_code: record.statusCode, error: decision.error, lateness_ms: lateness, duration_ms: durationMs, next_status: decision.patch.status, held },
+        held ? 'wake settled' : 'wake settled, but the claim was lost (cancelled or taken over): alarm left as it is',
+      );
+    }
     this.emit('settled', { alarmId: row.id, fireId: row.fire_id ?? '', attempt: row.attempt, outcome: decision.outcome, held } satisfies SettledEvent);
   }
 

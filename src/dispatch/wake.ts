@@ -40,16 +40,27 @@ export function wakeBody(row: AlarmRow, firedAt: Date): string {
 export async function sendWake(target: WakeTarget, row: AlarmRow, firedAt: Date, abort: AbortSignal): Promise<AttemptResult> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Idempotency-Key': row.fire_id ?? '' };
   if (target.token) headers.Authorization = `Bearer ${target.token}`;
-  const timeout = AbortSignal.timeout(target.timeoutMs);
+  // One plain controller and a timer: AbortSignal.timeout and .any cost far more per wake (profiled).
+  const ended = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ended.abort();
+  }, target.timeoutMs);
+  const onAbort = () => ended.abort();
+  abort.addEventListener('abort', onAbort, { once: true });
   try {
-    const res = await fetch(target.url, { method: 'POST', headers, body: wakeBody(row, firedAt), signal: AbortSignal.any([timeout, abort]) });
+    const res = await fetch(target.url, { method: 'POST', headers, body: wakeBody(row, firedAt), signal: ended.signal });
     const bodyStart = await readStart(res);
     return { kind: 'answered', status: res.status, bodyStart, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), firedAt.getTime()) };
   } catch (err) {
-    if (timeout.aborted) return { kind: 'error', message: `timed out after ${target.timeoutMs}ms` };
+    if (timedOut) return { kind: 'error', message: `timed out after ${target.timeoutMs}ms` };
     if (abort.aborted) return { kind: 'error', message: 'aborted: chronosd was shutting down' };
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     return { kind: 'error', message: `could not reach the router: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+    abort.removeEventListener('abort', onAbort);
   }
 }
 

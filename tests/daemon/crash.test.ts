@@ -88,7 +88,7 @@ t.test('database restarted under load: the daemon recovers by itself and loses n
 t.test('SIGTERM with a wake on the wire: the wake finishes and is settled, then exit 0', async (t) => {
   const url = await freshDatabaseUrl(t);
   const router = await fakeRouter(t, () => ({ status: 204, delayMs: 800 }));
-  const daemon = await startDaemon({ CHRONOS_DATABASE_URL: url, ...TEST_SECRETS, ...FAST, CHRONOS_DRAIN_TIMEOUT: '5s', CHRONOS_ROUTER_URL: router.url });
+  const daemon = await startDaemon({ CHRONOS_DATABASE_URL: url, ...TEST_SECRETS, ...FAST, CHRONOS_DRAIN_TIMEOUT: '5s', CHRONOS_ROUTER_URL: router.url, CHRONOS_LOG_LEVEL: 'debug' });
   t.teardown(() => daemon.child.kill('SIGKILL'));
   const client = new ChronosClient({ url: daemon.url, transportToken: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, seed: generateSeed() });
   const [id] = await createMany(client, 1, '1s');
