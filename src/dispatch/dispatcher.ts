@@ -16,10 +16,11 @@ import { newAttemptId } from '../ids.js';
 import type { AlarmRow } from '../store/alarms.js';
 import { CANCEL_CHANNEL, claimDue, claimKey, DUE_CHANNEL, releaseClaims, settleMany, type SettleItem } from '../store/claims.js';
 import type { Schema } from '../store/schema.js';
+import { DatabaseClock } from './db-clock.js';
 import { decide, type Policy } from './decide.js';
 import { GroupCommit } from './group-commit.js';
 import type { AttemptResult } from './ladder.js';
-import { sendWake, type WakeTarget } from './wake.js';
+import { WakeSender, type WakeTarget } from './wake.js';
 
 /** Everything the dispatcher needs. */
 export interface DispatcherOptions {
@@ -53,23 +54,31 @@ export interface SettledEvent {
 
 // After a database error the loop waits this long before claiming again, doubling up to the poll interval.
 const ERROR_BACKOFF_MS = 100;
-// Settle groups: at most this many attempts per statement, and this many statements at once.
+// Settle groups: at most this many attempts per statement, this many statements at once, and a group
+// waits this long for company: a settle is off the wake's path, and each statement costs both processes CPU.
 const SETTLE_GROUP_MAX = 1_000;
 const SETTLE_GROUPS_PARALLEL = 2;
+const SETTLE_LINGER_MS = 25;
 
-/** A claim this replica holds: waiting for its due instant (`timer` set), or on the wire. */
+/** A claim this replica holds: waiting for its due instant (`timer` set), on the wire, or being settled. */
 interface Held {
   readonly alarmId: string;
   readonly abort: AbortController;
   timer: NodeJS.Timeout | undefined;
   done: Promise<void> | undefined;
+  /** Counted against `concurrency` while waiting or on the wire; a settle in progress is not. */
+  inSlot: boolean;
 }
 
 /** The dispatcher service; events: `claimed` (rows), `settled` (SettledEvent), `idle`. */
 export class Dispatcher extends EventEmitter {
   private readonly now: () => number;
   private readonly inflight = new Map<string, Held>();
+  /** Claims waiting or on the wire: what `concurrency` limits. */
+  private busy = 0;
   private readonly settles: GroupCommit<SettleItem, boolean>;
+  private readonly sender: WakeSender;
+  private readonly dbClock = new DatabaseClock();
   private running = false;
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -82,7 +91,8 @@ export class Dispatcher extends EventEmitter {
   constructor(private readonly o: DispatcherOptions) {
     super();
     this.now = o.now ?? Date.now;
-    this.settles = new GroupCommit((items) => this.settleGroup(items), SETTLE_GROUP_MAX, SETTLE_GROUPS_PARALLEL);
+    this.sender = new WakeSender(o.target, o.concurrency);
+    this.settles = new GroupCommit((items) => this.settleGroup(items), SETTLE_GROUP_MAX, SETTLE_GROUPS_PARALLEL, SETTLE_LINGER_MS);
   }
 
   /** `running` or `stopping`. */
@@ -133,6 +143,7 @@ export class Dispatcher extends EventEmitter {
         await Promise.all([...this.inflight.values()].map((h) => h.done));
         await this.handBack(ids, 'drain timeout: wakes aborted and their claims handed back');
       }
+      this.sender.close();
       this.o.log.info('dispatcher stopped');
     })();
     return this.stopping;
@@ -160,7 +171,7 @@ export class Dispatcher extends EventEmitter {
       clearTimeout(h.timer);
       this.inflight.delete(key);
       this.o.log.info({ alarm_id: alarmId }, 'alarm cancelled before its wake was sent: not sent');
-      this.slotFreed();
+      this.freeSlot(h);
     }
   }
 
@@ -194,23 +205,22 @@ export class Dispatcher extends EventEmitter {
       try {
         let waitMs = this.o.pollIntervalMs;
         let claimed = 0;
-        const free = this.o.concurrency - this.inflight.size;
+        const free = this.o.concurrency - this.busy;
         if (free > 0) {
           const limit = Math.min(this.o.batchSize, free);
           const claim = await claimDue(this.o.db, this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs);
-          // Database clock minus ours, read after the answer: a wake timed by it never leaves before its instant.
-          const offsetMs = claim.dbNow.getTime() - this.now();
+          this.dbClock.observe(claim.dbNow.getTime(), this.now());
           claimed = claim.rows.length;
-          for (const row of claim.rows) this.launch(row, row.next_fire_at!.getTime() - offsetMs);
+          for (const row of claim.rows) this.launch(row, this.dbClock.toLocal(row.next_fire_at!.getTime()));
           if (claimed > 0) this.emit('claimed', claim.rows);
           if (!this.running) break;
-          if (claimed === limit && this.inflight.size < this.o.concurrency) continue;
-          if (claim.nextDueAt) waitMs = Math.min(waitMs, Math.max(0, Math.ceil(claim.nextDueAt.getTime() - offsetMs - this.o.lookaheadMs / 2 - this.now())));
+          if (claimed === limit && this.busy < this.o.concurrency) continue;
+          if (claim.nextDueAt) waitMs = Math.min(waitMs, Math.max(0, Math.ceil(this.dbClock.toLocal(claim.nextDueAt.getTime()) - this.o.lookaheadMs / 2 - this.now())));
           // Due but not claimable (held mid-claim by another replica): do not spin.
           if (waitMs === 0 && claimed === 0) waitMs = 1;
         }
         if (!this.running) break;
-        this.waitingForSlot = this.inflight.size >= this.o.concurrency;
+        this.waitingForSlot = this.busy >= this.o.concurrency;
         backoffMs = ERROR_BACKOFF_MS;
         if (claimed === 0 && this.inflight.size === 0) this.emit('idle');
         if (waitMs > 0 && this.running) await this.sleep(waitMs);
@@ -227,24 +237,28 @@ export class Dispatcher extends EventEmitter {
    * at each freed slot: under load, claims of one or two rows would cost a
    * round trip each.
    */
-  private slotFreed(): void {
-    const free = this.o.concurrency - this.inflight.size;
-    if (this.waitingForSlot && (free >= Math.min(this.o.batchSize, this.o.concurrency) / 2 || this.inflight.size === 0)) this.wake();
+  private freeSlot(held: Held): void {
+    if (!held.inSlot) return;
+    held.inSlot = false;
+    this.busy--;
+    const free = this.o.concurrency - this.busy;
+    if (this.waitingForSlot && (free >= Math.min(this.o.batchSize, this.o.concurrency) / 2 || this.busy === 0)) this.wake();
   }
 
   /** Holds the claim until `sendAt` (our clock), then sends the wake. */
   private launch(row: AlarmRow, sendAt: number): void {
     // Keyed by claim: a row re-claimed after a lease expiry is a different claim.
     const key = claimKey(row.id, row.claimed_at!);
-    const held: Held = { alarmId: row.id, abort: new AbortController(), timer: undefined, done: undefined };
+    const held: Held = { alarmId: row.id, abort: new AbortController(), timer: undefined, done: undefined, inSlot: true };
     this.inflight.set(key, held);
+    this.busy++;
     const go = () => {
       held.timer = undefined;
-      held.done = this.attempt(row, held.abort.signal)
+      held.done = this.attempt(row, held)
         .catch((err: unknown) => this.o.log.error({ err, alarm_id: row.id }, 'attempt failed unexpectedly'))
         .finally(() => {
           this.inflight.delete(key);
-          this.slotFreed();
+          this.freeSlot(held);
         });
     };
     const delay = sendAt - this.now();
@@ -252,11 +266,12 @@ export class Dispatcher extends EventEmitter {
     else go();
   }
 
-  private async attempt(row: AlarmRow, abort: AbortSignal): Promise<void> {
+  private async attempt(row: AlarmRow, claim: Held): Promise<void> {
     const firedAt = new Date(this.now());
     const started = performance.now();
-    const result = await sendWake(this.o.target, row, firedAt, abort);
-    if (abort.aborted) return; // handed back by stop()
+    const result = await this.sender.send(row, firedAt, claim.abort.signal);
+    if (claim.abort.signal.aborted) return; // handed back by stop()
+    this.freeSlot(claim);
     const durationMs = Math.round(performance.now() - started);
     const decision = decide(row, result, this.now(), this.o.policy);
     const record = {

@@ -1,8 +1,9 @@
 /**
  * Group commit: callers submit one item each and get its own result, while
  * the items are run in groups, at most `maxParallel` groups at a time. A
- * lone item runs at once; under load, items that arrive while groups are
- * running wait for the next group, so one statement serves many of them.
+ * group starts `lingerMs` after its first item (at once when full), and
+ * items that arrive while groups are running wait for the next group, so
+ * one statement serves many of them.
  */
 
 /** Runs a group; returns one result per item, in order. Throwing fails every item of the group. */
@@ -17,11 +18,13 @@ interface Waiting<T, R> {
 export class GroupCommit<T, R> {
   private readonly waiting: Waiting<T, R>[] = [];
   private running = 0;
+  private lingering: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly run: GroupRunner<T, R>,
     private readonly maxGroup: number,
     private readonly maxParallel: number,
+    private readonly lingerMs = 0,
   ) {}
 
   /** Queues `item` for the next group; resolves with its result. */
@@ -33,6 +36,19 @@ export class GroupCommit<T, R> {
   }
 
   private pump(): void {
+    if (this.lingerMs > 0 && this.waiting.length > 0 && this.waiting.length < this.maxGroup) {
+      this.lingering ??= setTimeout(() => {
+        this.lingering = undefined;
+        this.flush();
+      }, this.lingerMs);
+      return;
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     while (this.running < this.maxParallel && this.waiting.length > 0) {
       const group = this.waiting.splice(0, this.maxGroup);
       this.running++;

@@ -1,4 +1,11 @@
-/** The wake (SPEC 6): one HTTP POST to the router, with the payload spliced in as its stored JSON text. */
+/**
+ * The wake (SPEC 6): one HTTP POST to the router, with the payload spliced
+ * in as its stored JSON text. Sent with node:http(s) over a keep-alive
+ * agent: global fetch cost about 4x the CPU per request (profiled: ~550 us
+ * vs ~140 us), which capped the dispatcher's wake rate.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { RawJson, stringifyWithRaw } from '../json/raw.js';
 import type { AlarmRow } from '../store/alarms.js';
 import { parseRetryAfter, type AttemptResult } from './ladder.js';
@@ -33,52 +40,80 @@ export function wakeBody(row: AlarmRow, firedAt: Date): string {
   });
 }
 
-/**
- * Sends one attempt. Never throws: transport failures and timeouts come
- * back as `{kind: 'error'}`. `abort` ends the attempt early (shutdown).
- */
-export async function sendWake(target: WakeTarget, row: AlarmRow, firedAt: Date, abort: AbortSignal): Promise<AttemptResult> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Idempotency-Key': row.fire_id ?? '' };
-  if (target.token) headers.Authorization = `Bearer ${target.token}`;
-  // One plain controller and a timer: AbortSignal.timeout and .any cost far more per wake (profiled).
-  const ended = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ended.abort();
-  }, target.timeoutMs);
-  const onAbort = () => ended.abort();
-  abort.addEventListener('abort', onAbort, { once: true });
-  try {
-    const res = await fetch(target.url, { method: 'POST', headers, body: wakeBody(row, firedAt), signal: ended.signal });
-    const bodyStart = await readStart(res);
-    return { kind: 'answered', status: res.status, bodyStart, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), firedAt.getTime()) };
-  } catch (err) {
-    if (timedOut) return { kind: 'error', message: `timed out after ${target.timeoutMs}ms` };
-    if (abort.aborted) return { kind: 'error', message: 'aborted: chronosd was shutting down' };
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { kind: 'error', message: `could not reach the router: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
-  } finally {
-    clearTimeout(timer);
-    abort.removeEventListener('abort', onAbort);
+/** Sends wakes to one target over a pool of at most `maxSockets` keep-alive connections. */
+export class WakeSender {
+  private readonly agent: HttpAgent;
+  private readonly url: URL;
+  private readonly request: typeof httpRequest;
+
+  constructor(
+    private readonly target: WakeTarget,
+    maxSockets: number,
+  ) {
+    this.url = new URL(target.url);
+    const https = this.url.protocol === 'https:';
+    this.agent = https ? new HttpsAgent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
+    this.request = https ? httpsRequest : httpRequest;
+  }
+
+  /**
+   * Sends one attempt. Never throws: transport failures and timeouts come
+   * back as `{kind: 'error'}`. `abort` ends the attempt early (shutdown).
+   */
+  send(row: AlarmRow, firedAt: Date, abort: AbortSignal): Promise<AttemptResult> {
+    const body = wakeBody(row, firedAt);
+    const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Idempotency-Key': row.fire_id ?? '' };
+    if (this.target.token) headers.Authorization = `Bearer ${this.target.token}`;
+    return new Promise<AttemptResult>((resolve) => {
+      let settled = false;
+      const finish = (result: AttemptResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        abort.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const fail = (message: string) => {
+        finish({ kind: 'error', message });
+        req.destroy();
+      };
+      const req = this.request(this.url, { method: 'POST', agent: this.agent, headers }, (res) => readAnswer(res, firedAt, finish, fail));
+      req.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'error', message: `could not reach the router: ${err.code ?? err.message}` }));
+      const timer = setTimeout(() => fail(`timed out after ${this.target.timeoutMs}ms`), this.target.timeoutMs);
+      const onAbort = () => fail('aborted: chronosd was shutting down');
+      if (abort.aborted) return onAbort();
+      abort.addEventListener('abort', onAbort, { once: true });
+      req.end(body);
+    });
+  }
+
+  /** Closes the idle connections. */
+  close(): void {
+    this.agent.destroy();
   }
 }
 
-async function readStart(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
+// A router answering with more than this is not read to its end: its connection is dropped instead of reused.
+const MAX_DRAIN_BYTES = 64 * 1024;
+
+/** Keeps the start of the answer's body and reads the rest to its end, so the connection can carry the next wake. */
+function readAnswer(res: IncomingMessage, firedAt: Date, finish: (r: AttemptResult) => void, fail: (message: string) => void): void {
+  const chunks: Buffer[] = [];
   let size = 0;
-  try {
-    while (size < BODY_START_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
+  const answered = (): AttemptResult => ({
+    kind: 'answered',
+    status: res.statusCode ?? 0,
+    bodyStart: Buffer.concat(chunks).subarray(0, BODY_START_BYTES).toString('utf8'),
+    retryAfterMs: parseRetryAfter(res.headers['retry-after'] ?? null, firedAt.getTime()),
+  });
+  res.on('data', (chunk: Buffer) => {
+    if (size < BODY_START_BYTES) chunks.push(chunk);
+    size += chunk.length;
+    if (size > MAX_DRAIN_BYTES) {
+      finish(answered());
+      res.destroy();
     }
-  } finally {
-    // Drop the rest, keeping the connection for the next wake when the body was read to its end.
-    await reader.cancel().catch(() => {});
-  }
-  return Buffer.concat(chunks).subarray(0, BODY_START_BYTES).toString('utf8');
+  });
+  res.on('end', () => finish(answered()));
+  res.on('error', (err) => fail(`the router's answer broke off: ${err.message}`));
 }

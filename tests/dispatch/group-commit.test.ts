@@ -53,3 +53,17 @@ t.test('a failing group rejects its own items only', async (t) => {
   await t.rejects(failed, /boom/);
   t.equal(await later, 2);
 });
+
+t.test('linger: a group waits for company, and starts at once when full', async (t) => {
+  const groups: number[][] = [];
+  const gc = new GroupCommit(async (items: number[]) => (groups.push(items), items), 3, 1, 50);
+  const first = [gc.submit(1), gc.submit(2)];
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  t.same(groups, [], 'two items wait for the linger');
+  await Promise.all(first);
+  t.same(groups, [[1, 2]], 'then go as one group');
+  const full = [gc.submit(3), gc.submit(4), gc.submit(5)];
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(groups, [[1, 2], [3, 4, 5]], 'a full group does not wait');
+  await Promise.all(full);
+});
