@@ -28,6 +28,17 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+// Claims (one at a time), settles (two at a time) and hand-backs.
+const DISPATCH_POOL = 4;
+/**
+ * The claim must walk alarms_due in order and stop at its LIMIT. With stale
+ * statistics (say, seconds after a bulk of creates) the planner prefers a
+ * bitmap scan that reads every due row and sorts them: a claim of 100 out of
+ * 20,000 due took 40-57 ms instead of 10 ms, and each claim of a burst paid
+ * again for all the rows still due. No dispatcher statement needs a bitmap scan.
+ */
+const DISPATCH_SETTINGS = { enable_bitmapscan: 'off' };
+
 // /healthz must answer well inside a load balancer's timeout even when the database hangs.
 const HEALTH_DB_TIMEOUT_MS = 2_000;
 
@@ -63,8 +74,11 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     let dispatcher: Dispatcher | undefined;
     if (config.routerUrl) {
       const replica = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+      // The hot path gets connections of its own, so API load cannot starve claims, with settings for its statements.
+      const dispatch = openDatabase(url, DISPATCH_POOL, log, DISPATCH_SETTINGS);
+      undo.push(() => dispatch.close());
       dispatcher = new Dispatcher({
-        db: database.db,
+        db: dispatch.db,
         sql: database.sql,
         log: log.child({ service: 'dispatcher' }),
         replica,

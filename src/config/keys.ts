@@ -102,7 +102,7 @@ export const KEYS = {
     secret: true,
   }),
   dataDir: key({ env: ['CHRONOS_DATA_DIR'], kvx: 'db.data_dir', flag: 'data-dir', default: './.chronos', parse: text, doc: 'embedded PostgreSQL and generated dev secrets' }),
-  dbPool: key({ env: ['CHRONOS_DB_POOL'], kvx: 'db.pool', flag: 'db-pool', default: '10', parse: positive(1000), doc: 'database connections' }),
+  dbPool: key({ env: ['CHRONOS_DB_POOL'], kvx: 'db.pool', flag: 'db-pool', default: '10', parse: positive(1000), doc: 'database connections for the API and maintenance; the dispatcher opens 4 of its own' }),
   transportTokens: key({
     env: ['CHRONOS_TRANSPORT_TOKENS'],
     kvx: 'auth.transport_tokens',

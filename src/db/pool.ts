@@ -13,15 +13,15 @@ export interface Database {
   close(timeoutS?: number): Promise<void>;
 }
 
-/** Opens a lazily connecting pool of `max` connections. */
-export function openDatabase(url: string, max: number, log: Logger): Database {
+/** Opens a lazily connecting pool of `max` connections; `settings` are run-time parameters set on each connection. */
+export function openDatabase(url: string, max: number, log: Logger, settings: Record<string, string> = {}): Database {
   const sql = postgres(url, {
     max,
     // Fail a connect attempt within 5 s so /healthz answers while the server is unreachable.
     connect_timeout: 5,
     idle_timeout: 60,
     onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
-    connection: { application_name: 'chronosd' },
+    connection: { application_name: 'chronosd', ...settings },
   });
   const db = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: sql }) });
   return {

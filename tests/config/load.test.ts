@@ -70,7 +70,7 @@ t.test('bad values name the flag, variable or file:line, and never echo a secret
     [['--port'], {}, /^--port needs a value$/],
     [['--port', '1', '--port', '2'], {}, /^--port is given twice$/],
     [['serve'], {}, /^unexpected argument "serve"/],
-    [[], { CHRONOS_LEASE: '5s' }, /^dispatch\.lease \(5000ms\) must be longer than wake\.timeout \(10000ms\)/],
+    [[], { CHRONOS_LEASE: '5s' }, /^dispatch\.lease \(5000ms\) must be longer than wake\.timeout plus dispatch\.lookahead \(10050ms\)/],
     [['--config', 'a.kvx', '--config', 'b.kvx'], {}, /^--config is given twice$/],
     [['--config='], {}, /^--config needs a file path$/],
   ];
