@@ -1,138 +1,151 @@
 /**
- * Dispatch lateness: a real chronosd process wakes a router stub (node:http,
- * answers 204 at once, records receive times); lateness = received - due.
- * - burst: N alarms due at one instant.
- * - steady: R alarms a second, each due at its own instant, for D seconds.
- * Alarms are bulk-inserted through the store and announced with a NOTIFY,
- * as the API does for near alarms.
+ * One measured dispatch run of a system: a fresh database, its processes
+ * started, optionally a backlog of far-future jobs, then jobs due at the
+ * given instants; lateness is what the router stub saw (received - due).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pino } from 'pino';
-import { startEmbedded, type EmbeddedServer } from '../src/db/embedded.js';
-import { openDatabase, type Database } from '../src/db/pool.js';
+import { openDatabase } from '../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../src/ids.js';
 import { bulkInsertOnceAlarms } from '../src/store/alarms.js';
-import { notifyDue } from '../src/store/claims.js';
-
-const OWNER = 'did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw';
-const log = pino({ level: 'warn' });
+import { claimDue } from '../src/store/claims.js';
+import type { BenchPostgres } from './postgres.js';
+import { percentile } from './stats.js';
+import type { RouterStub } from './stub.js';
+import { BENCH_OWNER } from './systems/chronosd.js';
+import { freshDatabase } from './systems/database.js';
+import type { SystemUnderTest } from './systems/system.js';
 
 /** What one run measured. */
-export interface LatenessReport {
+export interface DispatchRun {
   readonly n: number;
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** First due instant to last receive, ms. */
   readonly spanMs: number;
   readonly duplicates: number;
+  /** CPU seconds per 1,000 wakes: the system's processes, and the PostgreSQL server (null if external). */
+  readonly cpuPer1000: number;
+  readonly pgCpuPer1000: number | null;
+  /** Largest RSS of the system's processes sampled during the run, MB. */
+  readonly rssMb: number;
+  /** Median time of one claim of 100 (chronosd only), ms. */
+  claimMs?: number;
 }
 
-interface Stub {
-  readonly server: Server;
-  readonly url: string;
-  received: Map<string, { at: number; due: number }>;
-  duplicates: number;
-  onCount?: (n: number) => void;
+/** What a run needs. */
+export interface RunSetup {
+  readonly pg: BenchPostgres;
+  readonly stub: RouterStub;
+  readonly system: SystemUnderTest;
+  /** Due instants relative to the start of the run, ms. */
+  readonly offsetsMs: readonly number[];
+  /** Far-future jobs scheduled before the measured ones. */
+  readonly backlog?: number;
+  readonly processes?: number;
+  /** Measure chronosd's claim statement on the same table afterwards. */
+  readonly probeClaims?: boolean;
 }
 
-function startStub(): Promise<Stub> {
-  const stub: Stub = { server: undefined as unknown as Server, url: '', received: new Map(), duplicates: 0 };
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = performance.timeOrigin + performance.now();
-      res.writeHead(204).end();
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { fire_id: string; scheduled_for: string };
-      if (stub.received.has(body.fire_id)) stub.duplicates++;
-      else stub.received.set(body.fire_id, { at, due: Date.parse(body.scheduled_for) });
-      stub.onCount?.(stub.received.size);
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      Object.assign(stub, { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
-      resolve(stub);
-    }),
-  );
+// Time to schedule before the first job is due: a fixed part and a part per job (bulk inserts run at about 10,000 rows/s or more).
+const LEAD_MS = 3_000;
+const LEAD_PER_JOB_MS = 0.1;
+const DAY_MS = 86_400_000;
+const WARM_UP_JOBS = 1_000;
+
+/** `count` ids for jobs. */
+function jobIds(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
 }
 
-async function startChronosd(databaseUrl: string, routerUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), new URL('../src/bin/chronosd.ts', import.meta.url).pathname, '--port', '0'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      CHRONOS_DATABASE_URL: databaseUrl,
-      CHRONOS_TRANSPORT_TOKENS: 'bench-transport-token',
-      CHRONOS_TOKEN_SECRETS: 'bench-token-secret-0123456789abcdefghijklmnop',
-      CHRONOS_ROUTER_URL: routerUrl,
-      CHRONOS_LOG_LEVEL: 'info',
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_CHRONOS_')).map(([k, v]) => [k.slice(6), v])),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.includes('"chronosd listening"')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`chronosd exited with ${code}`)));
-  });
-  return child;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function measure(database: Database, stub: Stub, dues: Date[]): Promise<LatenessReport> {
-  stub.received = new Map();
-  stub.duplicates = 0;
-  const all = new Promise<void>((resolve) => {
-    stub.onCount = (n) => n >= dues.length && resolve();
-  });
-  await bulkInsertOnceAlarms(database.db, OWNER, dues, newAlarmId, fireIdFor);
-  await notifyDue(database.db, dues[0]!);
-  await all;
-  const lateness = [...stub.received.values()].map((r) => r.at - r.due).sort((a, b) => a - b);
-  const first = Math.min(...dues.map((d) => d.getTime()));
-  const last = Math.max(...[...stub.received.values()].map((r) => r.at));
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return { n: lateness.length, p50: round(percentile(lateness, 50)), p99: round(percentile(lateness, 99)), max: round(lateness[lateness.length - 1]!), spanMs: Math.round(last - first), duplicates: stub.duplicates };
-}
-
-/** Runs burst and steady against one chronosd; prints a Markdown table. */
-export async function benchDispatch(options: { burst: number; rate: number; seconds: number; databaseUrl?: string }): Promise<void> {
-  let embedded: EmbeddedServer | undefined;
-  let url = options.databaseUrl;
-  if (!url) {
-    embedded = await startEmbedded({ dir: join(mkdtempSync(join(tmpdir(), 'chronos-bench-')), 'pg'), log });
-    url = embedded.url;
-  }
-  const database = openDatabase(url, 4, log);
-  const stub = await startStub();
-  const chronosd = await startChronosd(url, stub.url);
+export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
+  const { pg, stub, system, offsetsMs } = setup;
+  const databaseUrl = await freshDatabase(pg.url, `bench_${system.name.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`);
+  await system.start({ databaseUrl, routerUrl: stub.url, processes: setup.processes ?? 1 });
+  let stopped = false;
+  const stop = async () => {
+    if (!stopped) await system.stop();
+    stopped = true;
+  };
   try {
-    const at = new Date(Date.now() + 2_000);
-    const burst = await measure(database, stub, Array.from({ length: options.burst }, () => at));
-    const start = Date.now() + 2_000;
-    const n = options.rate * options.seconds;
-    const steady = await measure(database, stub, Array.from({ length: n }, (_, i) => new Date(start + Math.round((i * 1000) / options.rate))));
-    console.log('## dispatch: lateness at the router (received - due)\n');
-    console.log('| scenario | wakes | p50 ms | p99 ms | max ms | first due to last received | duplicates |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
-    console.log(`| burst: ${options.burst} due at one instant | ${burst.n} | ${burst.p50} | ${burst.p99} | ${burst.max} | ${burst.spanMs} ms | ${burst.duplicates} |`);
-    console.log(`| steady: ${options.rate}/s for ${options.seconds} s | ${steady.n} | ${steady.p50} | ${steady.p99} | ${steady.max} | ${steady.spanMs} ms | ${steady.duplicates} |`);
-    console.log('');
+    if (setup.backlog) {
+      // Spread over the next 30 days, from a day ahead: pending, never due during the run.
+      const start = Date.now() + DAY_MS;
+      await system.schedule(
+        jobIds('backlog', setup.backlog),
+        Array.from({ length: setup.backlog }, (_, i) => new Date(start + Math.floor((i * 30 * DAY_MS) / setup.backlog!))),
+      );
+    }
+    await warmUp(stub, system);
+    const n = offsetsMs.length;
+    const base = Date.now() + LEAD_MS + n * LEAD_PER_JOB_MS;
+    const dues = offsetsMs.map((o) => new Date(base + o));
+    const arrived = stub.expect(n, offsetsMs[n - 1]! + LEAD_MS + 120_000);
+    await system.schedule(jobIds('job', n), dues);
+    if (Date.now() > base) throw new Error(`${system.name}: scheduling ${n} jobs overran the first due instant; raise LEAD_PER_JOB_MS`);
+    const cpu0 = system.cpuSeconds();
+    const pgCpu0 = pg.cpuSeconds();
+    let rss = system.rssBytes();
+    const sampler = setInterval(() => (rss = Math.max(rss, system.rssBytes())), 500);
+    try {
+      await arrived;
+    } finally {
+      clearInterval(sampler);
+    }
+    const cpu = system.cpuSeconds() - cpu0;
+    const pgCpu = pg.cpuSeconds();
+    const r = await stub.results();
+    const lateness = [...r.lateness].sort((a, b) => a - b);
+    const run: DispatchRun = {
+      n: lateness.length,
+      p50: percentile(lateness, 50),
+      p99: percentile(lateness, 99),
+      max: lateness[lateness.length - 1]!,
+      spanMs: r.lastAt - dues[0]!.getTime(),
+      duplicates: r.duplicates,
+      cpuPer1000: (cpu * 1000) / n,
+      pgCpuPer1000: pgCpu === null || pgCpu0 === null ? null : ((pgCpu - pgCpu0) * 1000) / n,
+      rssMb: rss / 2 ** 20,
+    };
+    if (setup.probeClaims) {
+      await stop();
+      run.claimMs = await probeClaim(databaseUrl);
+    }
+    return run;
   } finally {
-    chronosd.kill('SIGTERM');
-    await new Promise((r) => chronosd.once('exit', r));
-    stub.server.close();
+    await stop();
+  }
+}
+
+/**
+ * 1,000 jobs over one second, not measured: every system opens its database
+ * connections and HTTP connections and warms its JIT on them, as a system
+ * that has been running does.
+ */
+async function warmUp(stub: RouterStub, system: SystemUnderTest): Promise<void> {
+  const base = Date.now() + 1_500;
+  const arrived = stub.expect(WARM_UP_JOBS, 60_000);
+  await system.schedule(jobIds('warm-up', WARM_UP_JOBS), Array.from({ length: WARM_UP_JOBS }, (_, i) => new Date(base + i)));
+  await arrived;
+}
+
+/**
+ * Times chronosd's claim statement on the table as the run left it: 2,000
+ * alarms made due, claimed 100 at a time; the median of 20 claims.
+ */
+async function probeClaim(databaseUrl: string): Promise<number> {
+  const database = openDatabase(databaseUrl, 1, pino({ level: 'warn' }));
+  try {
+    const past = new Date(Date.now() - 1_000);
+    await bulkInsertOnceAlarms(database.db, BENCH_OWNER, Array.from({ length: 2_000 }, () => past), newAlarmId, fireIdFor);
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      await claimDue(database.db, 'bench-probe', 100, 60_000, 50);
+      times.push(performance.now() - t0);
+    }
+    return percentile(times.sort((a, b) => a - b), 50);
+  } finally {
     await database.close();
-    await embedded?.stop();
   }
 }

@@ -1,65 +1,62 @@
 /**
- * `npm run bench [-- scenario ...] [--quick]`: the benchmark suite. Prints a
- * Markdown table per scenario; results are copied into docs/benchmarks.md
- * with the command that made them. Scenarios so far:
- * - schedule: next-occurrence computations per second, per kind of schedule.
- * - dispatch: lateness at the router for a burst and a steady rate (bench/dispatch.ts).
+ * `npm run bench [-- scenario ...] [--quick] [--repeats N] [--database-url URL] [--systems a,b]`
+ *
+ * The benchmark suite. One PostgreSQL (embedded, or the server at
+ * --database-url), one router stub in a process of its own, and a fresh
+ * database per system and run. Scenarios: schedule, steady, burst, scale,
+ * api, replicas (all by default). Prints Markdown; results are copied into
+ * docs/benchmarks.md with the command that made them. --quick: short runs,
+ * one repeat, for development.
  */
-import { cpus } from 'node:os';
-import { benchDispatch } from './dispatch.js';
-import { nextOccurrence } from '../src/schedule/next.js';
-import { parseSchedule, type ScheduleInput } from '../src/schedule/parse.js';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { benchPostgres } from './postgres.js';
+import { api, burst, replicas, scale, steady, type BenchEnv } from './scenarios.js';
+import { benchSchedule } from './schedule.js';
+import { RouterStub } from './stub.js';
+import { Chronosd } from './systems/chronosd.js';
+import { graphileWorker } from './systems/graphile.js';
+import { pgBoss } from './systems/pgboss.js';
+import type { SystemUnderTest } from './systems/system.js';
 
-interface Row {
-  name: string;
-  input: ScheduleInput;
-}
-
-const SCHEDULE_ROWS: Row[] = [
-  { name: 'cron 5 fields, UTC', input: { kind: 'cron', cron: '*/5 * * * *' } },
-  { name: 'cron weekdays 09:00, Europe/Berlin', input: { kind: 'cron', cron: '0 9 * * MON-FRI', tz: 'Europe/Berlin' } },
-  { name: 'cron 6 fields every 10 s, America/New_York', input: { kind: 'cron', cron: '*/10 * * * * *', tz: 'America/New_York' } },
-  { name: '@every 90s', input: { kind: 'cron', cron: '@every 90s' } },
-  { name: 'rrule weekly MO,FR 09:00, America/New_York', input: { kind: 'rrule', rrule: 'FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0;BYSECOND=0', tz: 'America/New_York' } },
-  { name: 'rrule monthly last Friday, start a year back', input: { kind: 'rrule', rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=17;BYMINUTE=0', tz: 'Europe/London', start: '2025-11-23T00:00:00Z' } },
-];
-
-function benchSchedule(): void {
-  const now = new Date('2026-11-23T12:00:00Z');
-  console.log('## schedule: next occurrence\n');
-  console.log('| schedule | next()/s (median of 5) | min | max |');
-  console.log('|---|---:|---:|---:|');
-  for (const row of SCHEDULE_ROWS) {
-    const schedule = parseSchedule(row.input, now);
-    const rates: number[] = [];
-    for (let run = 0; run < 5; run++) {
-      let at = now;
-      let n = 0;
-      const started = performance.now();
-      // Walk the schedule forward for ~200 ms: each call starts from the previous occurrence, as the dispatcher does.
-      while (performance.now() - started < 200) {
-        at = nextOccurrence(schedule, at) ?? now;
-        n++;
-      }
-      rates.push(n / ((performance.now() - started) / 1000));
-    }
-    rates.sort((a, b) => a - b);
-    const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-    console.log(`| ${row.name} | ${fmt(rates[2]!)} | ${fmt(rates[0]!)} | ${fmt(rates[4]!)} |`);
-  }
-  console.log('');
-}
-
-const quick = process.argv.includes('--quick');
-const SCENARIOS: Record<string, () => void | Promise<void>> = {
-  schedule: benchSchedule,
-  dispatch: () => benchDispatch({ burst: 1_000, rate: 200, seconds: quick ? 10 : 60 }),
+const SYSTEMS: Record<string, () => SystemUnderTest> = {
+  chronosd: () => new Chronosd(),
+  'pg-boss': pgBoss,
+  'graphile-worker': graphileWorker,
 };
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const unknown = wanted.filter((w) => !(w in SCENARIOS));
+const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, steady, burst, scale, api, replicas };
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    quick: { type: 'boolean', default: false },
+    repeats: { type: 'string' },
+    'database-url': { type: 'string' },
+    systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
+  },
+});
+const unknown = [...positionals.filter((p) => !(p in SCENARIOS)), ...values.systems.split(',').filter((s) => !(s in SYSTEMS))];
 if (unknown.length > 0) {
-  console.error(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  console.error(`unknown ${unknown.join(', ')}; scenarios: ${Object.keys(SCENARIOS).join(', ')}; systems: ${Object.keys(SYSTEMS).join(', ')}`);
   process.exit(2);
 }
-console.log(`# chronos bench, ${new Date().toISOString()}, node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}\n`);
-for (const name of wanted.length > 0 ? wanted : Object.keys(SCENARIOS)) await SCENARIOS[name]!();
+const wanted = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
+const systems = ['chronosd', ...values.systems.split(',').filter((s) => s !== 'chronosd')].map((s) => SYSTEMS[s]!);
+
+console.log(`# chronos bench, ${new Date().toISOString()}\n`);
+console.log(`- command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\``);
+console.log(`- machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GB; node ${process.version}\n`);
+if (wanted.includes('schedule')) benchSchedule();
+const dispatching = wanted.filter((w) => w !== 'schedule');
+if (dispatching.length > 0) {
+  const pg = await benchPostgres(values['database-url']);
+  const stub = await RouterStub.start();
+  console.log(`- PostgreSQL: ${pg.description}; router stub: node:http in its own process, answers 204 at once\n`);
+  const env: BenchEnv = { pg, stub, quick: values.quick, repeats: Number(values.repeats ?? (values.quick ? 1 : 3)), systems };
+  try {
+    for (const name of dispatching) await SCENARIOS[name]!(env);
+  } finally {
+    await stub.stop();
+    await pg.stop();
+  }
+}
