@@ -3,13 +3,14 @@
  *
  * The benchmark suite. One PostgreSQL (embedded, or the server at
  * --database-url), one router stub in a process of its own, and a fresh
- * database per system and run. Scenarios: schedule, steady, burst, scale,
- * api, replicas (all by default). Prints Markdown; results are copied into
+ * database per system and run. Scenarios: schedule, ceiling, steady, burst,
+ * scale, api, replicas (all by default). Prints Markdown; results are copied into
  * docs/benchmarks.md with the command that made them. --quick: short runs,
  * one repeat, for development.
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { ceiling } from './ceiling.js';
 import { benchPostgres } from './postgres.js';
 import { api, burst, replicas, scale, steady, type BenchEnv } from './scenarios.js';
 import { benchSchedule } from './schedule.js';
@@ -24,7 +25,7 @@ const SYSTEMS: Record<string, () => SystemUnderTest> = {
   'pg-boss': pgBoss,
   'graphile-worker': graphileWorker,
 };
-const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, steady, burst, scale, api, replicas };
+const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, ceiling, steady, burst, scale, api, replicas };
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
