@@ -12,7 +12,7 @@ import { openDatabase, type Database } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
 import { bulkInsertOnceAlarms } from '../../src/store/alarms.js';
 import { notifyDue } from '../../src/store/claims.js';
-import { cpuSecondsOf, rssBytesOf } from './proc.js';
+import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
 import { terminate } from './worker-process.js';
 
@@ -81,11 +81,11 @@ export class Chronosd implements SystemUnderTest {
   }
 
   cpuSeconds(): number {
-    return this.children.reduce((sum, c) => sum + cpuSecondsOf(c.pid), 0);
+    return cpuSecondsOfAll(this.children);
   }
 
   rssBytes(): number {
-    return this.children.reduce((sum, c) => sum + rssBytesOf(c.pid), 0);
+    return rssBytesOfAll(this.children);
   }
 
   async stop(): Promise<void> {

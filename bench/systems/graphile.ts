@@ -31,8 +31,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
-import { cpuSecondsOf, rssBytesOf } from './proc.js';
-import { startWorker, terminate } from './worker-process.js';
+import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
+import { inChunks, startWorker, terminate } from './worker-process.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
 
 /** What a worker process is told, as JSON in `BENCH_GRAPHILE`. */
@@ -85,23 +85,17 @@ export function graphileWorker(): SystemUnderTest {
     },
 
     async schedule(ids: readonly string[], dues: readonly Date[]): Promise<void> {
-      let next = 0;
-      const lane = async () => {
-        while (next < ids.length) {
-          const from = next;
-          next = Math.min(from + ADD_CHUNK, ids.length);
-          const specs = [];
-          for (let i = from; i < next; i++) {
-            specs.push({ identifier: TASK, payload: { fire_id: ids[i]!, scheduled_for: dues[i]!.toISOString() }, runAt: dues[i]! });
-          }
-          await utils!.addJobs(specs);
+      await inChunks(ids.length, ADD_CHUNK, ADD_LANES, (from, to) => {
+        const specs = [];
+        for (let i = from; i < to; i++) {
+          specs.push({ identifier: TASK, payload: { fire_id: ids[i]!, scheduled_for: dues[i]!.toISOString() }, runAt: dues[i]! });
         }
-      };
-      await Promise.all(Array.from({ length: ADD_LANES }, lane));
+        return utils!.addJobs(specs);
+      });
     },
 
-    cpuSeconds: () => children.reduce((sum, c) => sum + cpuSecondsOf(c.pid), 0),
-    rssBytes: () => children.reduce((sum, c) => sum + rssBytesOf(c.pid), 0),
+    cpuSeconds: () => cpuSecondsOfAll(children),
+    rssBytes: () => rssBytesOfAll(children),
 
     async stop(): Promise<void> {
       await Promise.all(children.map(terminate));

@@ -29,8 +29,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import PgBoss from 'pg-boss';
-import { cpuSecondsOf, rssBytesOf } from './proc.js';
-import { startWorker, terminate } from './worker-process.js';
+import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
+import { inChunks, startWorker, terminate } from './worker-process.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
 
 /** What a worker process is told, as JSON in `BENCH_PGBOSS`. */
@@ -83,24 +83,18 @@ export function pgBoss(): SystemUnderTest {
     },
 
     async schedule(ids: readonly string[], dues: readonly Date[]): Promise<void> {
-      let next = 0;
-      const lane = async () => {
-        while (next < ids.length) {
-          const from = next;
-          next = Math.min(from + INSERT_CHUNK, ids.length);
-          const jobs: PgBoss.JobInsert[] = [];
-          for (let i = from; i < next; i++) {
-            const at = dues[i]!.toISOString();
-            jobs.push({ name: QUEUE, data: { fire_id: ids[i]!, scheduled_for: at }, startAfter: at });
-          }
-          await boss!.insert(jobs);
+      await inChunks(ids.length, INSERT_CHUNK, INSERT_LANES, (from, to) => {
+        const jobs: PgBoss.JobInsert[] = [];
+        for (let i = from; i < to; i++) {
+          const at = dues[i]!.toISOString();
+          jobs.push({ name: QUEUE, data: { fire_id: ids[i]!, scheduled_for: at }, startAfter: at });
         }
-      };
-      await Promise.all(Array.from({ length: INSERT_LANES }, lane));
+        return boss!.insert(jobs);
+      });
     },
 
-    cpuSeconds: () => children.reduce((sum, c) => sum + cpuSecondsOf(c.pid), 0),
-    rssBytes: () => children.reduce((sum, c) => sum + rssBytesOf(c.pid), 0),
+    cpuSeconds: () => cpuSecondsOfAll(children),
+    rssBytes: () => rssBytesOfAll(children),
 
     async stop(): Promise<void> {
       await Promise.all(children.map(terminate));

@@ -38,3 +38,12 @@ export function rssBytesOf(pid: number | undefined): number {
     return 0;
   }
 }
+
+/** Summed over `children`: CPU seconds and RSS bytes of a system's processes. */
+export function cpuSecondsOfAll(children: readonly { pid?: number }[]): number {
+  return children.reduce((sum, c) => sum + cpuSecondsOf(c.pid), 0);
+}
+
+export function rssBytesOfAll(children: readonly { pid?: number }[]): number {
+  return children.reduce((sum, c) => sum + rssBytesOf(c.pid), 0);
+}

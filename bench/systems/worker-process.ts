@@ -26,3 +26,16 @@ export async function terminate(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/** Calls `write(from, to)` for consecutive chunks of `[0, count)`, `lanes` chunks at a time. */
+export async function inChunks(count: number, chunk: number, lanes: number, write: (from: number, to: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const from = next;
+      next = Math.min(from + chunk, count);
+      await write(from, next);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+}
