@@ -147,7 +147,8 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
 
 /**
  * Hands claims back that this replica will not finish (shutdown): due again
- * at once, the unfinished attempt not counted, the same fire id kept.
+ * at once (or at their instant, if claimed ahead of it), the unfinished
+ * attempt not counted, the same fire id kept.
  */
 export async function releaseClaims(db: Kysely<Schema>, replica: string, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
@@ -155,7 +156,8 @@ export async function releaseClaims(db: Kysely<Schema>, replica: string, ids: re
     .updateTable('alarms')
     .set({
       status: 'scheduled',
-      next_fire_at: sql<Date>`now()`,
+      // A claim made ahead of its instant goes back due at that instant, not earlier.
+      next_fire_at: sql<Date>`greatest(next_fire_at, now())`,
       attempt: sql<number>`greatest(attempt - 1, 0)`,
       claimed_by: null,
       claimed_at: null,

@@ -243,10 +243,11 @@ t.test('shutdown hands back claims still waiting for their instant, at once', as
   const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 5_000, drainTimeoutMs: 5_000 });
   const claimed = new Promise((r) => dispatcher.once('claimed', r));
   const id = await create({ delay: '4s' });
+  const due = (await get(id)).next_fire_at;
   await claimed;
   const before = Date.now();
   await dispatcher.stop();
   t.ok(Date.now() - before < 2_000, `stopped in ${Date.now() - before} ms: nothing to drain`);
-  t.match(await get(id), { status: 'scheduled', attempt: 0 });
+  t.match(await get(id), { status: 'scheduled', attempt: 0, next_fire_at: due }, 'due again at its own instant, not at once');
   t.equal(router.received.length, 0);
 });
