@@ -7,9 +7,11 @@
  *   requests queued behind it.
  * Requests go through node:http with a keep-alive agent.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { ChronosClient } from '../src/client/client.js';
 import { generateSeed } from '../src/auth/ed25519.js';
+import { post } from './post.js';
+import { percentile } from './stats.js';
 
 /** What one phase measured. */
 export interface ApiReport {
@@ -35,22 +37,14 @@ async function principals(url: string, transportToken: string, n: number): Promi
 }
 
 function createOne(agent: Agent, url: URL, who: Principal, n: number): Promise<number> {
-  const body = JSON.stringify({ kind: 'once', delay: '1h', wake_message: 'bench: check the queue', payload: { n, tags: ['a', 'b'] } });
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { ...who.headers, 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
+  return post(agent, url, who.headers, JSON.stringify({ kind: 'once', delay: '1h', wake_message: 'bench: check the queue', payload: { n, tags: ['a', 'b'] } }));
 }
 
 function summarise(latencies: number[], statuses: number[], seconds: number): ApiReport {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
+  const at = (p: number) => Math.round(percentile(sorted, p) * 10) / 10;
   const created = statuses.filter((s) => s === 201).length;
-  return { created, errors: statuses.length - created, perSecond: Math.round(created / seconds), p50: at(0.5), p99: at(0.99) };
+  return { created, errors: statuses.length - created, perSecond: Math.round(created / seconds), p50: at(50), p99: at(99) };
 }
 
 /** Closed loop: `clients` agents back to back for `seconds`. */

@@ -4,22 +4,12 @@
  * time, with no scheduler and no database. No system doing one POST per
  * wake to this stub can beat it on this machine.
  */
-import { Agent, request } from 'node:http';
-import { num } from './stats.js';
+import { Agent } from 'node:http';
+import { post } from './post.js';
+import { cell, num, spread } from './stats.js';
 import type { BenchEnv } from './scenarios.js';
 
 const CONCURRENCY = 64;
-
-function post(agent: Agent, url: URL, body: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', resolve);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** ceiling: POSTs/s to the stub with nothing else running. */
 export async function ceiling(env: BenchEnv): Promise<void> {
@@ -38,7 +28,7 @@ export async function ceiling(env: BenchEnv): Promise<void> {
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < n) {
           const i = next++;
-          await post(agent, url, JSON.stringify({ type: 'chronos.wake', fire_id: `fir_ceiling_${repeat}_${i}`, scheduled_for: due, fired_at: due, attempt: 1, wake_message: 'ceiling', payload: { i } }));
+          await post(agent, url, { 'Content-Type': 'application/json' }, JSON.stringify({ type: 'chronos.wake', fire_id: `fir_ceiling_${repeat}_${i}`, scheduled_for: due, fired_at: due, attempt: 1, wake_message: 'ceiling', payload: { i } }));
         }
       }),
     );
@@ -48,11 +38,8 @@ export async function ceiling(env: BenchEnv): Promise<void> {
     cpus.push((cpu.user + cpu.system) / n);
   }
   agent.destroy();
-  rates.sort((a, b) => a - b);
-  cpus.sort((a, b) => a - b);
-  const mid = Math.floor(rates.length / 2);
   console.log(`## ceiling: ${num(n)} POSTs to the router stub, ${CONCURRENCY} at a time, no scheduler, no database\n`);
-  console.log('| POSTs/s (median) | min | max | client CPU per POST, us (median) |');
-  console.log('|---:|---:|---:|---:|');
-  console.log(`| ${num(rates[mid]!)} | ${num(rates[0]!)} | ${num(rates[rates.length - 1]!)} | ${num(cpus[mid]!)} |\n`);
+  console.log('| POSTs/s | client CPU per POST, us |');
+  console.log('|---:|---:|');
+  console.log(`| ${cell(spread(rates))} | ${cell(spread(cpus))} |\n`);
 }
