@@ -18,7 +18,7 @@ import { CANCEL_CHANNEL, claimDue, claimKey, DUE_CHANNEL, releaseClaims, settleM
 import type { Schema } from '../store/schema.js';
 import { DatabaseClock } from './db-clock.js';
 import { decide, type Policy } from './decide.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit } from '../db/group-commit.js';
 import type { AttemptResult } from './ladder.js';
 import { WakeSender, type WakeTarget } from './wake.js';
 
@@ -92,7 +92,13 @@ export class Dispatcher extends EventEmitter {
     super();
     this.now = o.now ?? Date.now;
     this.sender = new WakeSender(o.target, o.concurrency);
-    this.settles = new GroupCommit((items) => this.settleGroup(items), SETTLE_GROUP_MAX, SETTLE_GROUPS_PARALLEL, SETTLE_LINGER_MS);
+    // A group that fails for another reason than an unreachable database is settled item by item, so one bad row cannot hold back the others.
+    this.settles = new GroupCommit((items) => this.settleGroup(items), {
+      maxGroup: SETTLE_GROUP_MAX,
+      maxParallel: SETTLE_GROUPS_PARALLEL,
+      lingerMs: SETTLE_LINGER_MS,
+      isolate: (err) => !isConnectionError(err),
+    });
   }
 
   /** `running` or `stopping`. */
@@ -287,7 +293,11 @@ export class Dispatcher extends EventEmitter {
       error: decision.error,
       durationMs,
     };
-    const held = await this.settles.submit({ claimedAt: row.claimed_at!, patch: decision.patch, record });
+    const held = await this.settles.submit({ claimedAt: row.claimed_at!, patch: decision.patch, record }).catch((err: unknown) => {
+      // Read as not held: the lease expires and the wake goes again with the same fire_id.
+      this.o.log.error({ err, alarm_id: row.id, fire_id: row.fire_id }, 'could not settle the attempt; its lease will expire and the wake be sent again with the same fire_id');
+      return false;
+    });
     const lateness = row.occurrence_at ? firedAt.getTime() - row.occurrence_at.getTime() : null;
     // Deliveries at debug (the fire ledger has each one); anything else at warn.
     const level = decision.outcome === 'delivered' && held ? 'debug' : 'warn';
@@ -300,21 +310,10 @@ export class Dispatcher extends EventEmitter {
     this.emit('settled', { alarmId: row.id, fireId: row.fire_id ?? '', attempt: row.attempt, outcome: decision.outcome, held } satisfies SettledEvent);
   }
 
-  /**
-   * Settles a group in one statement. A group that fails for another reason
-   * than an unreachable database is settled item by item, so one bad row
-   * cannot hold back the others. Never throws: an attempt that could not be
-   * settled reads as not held, and its lease expiry sends it again.
-   */
+  /** Settles a group in one statement, retrying while the database is unreachable. */
   private async settleGroup(items: SettleItem[]): Promise<boolean[]> {
-    try {
-      const held = await this.withDatabaseRetry(() => settleMany(this.o.db, this.o.replica, items));
-      return items.map((i) => held.has(claimKey(i.record.alarmId, i.claimedAt)));
-    } catch (err) {
-      if (items.length > 1 && !isConnectionError(err)) return (await Promise.all(items.map((i) => this.settleGroup([i])))).flat();
-      this.o.log.error({ err, attempts: items.length }, 'could not settle the attempts; their leases will expire and the wakes be sent again with the same fire_id');
-      return items.map(() => false);
-    }
+    const held = await this.withDatabaseRetry(() => settleMany(this.o.db, this.o.replica, items));
+    return items.map((i) => held.has(claimKey(i.record.alarmId, i.claimedAt)));
   }
 
   /** Runs `run`, retrying while the database is unreachable, until the lease is nearly spent; then throws its error. */

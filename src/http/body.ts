@@ -22,7 +22,9 @@ export async function readJsonBody(c: Context, maxBytes: number = MAX_BODY_BYTES
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const bytes = await readLimited(c.req.raw, maxBytes);
+  // With a declared length the HTTP parser holds the body to it, and arrayBuffer() reads the socket directly;
+  // a chunked body is counted as it streams in.
+  const bytes = Number.isInteger(declared) ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw, maxBytes);
   let text: string;
   try {
     text = decoder.decode(bytes);

@@ -1,7 +1,7 @@
 /** SQL for alarms and their fire history, as the API uses them. */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { ALARM_PLAIN_COLUMNS } from './alarm-columns.js';
-import { CANCEL_CHANNEL, notifyDue } from './claims.js';
+import { CANCEL_CHANNEL, DUE_CHANNEL } from './claims.js';
 import type { AlarmsTable, FiresTable, Schema } from './schema.js';
 
 /** An alarm row, with the payload as its exact JSON text. */
@@ -37,62 +37,49 @@ export interface NewAlarm {
   readonly fingerprint: string;
 }
 
-/** The outcome of {@link createAlarm}. */
+/** The outcome of one create in {@link createAlarms}. */
 export type CreateOutcome = { kind: 'created'; row: AlarmRow } | { kind: 'existing'; row: AlarmRow } | { kind: 'quota'; active: number };
 
+type CreateResultRow = AlarmRow & { ord: number; outcome: 'created' | 'existing' | 'quota'; active: number | null };
+
 /**
- * Inserts an alarm unless the owner's idempotency key already names one
- * (returned as `existing`) or the owner already has `maxActive` active
- * alarms. Creates of one owner are serialized by an advisory lock, so the
- * quota is exact and concurrent identical creates make one alarm. An alarm
- * due before `notifyIfDueBefore` is announced on the due channel.
+ * Creates a batch of alarms in one statement (chronos_create_alarms,
+ * migration 002) and returns one outcome per alarm, in order: `created`;
+ * `existing` when the owner's idempotency key already names an alarm; or
+ * `quota` when the owner already has `maxActive` active alarms. Creates of
+ * one owner are serialized by an advisory lock, so the quota is exact and
+ * concurrent identical creates make one alarm. The earliest alarm due
+ * before `notifyIfDueBefore` is announced on the due channel.
  */
-export async function createAlarm(db: Kysely<Schema>, alarm: NewAlarm, maxActive: number, notifyIfDueBefore: Date): Promise<CreateOutcome> {
-  return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${alarm.owner}, 0))`.execute(trx);
-    if (alarm.idempotencyKey !== null) {
-      const existing = await trx.selectFrom('alarms').select(ALARM_COLUMNS).where('owner', '=', alarm.owner).where('idempotency_key', '=', alarm.idempotencyKey).executeTakeFirst();
-      if (existing) return { kind: 'existing', row: existing };
-    }
-    const { active } = await trx
-      .selectFrom('alarms')
-      .select((eb) => eb.fn.countAll<string>().as('active'))
-      .where('owner', '=', alarm.owner)
-      .where('status', 'in', ['scheduled', 'firing'])
-      .executeTakeFirstOrThrow();
-    if (Number(active) >= maxActive) return { kind: 'quota', active: Number(active) };
-    const row = await trx
-      .insertInto('alarms')
-      .values({
-        id: alarm.id,
-        owner: alarm.owner,
-        kind: alarm.kind,
-        at: alarm.at,
-        cron: alarm.cron,
-        rrule: alarm.rrule,
-        tz: alarm.tz,
-        start_at: alarm.startAt,
-        until: alarm.until,
-        max_fires: alarm.maxFires,
-        label: alarm.label,
-        conversation_id: alarm.conversationId,
-        wake_message: alarm.wakeMessage,
-        // Through text: a parameter typed json would be JSON-encoded by postgres.js (stored as a string scalar).
-        payload: sql<string>`${alarm.payloadText}::text::json`,
-        tags: [...alarm.tags],
-        status: 'scheduled',
-        next_fire_at: alarm.firstFireAt,
-        occurrence_at: alarm.firstFireAt,
-        fire_id: alarm.fireId,
-        idempotency_key: alarm.idempotencyKey,
-        request_fingerprint: alarm.fingerprint,
-      })
-      .returning(ALARM_COLUMNS)
-      .executeTakeFirstOrThrow();
-    // Delivered at commit: dispatchers sleeping past this alarm's time wake for it.
-    if (alarm.firstFireAt < notifyIfDueBefore) await notifyDue(trx, alarm.firstFireAt);
-    return { kind: 'created', row };
-  });
+export async function createAlarms(db: Kysely<Schema>, alarms: readonly NewAlarm[], maxActive: number, notifyIfDueBefore: Date): Promise<CreateOutcome[]> {
+  const items = alarms.map((a, ord) => ({
+    ord,
+    id: a.id,
+    owner: a.owner,
+    kind: a.kind,
+    at: a.at,
+    cron: a.cron,
+    rrule: a.rrule,
+    tz: a.tz,
+    start_at: a.startAt,
+    until: a.until,
+    max_fires: a.maxFires,
+    label: a.label,
+    conversation_id: a.conversationId,
+    wake_message: a.wakeMessage,
+    payload: a.payloadText,
+    tags: a.tags,
+    first_fire_at: a.firstFireAt,
+    fire_id: a.fireId,
+    idempotency_key: a.idempotencyKey,
+    request_fingerprint: a.fingerprint,
+  }));
+  // Through text: a parameter typed json would be JSON-encoded again by postgres.js.
+  const { rows } = await sql<CreateResultRow>`
+    SELECT * FROM chronos_create_alarms(${JSON.stringify(items)}::text::json, ${maxActive}::integer, ${DUE_CHANNEL}, ${notifyIfDueBefore}::timestamptz)`.execute(db);
+  const outcomes: CreateOutcome[] = new Array<CreateOutcome>(alarms.length);
+  for (const { ord, outcome, active, ...row } of rows) outcomes[ord] = outcome === 'quota' ? { kind: 'quota', active: active! } : { kind: outcome, row };
+  return outcomes;
 }
 
 /** The owner's alarm `id`, or undefined (another owner's alarm is as missing as a missing one). */

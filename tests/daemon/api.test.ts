@@ -33,6 +33,17 @@ t.test('every route over a socket', async (t) => {
   const huge = await post(`{"kind":"once","delay":"1h","wake_message":"w","payload":"${'x'.repeat(200_000)}"}`, { 'X-Chronos-Principal': principal, 'Content-Type': 'application/json' });
   t.equal(huge.status, 413);
   t.match(await huge.json(), { ok: false, error: { code: 'payload_too_large' } });
+  // Without Content-Length (chunked), the body is counted as it streams in.
+  const chunked = (text: string) =>
+    fetch(`${daemon.url}/v1/alarms`, {
+      method: 'POST',
+      body: new Blob([text]).stream(),
+      duplex: 'half',
+      headers: { Authorization: `Bearer ${transportToken}`, 'X-Chronos-Principal': principal, 'Content-Type': 'application/json' },
+    } as RequestInit);
+  t.equal((await chunked('{"kind":"once","delay":"1h","wake_message":"chunked"}')).status, 201, 'a chunked body is read');
+  const hugeChunked = await chunked(`{"kind":"once","delay":"1h","wake_message":"w","payload":"${'x'.repeat(200_000)}"}`);
+  t.match({ status: hugeChunked.status, body: await hugeChunked.json() }, { status: 413, body: { error: { code: 'payload_too_large' } } });
   const broken = await post('{"kind":', { 'X-Chronos-Principal': principal, 'Content-Type': 'application/json' });
   t.match({ status: broken.status, body: await broken.json() }, { status: 400, body: { error: { code: 'invalid_json' } } });
   const noTransport = await fetch(`${daemon.url}/v1/alarms`);

@@ -130,7 +130,8 @@ t.test('principal tokens: tampered, expired, retired secret, rotation', async (t
   t.equal((await list(bySecond.token)).status, 200, 'signed by the second configured secret: still verifies (rotation)');
 
   h.advance(3_600_000);
-  t.match(await list(token), { status: 401, json: { error: { code: 'token_expired' } } }, 'expired');
+  t.match(await list(token), { status: 401, json: { error: { code: 'token_expired' } } }, 'expired, though verified (and remembered) before');
+  t.match(await list(token), { status: 401, json: { error: { code: 'token_expired' } } }, 'and still expired when sent again');
   const forgedExpired = `${head}.${body}.${sig.slice(0, -2)}AA`;
   t.match(await list(forgedExpired), { status: 401, json: { error: { code: 'invalid_token' } } }, 'a forged token is invalid, not expired');
 });

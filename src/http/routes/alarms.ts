@@ -1,12 +1,14 @@
 /** The alarm routes (SPEC 4.2): create, list, get, cancel, fire history. Every query is scoped to c.var.did. */
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
+import { GroupCommit } from '../../db/group-commit.js';
+import { isConnectionError } from '../../db/errors.js';
 import { parseCreateRequest } from '../../alarms/create-request.js';
 import { fireIdFor, isAlarmId, newAlarmId } from '../../ids.js';
 import { memberTexts } from '../../json/raw.js';
 import { InvalidInput, type FieldProblem } from '../../problems.js';
 import { firstOccurrence } from '../../schedule/next.js';
-import { cancelAlarm, createAlarm, getAlarm, listAlarms, listFires, type AlarmRow, type AlarmStatus, type ListCursor } from '../../store/alarms.js';
+import { cancelAlarm, createAlarms, getAlarm, listAlarms, listFires, type AlarmRow, type AlarmStatus, type ListCursor, type NewAlarm } from '../../store/alarms.js';
 import type { Schema } from '../../store/schema.js';
 import { readJsonBody } from '../body.js';
 import { ApiError } from '../errors.js';
@@ -25,6 +27,9 @@ export interface AlarmDeps {
 
 // Alarms due within this horizon of their creation are announced to sleeping dispatchers.
 const NOTIFY_HORIZON_MS = 60_000;
+// Creates that arrive while a batch is being written go together in the next one (one statement each).
+const CREATE_BATCH_MAX = 500;
+const CREATE_BATCHES_PARALLEL = 2;
 
 const STATUSES: readonly AlarmStatus[] = ['scheduled', 'firing', 'completed', 'failed', 'cancelled'];
 const LIST_FIELDS = new Set(['status', 'tag', 'limit', 'cursor']);
@@ -60,6 +65,13 @@ function nextCursor<T>(rows: T[], limit: number, key: (row: T) => [Date, string]
 /** The alarm routes (mounted under /v1/alarms, behind the principal check). */
 export function alarmRoutes(deps: AlarmDeps) {
   const app = new Hono<{ Variables: PrincipalVars }>();
+  const creates = new GroupCommit(
+    (alarms: NewAlarm[]) =>
+      // Other replicas may sleep longer than this one's poll interval; a listener ignores a notify later than its wake-up.
+      createAlarms(deps.db, alarms, deps.maxActiveAlarms, new Date(deps.now() + Math.max(deps.pollIntervalMs, NOTIFY_HORIZON_MS) + 1)),
+    // A batch that fails for another reason than an unreachable database is run again create by create: only the bad one fails.
+    { maxGroup: CREATE_BATCH_MAX, maxParallel: CREATE_BATCHES_PARALLEL, isolate: (err) => !isConnectionError(err) },
+  );
 
   app.post('/', async (c) => {
     const owner = c.get('did');
@@ -72,33 +84,27 @@ export function alarmRoutes(deps: AlarmDeps) {
     const id = newAlarmId();
     // parseSchedule has already refused schedules without a first occurrence.
     const firstFireAt = firstOccurrence(schedule, now)!;
-    const outcome = await createAlarm(
-      deps.db,
-      {
-        id,
-        owner,
-        kind: schedule.kind,
-        at: schedule.kind === 'once' ? schedule.at : null,
-        cron: schedule.kind === 'cron' ? schedule.cron : null,
-        rrule: schedule.kind === 'rrule' ? schedule.rrule : null,
-        tz: schedule.tz,
-        startAt: schedule.kind === 'once' ? null : schedule.start,
-        until: schedule.until,
-        maxFires: schedule.maxFires,
-        label: req.label,
-        conversationId: req.conversationId,
-        wakeMessage: req.wakeMessage,
-        payloadText: req.payloadText,
-        tags: req.tags,
-        firstFireAt,
-        fireId: fireIdFor(id, firstFireAt),
-        idempotencyKey: req.idempotencyKey,
-        fingerprint: req.fingerprint,
-      },
-      deps.maxActiveAlarms,
-      // Other replicas may sleep longer than this one's poll interval; a listener ignores a notify later than its wake-up.
-      new Date(now.getTime() + Math.max(deps.pollIntervalMs, NOTIFY_HORIZON_MS) + 1),
-    );
+    const outcome = await creates.submit({
+      id,
+      owner,
+      kind: schedule.kind,
+      at: schedule.kind === 'once' ? schedule.at : null,
+      cron: schedule.kind === 'cron' ? schedule.cron : null,
+      rrule: schedule.kind === 'rrule' ? schedule.rrule : null,
+      tz: schedule.tz,
+      startAt: schedule.kind === 'once' ? null : schedule.start,
+      until: schedule.until,
+      maxFires: schedule.maxFires,
+      label: req.label,
+      conversationId: req.conversationId,
+      wakeMessage: req.wakeMessage,
+      payloadText: req.payloadText,
+      tags: req.tags,
+      firstFireAt,
+      fireId: fireIdFor(id, firstFireAt),
+      idempotencyKey: req.idempotencyKey,
+      fingerprint: req.fingerprint,
+    });
     if (outcome.kind === 'quota') {
       throw new ApiError(429, 'quota_exceeded', `this agent already has ${outcome.active} active alarms (scheduled or firing), the most allowed is ${deps.maxActiveAlarms}: cancel some first`);
     }

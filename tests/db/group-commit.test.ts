@@ -1,5 +1,5 @@
 import t from 'tap';
-import { GroupCommit } from '../../src/dispatch/group-commit.js';
+import { GroupCommit } from '../../src/db/group-commit.js';
 
 /** A runner that records its groups and answers when `release` is called. */
 function gatedRunner() {
@@ -14,7 +14,7 @@ function gatedRunner() {
 
 t.test('a lone item runs at once; items arriving meanwhile share the next group', async (t) => {
   const r = gatedRunner();
-  const gc = new GroupCommit(r.run, 100, 1);
+  const gc = new GroupCommit(r.run, { maxGroup: 100, maxParallel: 1 });
   const first = gc.submit(1);
   const rest = [2, 3, 4].map((i) => gc.submit(i));
   t.same(r.groups, [[1]], 'the first item did not wait for company');
@@ -28,7 +28,7 @@ t.test('a lone item runs at once; items arriving meanwhile share the next group'
 
 t.test('groups are capped in size and in parallel', async (t) => {
   const r = gatedRunner();
-  const gc = new GroupCommit(r.run, 2, 2);
+  const gc = new GroupCommit(r.run, { maxGroup: 2, maxParallel: 2 });
   const all = [1, 2, 3, 4, 5, 6, 7].map((i) => gc.submit(i));
   t.same(r.groups, [[1], [2]], 'two groups at once');
   r.release();
@@ -47,7 +47,7 @@ t.test('a failing group rejects its own items only', async (t) => {
   const gc = new GroupCommit(async (items: number[]) => {
     if (calls++ === 0) throw new Error('boom');
     return items;
-  }, 10, 1);
+  }, { maxGroup: 10, maxParallel: 1 });
   const failed = gc.submit(1);
   const later = gc.submit(2);
   await t.rejects(failed, /boom/);
@@ -56,7 +56,7 @@ t.test('a failing group rejects its own items only', async (t) => {
 
 t.test('linger: a group waits for company, and starts at once when full', async (t) => {
   const groups: number[][] = [];
-  const gc = new GroupCommit(async (items: number[]) => (groups.push(items), items), 3, 1, 50);
+  const gc = new GroupCommit(async (items: number[]) => (groups.push(items), items), { maxGroup: 3, maxParallel: 1, lingerMs: 50 });
   const first = [gc.submit(1), gc.submit(2)];
   await new Promise((resolve) => setTimeout(resolve, 10));
   t.same(groups, [], 'two items wait for the linger');
@@ -66,4 +66,33 @@ t.test('linger: a group waits for company, and starts at once when full', async 
   await new Promise((resolve) => setImmediate(resolve));
   t.same(groups, [[1, 2], [3, 4, 5]], 'a full group does not wait');
   await Promise.all(full);
+});
+
+t.test('isolate: a failed group runs again item by item, and only the bad item fails', async (t) => {
+  const groups: number[][] = [];
+  const gc = new GroupCommit(
+    async (items: number[]) => {
+      groups.push(items);
+      if (items.includes(13)) throw Object.assign(new Error('bad row'), { code: 'row' });
+      return items.map((i) => i * 10);
+    },
+    { maxGroup: 10, maxParallel: 1, lingerMs: 5, isolate: (err) => (err as { code?: string }).code === 'row' },
+  );
+  const results = await Promise.allSettled([12, 13, 14].map((i) => gc.submit(i)));
+  t.same(groups, [[12, 13, 14], [12], [13], [14]], 'the group, then each item alone');
+  t.same(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [120, 'bad row', 140]);
+});
+
+t.test('isolate false: a failed group fails every item at once, without running them again', async (t) => {
+  const groups: number[][] = [];
+  const gc = new GroupCommit(
+    async (items: number[]) => {
+      groups.push(items);
+      throw new Error('database down');
+    },
+    { maxGroup: 10, maxParallel: 1, lingerMs: 5, isolate: () => false },
+  );
+  const results = await Promise.allSettled([1, 2].map((i) => gc.submit(i)));
+  t.same(groups, [[1, 2]]);
+  t.same(results.map((r) => r.status), ['rejected', 'rejected']);
 });
