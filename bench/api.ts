@@ -5,12 +5,12 @@
  * - latency: an open loop at a fixed rate, each request timed from the
  *   instant it was due to be sent, so a slow answer cannot hide the
  *   requests queued behind it.
- * Requests go through node:http with a keep-alive agent.
+ * Requests go through an undici keep-alive pool.
  */
-import { Agent } from 'node:http';
+import type { Pool } from 'undici';
 import { ChronosClient } from '../src/client/client.js';
 import { generateSeed } from '../src/auth/ed25519.js';
-import { post } from './post.js';
+import { post, postPool } from './post.js';
 import { percentile } from './stats.js';
 
 /** What one phase measured. */
@@ -36,8 +36,8 @@ async function principals(url: string, transportToken: string, n: number): Promi
   );
 }
 
-function createOne(agent: Agent, url: URL, who: Principal, n: number): Promise<number> {
-  return post(agent, url, who.headers, JSON.stringify({ kind: 'once', delay: '1h', wake_message: 'bench: check the queue', payload: { n, tags: ['a', 'b'] } }));
+function createOne(pool: Pool, url: URL, who: Principal, n: number): Promise<number> {
+  return post(pool, url, who.headers, JSON.stringify({ kind: 'once', delay: '1h', wake_message: 'bench: check the queue', payload: { n, tags: ['a', 'b'] } }));
 }
 
 function summarise(latencies: number[], statuses: number[], seconds: number): ApiReport {
@@ -51,7 +51,7 @@ function summarise(latencies: number[], statuses: number[], seconds: number): Ap
 export async function apiThroughput(baseUrl: string, transportToken: string, clients: number, seconds: number): Promise<ApiReport> {
   const url = new URL('/v1/alarms', baseUrl);
   const who = await principals(baseUrl, transportToken, clients);
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const pool = postPool(url, clients);
   const latencies: number[] = [];
   const statuses: number[] = [];
   const started = performance.now();
@@ -60,13 +60,13 @@ export async function apiThroughput(baseUrl: string, transportToken: string, cli
     who.map(async (p) => {
       while (performance.now() < end) {
         const t0 = performance.now();
-        statuses.push(await createOne(agent, url, p, statuses.length));
+        statuses.push(await createOne(pool, url, p, statuses.length));
         latencies.push(performance.now() - t0);
       }
     }),
   );
   const report = summarise(latencies, statuses, (performance.now() - started) / 1000);
-  agent.destroy();
+  await pool.close();
   return report;
 }
 
@@ -74,7 +74,7 @@ export async function apiThroughput(baseUrl: string, transportToken: string, cli
 export async function apiAtRate(baseUrl: string, transportToken: string, clients: number, rate: number, seconds: number): Promise<ApiReport> {
   const url = new URL('/v1/alarms', baseUrl);
   const who = await principals(baseUrl, transportToken, clients);
-  const agent = new Agent({ keepAlive: true, maxSockets: clients * 4 });
+  const pool = postPool(url, clients * 4);
   const total = rate * seconds;
   const latencies: number[] = [];
   const statuses: number[] = [];
@@ -86,7 +86,7 @@ export async function apiAtRate(baseUrl: string, transportToken: string, clients
     for (; sent < due; sent++) {
       const dueAt = started + (sent * 1000) / rate;
       inflight.push(
-        createOne(agent, url, who[sent % clients]!, sent).then((status) => {
+        createOne(pool, url, who[sent % clients]!, sent).then((status) => {
           statuses.push(status);
           latencies.push(performance.now() - dueAt);
         }),
@@ -96,6 +96,6 @@ export async function apiAtRate(baseUrl: string, transportToken: string, clients
   }
   await Promise.all(inflight);
   const report = summarise(latencies, statuses, seconds);
-  agent.destroy();
+  await pool.close();
   return report;
 }

@@ -1,11 +1,10 @@
 /**
- * The machine's ceiling for the burst: wake-shaped POSTs from a node:http
- * keep-alive client (as chronosd sends them) to the router stub, 64 at a
+ * The machine's ceiling for the burst: wake-shaped POSTs from an undici
+ * keep-alive pool (as chronosd sends them) to the router stub, 64 at a
  * time, with no scheduler and no database. No system doing one POST per
  * wake to this stub can beat it on this machine.
  */
-import { Agent } from 'node:http';
-import { post } from './post.js';
+import { post, postPool } from './post.js';
 import { cell, num, spread } from './stats.js';
 import type { BenchEnv } from './scenarios.js';
 
@@ -15,7 +14,7 @@ const CONCURRENCY = 64;
 export async function ceiling(env: BenchEnv): Promise<void> {
   const n = env.quick ? 5_000 : 50_000;
   const url = new URL('/internal/wake', env.stub.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const pool = postPool(url, CONCURRENCY);
   const rates: number[] = [];
   const cpus: number[] = [];
   for (let repeat = 0; repeat < env.repeats; repeat++) {
@@ -28,7 +27,7 @@ export async function ceiling(env: BenchEnv): Promise<void> {
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < n) {
           const i = next++;
-          await post(agent, url, { 'Content-Type': 'application/json' }, JSON.stringify({ type: 'chronos.wake', fire_id: `fir_ceiling_${repeat}_${i}`, scheduled_for: due, fired_at: due, attempt: 1, wake_message: 'ceiling', payload: { i } }));
+          await post(pool, url, { 'Content-Type': 'application/json' }, JSON.stringify({ type: 'chronos.wake', fire_id: `fir_ceiling_${repeat}_${i}`, scheduled_for: due, fired_at: due, attempt: 1, wake_message: 'ceiling', payload: { i } }));
         }
       }),
     );
@@ -37,7 +36,7 @@ export async function ceiling(env: BenchEnv): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     cpus.push((cpu.user + cpu.system) / n);
   }
-  agent.destroy();
+  await pool.close();
   console.log(`## ceiling: ${num(n)} POSTs to the router stub, ${CONCURRENCY} at a time, no scheduler, no database\n`);
   console.log('| POSTs/s | client CPU per POST, us |');
   console.log('|---:|---:|');

@@ -149,7 +149,7 @@ export class Dispatcher extends EventEmitter {
         await Promise.all([...this.inflight.values()].map((h) => h.done));
         await this.handBack(ids, 'drain timeout: wakes aborted and their claims handed back');
       }
-      this.sender.close();
+      await this.sender.close();
       this.o.log.info('dispatcher stopped');
     })();
     return this.stopping;

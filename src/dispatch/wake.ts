@@ -1,11 +1,11 @@
 /**
  * The wake (SPEC 6): one HTTP POST to the router, with the payload spliced
- * in as its stored JSON text. Sent with node:http(s) over a keep-alive
- * agent: global fetch cost about 4x the CPU per request (profiled: ~550 us
- * vs ~140 us), which capped the dispatcher's wake rate.
+ * in as its stored JSON text. Sent with undici's connection pool: measured
+ * here against a bare node:http server, about 70 us of client CPU per POST,
+ * where node:http's request cost about 170 us and global fetch about 550 us;
+ * the client's cost caps the dispatcher's wake rate.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Pool, type Dispatcher } from 'undici';
 import { RawJson, stringifyWithRaw } from '../json/raw.js';
 import type { AlarmRow } from '../store/alarms.js';
 import { parseRetryAfter, type AttemptResult } from './ladder.js';
@@ -17,9 +17,6 @@ export interface WakeTarget {
   readonly token: string | undefined;
   readonly timeoutMs: number;
 }
-
-// Enough of an error body for last_error; the rest is not read.
-const BODY_START_BYTES = 300;
 
 /** The wake body for the claimed attempt `row.attempt` of the current occurrence. */
 export function wakeBody(row: AlarmRow, firedAt: Date): string {
@@ -40,80 +37,89 @@ export function wakeBody(row: AlarmRow, firedAt: Date): string {
   });
 }
 
-/** Sends wakes to one target over a pool of at most `maxSockets` keep-alive connections. */
+/** Sends wakes to one target over a pool of at most `connections` keep-alive connections. */
 export class WakeSender {
-  private readonly agent: HttpAgent;
-  private readonly url: URL;
-  private readonly request: typeof httpRequest;
+  private readonly pool: Pool;
+  private readonly path: string;
 
   constructor(
     private readonly target: WakeTarget,
-    maxSockets: number,
+    connections: number,
   ) {
-    this.url = new URL(target.url);
-    const https = this.url.protocol === 'https:';
-    this.agent = https ? new HttpsAgent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
-    this.request = https ? httpsRequest : httpRequest;
+    const url = new URL(target.url);
+    this.pool = new Pool(url.origin, { connections });
+    this.path = url.pathname + url.search;
   }
 
   /**
    * Sends one attempt. Never throws: transport failures and timeouts come
    * back as `{kind: 'error'}`. `abort` ends the attempt early (shutdown).
    */
-  send(row: AlarmRow, firedAt: Date, abort: AbortSignal): Promise<AttemptResult> {
+  async send(row: AlarmRow, firedAt: Date, abort: AbortSignal): Promise<AttemptResult> {
+    if (abort.aborted) return { kind: 'error', message: ABORTED };
     const body = wakeBody(row, firedAt);
-    const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Idempotency-Key': row.fire_id ?? '' };
-    if (this.target.token) headers.Authorization = `Bearer ${this.target.token}`;
-    return new Promise<AttemptResult>((resolve) => {
-      let settled = false;
-      const finish = (result: AttemptResult) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        abort.removeEventListener('abort', onAbort);
-        resolve(result);
-      };
-      const fail = (message: string) => {
-        finish({ kind: 'error', message });
-        req.destroy();
-      };
-      const req = this.request(this.url, { method: 'POST', agent: this.agent, headers }, (res) => readAnswer(res, firedAt, finish, fail));
-      req.on('error', (err: NodeJS.ErrnoException) => finish({ kind: 'error', message: `could not reach the router: ${err.code ?? err.message}` }));
-      const timer = setTimeout(() => fail(`timed out after ${this.target.timeoutMs}ms`), this.target.timeoutMs);
-      const onAbort = () => fail('aborted: chronosd was shutting down');
-      if (abort.aborted) return onAbort();
-      abort.addEventListener('abort', onAbort, { once: true });
-      req.end(body);
-    });
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': row.fire_id ?? '' };
+    if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
+    // One controller ends the request for either reason; `why` says which it was.
+    const stop = new AbortController();
+    let why: string | undefined;
+    const end = (reason: string) => {
+      why ??= reason;
+      stop.abort();
+    };
+    const timer = setTimeout(() => end(`timed out after ${this.target.timeoutMs}ms`), this.target.timeoutMs);
+    const onAbort = () => end(ABORTED);
+    abort.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.post(body, headers, stop.signal, firedAt, () => why);
+    } finally {
+      clearTimeout(timer);
+      abort.removeEventListener('abort', onAbort);
+    }
   }
 
-  /** Closes the idle connections. */
-  close(): void {
-    this.agent.destroy();
+  private async post(body: string, headers: Record<string, string>, signal: AbortSignal, firedAt: Date, why: () => string | undefined): Promise<AttemptResult> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await this.pool.request({ path: this.path, method: 'POST', headers, body, signal });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+      return { kind: 'error', message: why() ?? `could not reach the router: ${e.cause?.code ?? e.code ?? e.message}` };
+    }
+    let bodyStart: string;
+    try {
+      bodyStart = await readStart(res.body);
+    } catch (err) {
+      return { kind: 'error', message: why() ?? `the router's answer broke off: ${(err as Error).message}` };
+    }
+    const retryAfter = res.headers['retry-after'];
+    return { kind: 'answered', status: res.statusCode, bodyStart, retryAfterMs: parseRetryAfter((Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null, firedAt.getTime()) };
+  }
+
+  /** Closes the connections. */
+  async close(): Promise<void> {
+    await this.pool.destroy();
   }
 }
 
+const ABORTED = 'aborted: chronosd was shutting down';
+
+// Enough of an error body for last_error; the rest is read and dropped, up to a limit.
+const BODY_START_BYTES = 300;
 // A router answering with more than this is not read to its end: its connection is dropped instead of reused.
 const MAX_DRAIN_BYTES = 64 * 1024;
 
 /** Keeps the start of the answer's body and reads the rest to its end, so the connection can carry the next wake. */
-function readAnswer(res: IncomingMessage, firedAt: Date, finish: (r: AttemptResult) => void, fail: (message: string) => void): void {
+async function readStart(body: Dispatcher.ResponseData['body']): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const answered = (): AttemptResult => ({
-    kind: 'answered',
-    status: res.statusCode ?? 0,
-    bodyStart: Buffer.concat(chunks).subarray(0, BODY_START_BYTES).toString('utf8'),
-    retryAfterMs: parseRetryAfter(res.headers['retry-after'] ?? null, firedAt.getTime()),
-  });
-  res.on('data', (chunk: Buffer) => {
+  for await (const chunk of body) {
     if (size < BODY_START_BYTES) chunks.push(chunk);
     size += chunk.length;
     if (size > MAX_DRAIN_BYTES) {
-      finish(answered());
-      res.destroy();
+      body.destroy();
+      break;
     }
-  });
-  res.on('end', () => finish(answered()));
-  res.on('error', (err) => fail(`the router's answer broke off: ${err.message}`));
+  }
+  return Buffer.concat(chunks).subarray(0, BODY_START_BYTES).toString('utf8');
 }
