@@ -63,7 +63,10 @@ const SETTLE_LINGER_MS = 25;
 /** A claim this replica holds: waiting for its due instant (`timer` set), on the wire, or being settled. */
 interface Held {
   readonly alarmId: string;
+  /** Ends the wake on the wire: its timeout, or stop(). */
   readonly abort: AbortController;
+  /** Set by stop() when it aborts the wake: the claim is handed back, not settled. */
+  stopped: boolean;
   timer: NodeJS.Timeout | undefined;
   done: Promise<void> | undefined;
   /** Counted against `concurrency` while waiting or on the wire; a settle in progress is not. */
@@ -145,7 +148,10 @@ export class Dispatcher extends EventEmitter {
       ]);
       if (!drained) {
         const ids = [...this.inflight.values()].map((h) => h.alarmId);
-        for (const h of this.inflight.values()) h.abort.abort();
+        for (const h of this.inflight.values()) {
+          h.stopped = true;
+          h.abort.abort();
+        }
         await Promise.all([...this.inflight.values()].map((h) => h.done));
         await this.handBack(ids, 'drain timeout: wakes aborted and their claims handed back');
       }
@@ -255,7 +261,7 @@ export class Dispatcher extends EventEmitter {
   private launch(row: AlarmRow, sendAt: number): void {
     // Keyed by claim: a row re-claimed after a lease expiry is a different claim.
     const key = claimKey(row.id, row.claimed_at!);
-    const held: Held = { alarmId: row.id, abort: new AbortController(), timer: undefined, done: undefined, inSlot: true };
+    const held: Held = { alarmId: row.id, abort: new AbortController(), stopped: false, timer: undefined, done: undefined, inSlot: true };
     this.inflight.set(key, held);
     this.busy++;
     const go = () => {
@@ -275,8 +281,8 @@ export class Dispatcher extends EventEmitter {
   private async attempt(row: AlarmRow, claim: Held): Promise<void> {
     const firedAt = new Date(this.now());
     const started = performance.now();
-    const result = await this.sender.send(row, firedAt, claim.abort.signal);
-    if (claim.abort.signal.aborted) return; // handed back by stop()
+    const result = await this.sender.send(row, firedAt, claim.abort);
+    if (claim.stopped) return; // handed back by stop()
     this.freeSlot(claim);
     const durationMs = Math.round(performance.now() - started);
     const decision = decide(row, result, this.now(), this.o.policy);

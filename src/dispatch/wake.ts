@@ -53,32 +53,26 @@ export class WakeSender {
 
   /**
    * Sends one attempt. Never throws: transport failures and timeouts come
-   * back as `{kind: 'error'}`. `abort` ends the attempt early (shutdown).
+   * back as `{kind: 'error'}`. The attempt's timeout aborts `control` (with
+   * its message as the reason); whoever else aborts it (shutdown) ends the
+   * attempt early.
    */
-  async send(row: AlarmRow, firedAt: Date, abort: AbortSignal): Promise<AttemptResult> {
-    if (abort.aborted) return { kind: 'error', message: ABORTED };
+  async send(row: AlarmRow, firedAt: Date, control: AbortController): Promise<AttemptResult> {
+    if (control.signal.aborted) return { kind: 'error', message: ABORTED };
     const body = wakeBody(row, firedAt);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': row.fire_id ?? '' };
     if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
-    // One controller ends the request for either reason; `why` says which it was.
-    const stop = new AbortController();
-    let why: string | undefined;
-    const end = (reason: string) => {
-      why ??= reason;
-      stop.abort();
-    };
-    const timer = setTimeout(() => end(`timed out after ${this.target.timeoutMs}ms`), this.target.timeoutMs);
-    const onAbort = () => end(ABORTED);
-    abort.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => control.abort(`timed out after ${this.target.timeoutMs}ms`), this.target.timeoutMs);
     try {
-      return await this.post(body, headers, stop.signal, firedAt, () => why);
+      return await this.post(body, headers, control.signal, firedAt);
     } finally {
       clearTimeout(timer);
-      abort.removeEventListener('abort', onAbort);
     }
   }
 
-  private async post(body: string, headers: Record<string, string>, signal: AbortSignal, firedAt: Date, why: () => string | undefined): Promise<AttemptResult> {
+  private async post(body: string, headers: Record<string, string>, signal: AbortSignal, firedAt: Date): Promise<AttemptResult> {
+    // Why the request ended early, if it was aborted.
+    const why = () => (signal.aborted ? (typeof signal.reason === 'string' ? signal.reason : ABORTED) : undefined);
     let res: Dispatcher.ResponseData;
     try {
       res = await this.pool.request({ path: this.path, method: 'POST', headers, body, signal });
@@ -88,7 +82,8 @@ export class WakeSender {
     }
     let bodyStart: string;
     try {
-      bodyStart = await readStart(res.body);
+      // A 2xx body is never shown: drained unread. Any other answer's start goes into last_error.
+      bodyStart = res.statusCode >= 200 && res.statusCode < 300 ? (await res.body.dump({ limit: MAX_DRAIN_BYTES }), '') : await readStart(res.body);
     } catch (err) {
       return { kind: 'error', message: why() ?? `the router's answer broke off: ${(err as Error).message}` };
     }

@@ -78,7 +78,8 @@ export async function createAlarms(db: Kysely<Schema>, alarms: readonly NewAlarm
   const { rows } = await sql<CreateResultRow>`
     SELECT * FROM chronos_create_alarms(${JSON.stringify(items)}::text::json, ${maxActive}::integer, ${DUE_CHANNEL}, ${notifyIfDueBefore}::timestamptz)`.execute(db);
   const outcomes: CreateOutcome[] = new Array<CreateOutcome>(alarms.length);
-  for (const { ord, outcome, active, ...row } of rows) outcomes[ord] = outcome === 'quota' ? { kind: 'quota', active: active! } : { kind: outcome, row };
+  // Each row keeps ord, outcome and active beside the alarm's columns (a copy without them is garbage for nothing).
+  for (const row of rows) outcomes[row.ord] = row.outcome === 'quota' ? { kind: 'quota', active: row.active! } : { kind: row.outcome, row };
   return outcomes;
 }
 
