@@ -45,13 +45,17 @@ export interface RunSetup {
   readonly processes?: number;
   /** Measure chronosd's claim statement on the same table afterwards. */
   readonly probeClaims?: boolean;
+  /** --quick: a shorter lead and warm-up. */
+  readonly quick?: boolean;
 }
 
 // Time to schedule before the first job is due: a fixed part and a part per job (bulk inserts run at about 10,000 rows/s or more).
 const LEAD_MS = 3_000;
+const QUICK_LEAD_MS = 1_500;
 const LEAD_PER_JOB_MS = 0.1;
 const DAY_MS = 86_400_000;
 const WARM_UP_JOBS = 1_000;
+const QUICK_WARM_UP_JOBS = 200;
 
 /** `count` ids for jobs. */
 function jobIds(prefix: string, count: number): string[] {
@@ -76,11 +80,12 @@ export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
         Array.from({ length: setup.backlog }, (_, i) => new Date(start + Math.floor((i * 30 * DAY_MS) / setup.backlog!))),
       );
     }
-    await warmUp(stub, system);
+    await warmUp(stub, system, setup.quick ? QUICK_WARM_UP_JOBS : WARM_UP_JOBS);
     const n = offsetsMs.length;
-    const base = Date.now() + LEAD_MS + n * LEAD_PER_JOB_MS;
+    const leadMs = setup.quick ? QUICK_LEAD_MS : LEAD_MS;
+    const base = Date.now() + leadMs + n * LEAD_PER_JOB_MS;
     const dues = offsetsMs.map((o) => new Date(base + o));
-    const arrived = stub.expect(n, offsetsMs[n - 1]! + LEAD_MS + 120_000);
+    const arrived = stub.expect(n, offsetsMs[n - 1]! + leadMs + 120_000);
     await system.schedule(jobIds('job', n), dues);
     if (Date.now() > base) throw new Error(`${system.name}: scheduling ${n} jobs overran the first due instant; raise LEAD_PER_JOB_MS`);
     const cpu0 = system.cpuSeconds();
@@ -118,14 +123,14 @@ export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
 }
 
 /**
- * 1,000 jobs over one second, not measured: every system opens its database
- * connections and HTTP connections and warms its JIT on them, as a system
- * that has been running does.
+ * `jobs` jobs, one a millisecond, not measured: every system opens its
+ * database connections and HTTP connections and warms its JIT on them, as a
+ * system that has been running does.
  */
-async function warmUp(stub: RouterStub, system: SystemUnderTest): Promise<void> {
-  const base = Date.now() + 1_500;
-  const arrived = stub.expect(WARM_UP_JOBS, 60_000);
-  await system.schedule(jobIds('warm-up', WARM_UP_JOBS), Array.from({ length: WARM_UP_JOBS }, (_, i) => new Date(base + i)));
+async function warmUp(stub: RouterStub, system: SystemUnderTest, jobs: number): Promise<void> {
+  const base = Date.now() + 500 + jobs;
+  const arrived = stub.expect(jobs, 60_000);
+  await system.schedule(jobIds('warm-up', jobs), Array.from({ length: jobs }, (_, i) => new Date(base + i)));
   await arrived;
 }
 

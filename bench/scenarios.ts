@@ -55,7 +55,7 @@ function settingsList(env: BenchEnv): string {
 
 /** steady: R jobs a second, each due at its own instant, for D seconds. */
 export async function steady(env: BenchEnv): Promise<void> {
-  const seconds = env.quick ? 3 : 60;
+  const seconds = env.quick ? 2 : 60;
   console.log(`## steady: lateness at the router, ${seconds} s at a fixed rate\n\n${settingsList(env)}\n`);
   console.log('| rate | system | wakes | p50 ms | p99 ms | max ms | CPU s / 1,000 wakes (process) | CPU s / 1,000 wakes (PostgreSQL) | duplicates |');
   console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -63,7 +63,7 @@ export async function steady(env: BenchEnv): Promise<void> {
   for (const rate of [200, 1_000]) {
     process.stderr.write(`steady ${rate}/s\n`);
     const offsets = Array.from({ length: rate * seconds }, (_, i) => (i * 1000) / rate);
-    const runs = await alternate(env, (system) => dispatchRun({ pg: env.pg, stub: env.stub, system, offsetsMs: offsets }));
+    const runs = await alternate(env, (system) => dispatchRun({ pg: env.pg, stub: env.stub, system, offsetsMs: offsets, quick: env.quick }));
     for (const [name, r] of runs) {
       console.log(
         `| ${rate}/s | ${name} | ${r[0]!.n} | ${cell(over(r, (x) => x.p50), 1)} | ${cell(over(r, (x) => x.p99), 1)} | ${cell(over(r, (x) => x.max), 1)} | ${cell(over(r, (x) => x.cpuPer1000), 3)} | ${r[0]!.pgCpuPer1000 === null ? 'n/a' : cell(over(r, (x) => x.pgCpuPer1000!), 3)} | ${Math.max(...r.map((x) => x.duplicates))} |`,
@@ -82,7 +82,7 @@ export async function burst(env: BenchEnv): Promise<void> {
   console.log('| system | wakes | all received after (ms) | wakes/s | p50 ms | p99 ms | CPU s / 1,000 wakes (process) | CPU s / 1,000 wakes (PostgreSQL) | duplicates |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   process.stderr.write(`burst ${n}\n`);
-  const runs = await alternate(env, (system) => dispatchRun({ pg: env.pg, stub: env.stub, system, offsetsMs: Array.from({ length: n }, () => 0) }));
+  const runs = await alternate(env, (system) => dispatchRun({ pg: env.pg, stub: env.stub, system, offsetsMs: Array.from({ length: n }, () => 0), quick: env.quick }));
   const perSecond: Metric = (x) => (x.n * 1000) / x.spanMs;
   for (const [name, r] of runs) {
     console.log(
@@ -95,8 +95,8 @@ export async function burst(env: BenchEnv): Promise<void> {
 
 /** scale: steady 200/s on an empty table, then with a large backlog of far-future alarms. */
 export async function scale(env: BenchEnv): Promise<void> {
-  const backlog = env.quick ? 50_000 : 1_000_000;
-  const seconds = env.quick ? 3 : 60;
+  const backlog = env.quick ? 20_000 : 1_000_000;
+  const seconds = env.quick ? 2 : 60;
   console.log(`## scale: steady 200/s for ${seconds} s, with 0 and with ${num(backlog)} alarms pending\n`);
   console.log('| pending | wakes | p50 ms | p99 ms | max ms | claim of 100, ms (median of 20) | chronosd RSS MB (max) | duplicates |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -105,7 +105,7 @@ export async function scale(env: BenchEnv): Promise<void> {
   for (let repeat = 0; repeat < env.repeats; repeat++) {
     for (const [key, pending] of [['empty', 0], ['full', backlog]] as const) {
       process.stderr.write(`scale, ${pending} pending\n`);
-      runs[key]!.push(await dispatchRun({ pg: env.pg, stub: env.stub, system: new Chronosd(), offsetsMs: offsets, backlog: pending, probeClaims: true }));
+      runs[key]!.push(await dispatchRun({ pg: env.pg, stub: env.stub, system: new Chronosd(), offsetsMs: offsets, backlog: pending, probeClaims: true, quick: env.quick }));
     }
   }
   for (const [key, pending] of [['empty', 0], ['full', backlog]] as const) {
@@ -128,7 +128,7 @@ export async function replicas(env: BenchEnv): Promise<void> {
   for (let repeat = 0; repeat < env.repeats; repeat++) {
     for (const processes of [1, 2, 3]) {
       process.stderr.write(`replicas: ${processes}\n`);
-      const run = await dispatchRun({ pg: env.pg, stub: env.stub, system: new Chronosd(), offsetsMs: Array.from({ length: n }, () => 0), processes });
+      const run = await dispatchRun({ pg: env.pg, stub: env.stub, system: new Chronosd(), offsetsMs: Array.from({ length: n }, () => 0), processes, quick: env.quick });
       runs.set(processes, [...(runs.get(processes) ?? []), run]);
     }
   }
