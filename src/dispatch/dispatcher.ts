@@ -60,16 +60,22 @@ const SETTLE_GROUP_MAX = 1_000;
 const SETTLE_GROUPS_PARALLEL = 2;
 const SETTLE_LINGER_MS = 25;
 
-/** A claim this replica holds: waiting for its due instant (`timer` set), on the wire, or being settled. */
+/**
+ * A claim this replica holds: waiting for its due instant (`timer` set),
+ * due and queued for a sending slot (`queued`), on the wire, or being settled.
+ */
 interface Held {
   readonly alarmId: string;
+  /** Sends the wake (once due and given a sending slot); `waited`: it queued for the slot. */
+  readonly send: (waited: boolean) => void;
+  queued: boolean;
   /** Ends the wake on the wire: its timeout, or stop(). */
   readonly abort: AbortController;
   /** Set by stop() when it aborts the wake: the claim is handed back, not settled. */
   stopped: boolean;
   timer: NodeJS.Timeout | undefined;
   done: Promise<void> | undefined;
-  /** Counted against `concurrency` while waiting or on the wire; a settle in progress is not. */
+  /** Counted against the claim capacity while waiting, queued or on the wire; a settle in progress is not. */
   inSlot: boolean;
 }
 
@@ -77,8 +83,19 @@ interface Held {
 export class Dispatcher extends EventEmitter {
   private readonly now: () => number;
   private readonly inflight = new Map<string, Held>();
-  /** Claims waiting or on the wire: what `concurrency` limits. */
+  /** Claims waiting, queued or on the wire: what the claim capacity limits. */
   private busy = 0;
+  /** Wakes on the wire: what `concurrency` limits. */
+  private sending = 0;
+  /** Due claims waiting for a sending slot, earliest first. */
+  private readonly ready: Held[] = [];
+  /**
+   * Claims held at most: `concurrency` on the wire plus as many more
+   * claimed and waiting, so the next claim's round trip overlaps the sends
+   * instead of leaving the slots idle (a 50,000 burst went from about
+   * 2,500 to 3,000-3,300 wakes/s).
+   */
+  private readonly capacity: number;
   private readonly settles: GroupCommit<SettleItem, boolean>;
   private readonly sender: WakeSender;
   private readonly dbClock = new DatabaseClock();
@@ -94,6 +111,7 @@ export class Dispatcher extends EventEmitter {
   constructor(private readonly o: DispatcherOptions) {
     super();
     this.now = o.now ?? Date.now;
+    this.capacity = 2 * o.concurrency;
     this.sender = new WakeSender(o.target, o.concurrency);
     // A group that fails for another reason than an unreachable database is settled item by item, so one bad row cannot hold back the others.
     this.settles = new GroupCommit((items) => this.settleGroup(items), {
@@ -135,12 +153,13 @@ export class Dispatcher extends EventEmitter {
       this.wake();
       await this.loopDone;
       await this.unlisten?.().catch(() => {});
-      // Claims still waiting for their instant have not started: hand them back at once.
-      const waiting = [...this.inflight.entries()].filter(([, h]) => h.timer !== undefined);
+      // Claims still waiting for their instant or for a slot have not started: hand them back at once.
+      const waiting = [...this.inflight.entries()].filter(([, h]) => h.timer !== undefined || h.queued);
       for (const [key, h] of waiting) {
         clearTimeout(h.timer);
         this.inflight.delete(key);
       }
+      this.ready.length = 0;
       await this.handBack(waiting.map(([, h]) => h.alarmId), 'claims not yet due handed back');
       const drained = await Promise.race([
         Promise.all([...this.inflight.values()].map((h) => h.done)).then(() => true),
@@ -179,8 +198,9 @@ export class Dispatcher extends EventEmitter {
   /** A cancelled alarm whose claim still waits for its instant does not start (SPEC 4.5). */
   private onCancelled(alarmId: string): void {
     for (const [key, h] of this.inflight) {
-      if (h.alarmId !== alarmId || h.timer === undefined) continue;
+      if (h.alarmId !== alarmId || (h.timer === undefined && !h.queued)) continue;
       clearTimeout(h.timer);
+      if (h.queued) this.ready.splice(this.ready.indexOf(h), 1);
       this.inflight.delete(key);
       this.o.log.info({ alarm_id: alarmId }, 'alarm cancelled before its wake was sent: not sent');
       this.freeSlot(h);
@@ -217,7 +237,7 @@ export class Dispatcher extends EventEmitter {
       try {
         let waitMs = this.o.pollIntervalMs;
         let claimed = 0;
-        const free = this.o.concurrency - this.busy;
+        const free = this.capacity - this.busy;
         if (free > 0) {
           const limit = Math.min(this.o.batchSize, free);
           const claim = await claimDue(this.o.db, this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs);
@@ -226,13 +246,13 @@ export class Dispatcher extends EventEmitter {
           for (const row of claim.rows) this.launch(row, this.dbClock.toLocal(row.next_fire_at!.getTime()));
           if (claimed > 0) this.emit('claimed', claim.rows);
           if (!this.running) break;
-          if (claimed === limit && this.busy < this.o.concurrency) continue;
+          if (claimed === limit && this.busy < this.capacity) continue;
           if (claim.nextDueAt) waitMs = Math.min(waitMs, Math.max(0, Math.ceil(this.dbClock.toLocal(claim.nextDueAt.getTime()) - this.o.lookaheadMs / 2 - this.now())));
           // Due but not claimable (held mid-claim by another replica): do not spin.
           if (waitMs === 0 && claimed === 0) waitMs = 1;
         }
         if (!this.running) break;
-        this.waitingForSlot = this.busy >= this.o.concurrency;
+        this.waitingForSlot = this.busy >= this.capacity;
         backoffMs = ERROR_BACKOFF_MS;
         if (claimed === 0 && this.inflight.size === 0) this.emit('idle');
         if (waitMs > 0 && this.running) await this.sleep(waitMs);
@@ -253,35 +273,83 @@ export class Dispatcher extends EventEmitter {
     if (!held.inSlot) return;
     held.inSlot = false;
     this.busy--;
-    const free = this.o.concurrency - this.busy;
-    if (this.waitingForSlot && (free >= Math.min(this.o.batchSize, this.o.concurrency) / 2 || this.busy === 0)) this.wake();
+    const free = this.capacity - this.busy;
+    if (this.waitingForSlot && (free >= Math.min(this.o.batchSize, this.capacity) / 2 || this.busy === 0)) this.wake();
   }
 
-  /** Holds the claim until `sendAt` (our clock), then sends the wake. */
+  /** Sends `held` now if a sending slot is free, else queues it. */
+  private startOrQueue(held: Held): void {
+    if (this.sending < this.o.concurrency) {
+      this.sending++;
+      held.send(false);
+    } else {
+      held.queued = true;
+      this.ready.push(held);
+    }
+  }
+
+  /** A wake is off the wire: its slot goes to the earliest queued one. */
+  private sendDone(): void {
+    this.sending--;
+    const next = this.ready.shift();
+    if (!next) return;
+    next.queued = false;
+    this.sending++;
+    next.send(true);
+  }
+
+  /** Holds the claim until `sendAt` (our clock), then sends the wake as soon as a sending slot is free. */
   private launch(row: AlarmRow, sendAt: number): void {
     // Keyed by claim: a row re-claimed after a lease expiry is a different claim.
     const key = claimKey(row.id, row.claimed_at!);
-    const held: Held = { alarmId: row.id, abort: new AbortController(), stopped: false, timer: undefined, done: undefined, inSlot: true };
+    const held: Held = {
+      alarmId: row.id,
+      send: (waited) => {
+        held.done = (waited ? this.attemptInTime(row, held) : this.attempt(row, held))
+          .catch((err: unknown) => this.o.log.error({ err, alarm_id: row.id }, 'attempt failed unexpectedly'))
+          .finally(() => {
+            this.inflight.delete(key);
+            this.freeSlot(held);
+          });
+      },
+      queued: false,
+      abort: new AbortController(),
+      stopped: false,
+      timer: undefined,
+      done: undefined,
+      inSlot: true,
+    };
     this.inflight.set(key, held);
     this.busy++;
-    const go = () => {
+    const due = () => {
       held.timer = undefined;
-      held.done = this.attempt(row, held)
-        .catch((err: unknown) => this.o.log.error({ err, alarm_id: row.id }, 'attempt failed unexpectedly'))
-        .finally(() => {
-          this.inflight.delete(key);
-          this.freeSlot(held);
-        });
+      this.startOrQueue(held);
     };
     const delay = sendAt - this.now();
-    if (delay > 0) held.timer = setTimeout(go, delay);
-    else go();
+    if (delay > 0) held.timer = setTimeout(due, delay);
+    else due();
+  }
+
+  /**
+   * Sends an attempt that queued for a slot, unless its lease would run out
+   * before the wake's timeout (it waited long behind a slow router): such a
+   * claim is handed back, due again at once, rather than risk another
+   * replica sending it too.
+   */
+  private async attemptInTime(row: AlarmRow, claim: Held): Promise<void> {
+    if (this.dbClock.toLocal(row.lease_until!.getTime()) - this.now() < this.o.target.timeoutMs) {
+      this.sendDone();
+      await this.handBack([row.id], 'claim waited too long for a sending slot: handed back');
+      return;
+    }
+    await this.attempt(row, claim);
   }
 
   private async attempt(row: AlarmRow, claim: Held): Promise<void> {
     const firedAt = new Date(this.now());
     const started = performance.now();
     const result = await this.sender.send(row, firedAt, claim.abort);
+    this.sendDone();
     if (claim.stopped) return; // handed back by stop()
     this.freeSlot(claim);
     const durationMs = Math.round(performance.now() - started);

@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { TokenService } from '../auth/token.js';
+import { isConnectionError } from '../db/errors.js';
 import type { Rate } from '../config/units.js';
 import { InvalidInput } from '../problems.js';
 import type { Schema } from '../store/schema.js';
@@ -64,6 +65,11 @@ export function buildApp(deps: AppDeps) {
       for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
       const error = err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
       return c.json({ ok: false, error }, err.status);
+    }
+    if (isConnectionError(err)) {
+      (c.get('log') ?? deps.log).warn({ err }, 'database unreachable');
+      c.header('Retry-After', '1');
+      return c.json({ ok: false, error: { code: 'database_unavailable', message: 'the database does not answer: retry shortly (a create retried with the same Idempotency-Key is made once)' } }, 503);
     }
     (c.get('log') ?? deps.log).error({ err }, 'unhandled error');
     return c.json({ ok: false, error: { code: 'internal', message: 'internal error; see the server log for this request id' } }, 500);

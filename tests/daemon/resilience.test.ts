@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
+import { generateSeed } from '../../src/auth/ed25519.js';
+import { ChronosClient } from '../../src/client/client.js';
 import { startEmbedded } from '../../src/db/embedded.js';
 import { spawnCli, startDaemon, stop, TEST_SECRETS } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,6 +25,9 @@ t.test('database stopped: 503 db down; restarted: 200 again, same daemon process
   const daemon = await startDaemon({ CHRONOS_DATABASE_URL: pg.url, ...TEST_SECRETS });
   t.teardown(() => daemon.child.kill('SIGKILL'));
   t.same((await healthStatus(daemon.url)).status, 200);
+  const agent = new ChronosClient({ url: daemon.url, transportToken: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, seed: generateSeed() });
+  await agent.principal();
+  const create = () => agent.call('POST', '/v1/alarms', { rawBody: '{"kind":"once","delay":"1h","wake_message":"w"}', headers: { 'Idempotency-Key': 'outage-1' } });
 
   await pg.stop();
   const down = await waitFor(async () => {
@@ -30,6 +35,7 @@ t.test('database stopped: 503 db down; restarted: 200 again, same daemon process
     return h.status === 503 ? h : undefined;
   }, 20_000);
   t.match(down.body, { status: 'degraded', db: 'down', dispatch: String, version: String, uptime_s: Number });
+  await t.rejects(create(), { status: 503, code: 'database_unavailable' }, 'a create while the database is down: 503, not 500');
 
   pg = await startEmbedded({ dir, log, port });
   const up = await waitFor(async () => {
@@ -37,6 +43,8 @@ t.test('database stopped: 503 db down; restarted: 200 again, same daemon process
     return h.status === 200 ? h : undefined;
   }, 20_000);
   t.match(up.body, { status: 'ok', db: 'ok' });
+  const made = await waitFor(() => create().catch(() => undefined), 20_000);
+  t.equal(made.status, 201, 'the same create, once the database is back');
   t.equal(daemon.child.exitCode, null, 'the daemon ran throughout');
   t.equal(await stop(daemon), 0);
 });

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import t from 'tap';
 import { testApp } from '../helpers/app.js';
 import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
@@ -250,4 +251,44 @@ t.test('shutdown hands back claims still waiting for their instant, at once', as
   t.ok(Date.now() - before < 2_000, `stopped in ${Date.now() - before} ms: nothing to drain`);
   t.match(await get(id), { status: 'scheduled', attempt: 0, next_fire_at: due }, 'due again at its own instant, not at once');
   t.equal(router.received.length, 0);
+});
+
+t.test('concurrency caps the wakes on the wire; due claims queue for a slot, and a cancel reaches them there', async (t) => {
+  const { h, client, create, get, fires } = await setup(t);
+  const router = await fakeRouter(t, () => ({ status: 204, delayMs: 300 }));
+  const ids: string[] = [];
+  // All due at one instant, so the first claim takes as many as it may.
+  const dueAt = new Date(Date.now() + 2_000).toISOString();
+  for (let i = 0; i < 6; i++) ids.push(await create({ delay: undefined, at: dueAt, wake_message: `w${i}` }));
+  const dispatcher = await startDispatcher(t, h.database, router.url, { concurrency: 2 });
+  const first = (await new Promise((r) => dispatcher.once('claimed', r))) as { id: string }[];
+  t.equal(first.length, 4, 'claimed ahead: two on the wire and two more waiting');
+  const queued = first[3]!.id;
+  await client.call('DELETE', `/v1/alarms/${queued}`);
+  await settledEvents(dispatcher, 5);
+  t.equal(router.received.length, 5, 'every alarm but the cancelled one, once');
+  t.notOk(router.received.some((r) => r.body.alarm_id === queued), 'the cancelled claim never left its queue');
+  t.match(await get(queued), { status: 'cancelled' });
+  t.equal((await fires(queued)).length, 0);
+  const at = router.received.map((r) => r.at);
+  for (let i = 2; i < at.length; i++) t.ok(at[i]! - at[i - 2]! >= 280, `wake ${i + 1} waited for a slot (${at[i]! - at[i - 2]!} ms after wake ${i - 1})`);
+});
+
+t.test('a claim that waited too long for a slot is handed back, not sent on a lease about to run out', async (t) => {
+  const { h, create, fires } = await setup(t);
+  const router = await fakeRouter(t, () => ({ status: 204, delayMs: 700 }));
+  const a = await create({ delay: '1s' });
+  const b = await create({ delay: '1s' });
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (l: string) => lines.push(l) });
+  const dispatcher = await startDispatcher(t, h.database, router.url, {
+    concurrency: 1,
+    leaseMs: 1_000,
+    log,
+    target: { url: `${router.url}/internal/wake`, token: undefined, timeoutMs: 900 },
+  });
+  await settledEvents(dispatcher, 2, undefined, 10_000);
+  t.ok(lines.some((l) => l.includes('claim waited too long for a sending slot')), 'the second claim was handed back');
+  t.same(router.received.map((r) => r.body.alarm_id).sort(), [a, b].sort(), 'each sent once');
+  for (const id of [a, b]) t.match(await fires(id), [{ outcome: 'delivered', attempt: 1 }]);
 });

@@ -21,10 +21,10 @@ t.test('three dispatchers, 5,000 alarms due at one instant: each fire_id deliver
   await insertDue(database, 5_000, new Date(Date.now() - 1_000));
   const pools = [database, openDatabase(database.url, 4, pino({ level: 'silent' })), openDatabase(database.url, 4, pino({ level: 'silent' }))];
   t.teardown(() => Promise.all(pools.slice(1).map((p) => p.close())));
-  // A wake timeout far above any answer time here: a timed-out wake is retried by design (at least once),
-  // and this test is about claims, which must never hand one alarm to two replicas.
+  // A wake timeout far above any answer time here (and a lease above it, as the configuration requires): a timed-out
+  // wake is retried by design (at least once), and this test is about claims, which must never hand one alarm to two replicas.
   const target = { url: `${router.url}/internal/wake`, token: undefined, timeoutMs: 60_000 };
-  const dispatchers = await Promise.all(pools.map((p) => startDispatcher(t, p, router.url, { target })));
+  const dispatchers = await Promise.all(pools.map((p) => startDispatcher(t, p, router.url, { target, leaseMs: 120_000 })));
   const events = await settledEvents(dispatchers, 5_000, () => true, 90_000);
   t.ok(events.every((e) => e.outcome === 'delivered' && e.held), 'every attempt delivered and settled by the replica that claimed it');
   t.equal(router.received.length, 5_000, 'no wake sent twice');
