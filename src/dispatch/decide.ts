@@ -6,7 +6,7 @@
 import { scheduleOf } from '../alarms/schedule-of.js';
 import { fireIdFor } from '../ids.js';
 import { nextOccurrence } from '../schedule/next.js';
-import type { AlarmRow } from '../store/alarms.js';
+import type { ClaimedRow } from '../store/claims.js';
 import type { SettlePatch } from '../store/claims.js';
 import { classify, describeFailure, nextAttemptAt, type AttemptResult } from './ladder.js';
 
@@ -25,7 +25,7 @@ export interface Decision {
 }
 
 /** Decides the alarm's next state after attempt `row.attempt` ended with `result` at `nowMs`. */
-export function decide(row: AlarmRow, result: AttemptResult, nowMs: number, policy: Policy): Decision {
+export function decide(row: ClaimedRow, result: AttemptResult, nowMs: number, policy: Policy): Decision {
   const verdict = classify(result);
   if (verdict === 'delivered') {
     const patch = row.kind === 'once' ? finished(row, 'completed', null, true, 0) : advance(row, nowMs, row.fire_count + 1, 0, null, true);
@@ -58,7 +58,7 @@ export function decide(row: AlarmRow, result: AttemptResult, nowMs: number, poli
   return { patch, outcome: 'failed', error };
 }
 
-function finished(row: AlarmRow, status: 'completed' | 'failed', lastError: string | null, delivered: boolean, failures: number): SettlePatch {
+function finished(row: ClaimedRow, status: 'completed' | 'failed', lastError: string | null, delivered: boolean, failures: number): SettlePatch {
   return { status, nextFireAt: null, occurrenceAt: row.occurrence_at, fireId: row.fire_id, attempt: row.attempt, delivered, consecutiveFailures: failures, lastError };
 }
 
@@ -67,7 +67,7 @@ function finished(row: AlarmRow, status: 'completed' | 'failed', lastError: stri
  * missed while it waited are not fired one by one (SPEC 4.5). Ends it when
  * max_fires is reached or the schedule has no further occurrence.
  */
-function advance(row: AlarmRow, nowMs: number, fireCount: number, failures: number, lastError: string | null, delivered: boolean): SettlePatch {
+function advance(row: ClaimedRow, nowMs: number, fireCount: number, failures: number, lastError: string | null, delivered: boolean): SettlePatch {
   if (row.max_fires !== null && fireCount >= row.max_fires) return finished(row, 'completed', lastError, delivered, failures);
   let next: Date | null;
   try {

@@ -13,8 +13,7 @@ import type { Logger } from 'pino';
 import type postgres from 'postgres';
 import { isConnectionError } from '../db/errors.js';
 import { newAttemptId } from '../ids.js';
-import type { AlarmRow } from '../store/alarms.js';
-import { CANCEL_CHANNEL, claimDue, claimKey, DUE_CHANNEL, releaseClaims, settleMany, type SettleItem } from '../store/claims.js';
+import { CANCEL_CHANNEL, claimDue, claimKey, DUE_CHANNEL, releaseClaims, settleMany, type ClaimedRow, type SettleItem } from '../store/claims.js';
 import type { Schema } from '../store/schema.js';
 import { DatabaseClock } from './db-clock.js';
 import { decide, type Policy } from './decide.js';
@@ -299,7 +298,7 @@ export class Dispatcher extends EventEmitter {
   }
 
   /** Holds the claim until `sendAt` (our clock), then sends the wake as soon as a sending slot is free. */
-  private launch(row: AlarmRow, sendAt: number): void {
+  private launch(row: ClaimedRow, sendAt: number): void {
     // Keyed by claim: a row re-claimed after a lease expiry is a different claim.
     const key = claimKey(row.id, row.claimed_at!);
     const held: Held = {
@@ -336,7 +335,7 @@ export class Dispatcher extends EventEmitter {
    * claim is handed back, due again at once, rather than risk another
    * replica sending it too.
    */
-  private async attemptInTime(row: AlarmRow, claim: Held): Promise<void> {
+  private async attemptInTime(row: ClaimedRow, claim: Held): Promise<void> {
     if (this.dbClock.toLocal(row.lease_until!.getTime()) - this.now() < this.o.target.timeoutMs) {
       this.sendDone();
       await this.handBack([row.id], 'claim waited too long for a sending slot: handed back');
@@ -345,7 +344,7 @@ export class Dispatcher extends EventEmitter {
     await this.attempt(row, claim);
   }
 
-  private async attempt(row: AlarmRow, claim: Held): Promise<void> {
+  private async attempt(row: ClaimedRow, claim: Held): Promise<void> {
     const firedAt = new Date(this.now());
     const started = performance.now();
     const result = await this.sender.send(row, firedAt, claim.abort);

@@ -7,7 +7,7 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import { RawJson, stringifyWithRaw } from '../json/raw.js';
-import type { AlarmRow } from '../store/alarms.js';
+import type { ClaimedRow } from '../store/claims.js';
 import { parseRetryAfter, type AttemptResult } from './ladder.js';
 
 /** Where wakes go. */
@@ -19,7 +19,7 @@ export interface WakeTarget {
 }
 
 /** The wake body for the claimed attempt `row.attempt` of the current occurrence. */
-export function wakeBody(row: AlarmRow, firedAt: Date): string {
+export function wakeBody(row: ClaimedRow, firedAt: Date): string {
   return stringifyWithRaw({
     type: 'chronos.wake',
     agent_did: row.owner,
@@ -57,7 +57,7 @@ export class WakeSender {
    * its message as the reason); whoever else aborts it (shutdown) ends the
    * attempt early.
    */
-  async send(row: AlarmRow, firedAt: Date, control: AbortController): Promise<AttemptResult> {
+  async send(row: ClaimedRow, firedAt: Date, control: AbortController): Promise<AttemptResult> {
     if (control.signal.aborted) return { kind: 'error', message: ABORTED };
     const body = wakeBody(row, firedAt);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': row.fire_id ?? '' };

@@ -1,6 +1,5 @@
 /** SQL for alarms and their fire history, as the API uses them. */
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { ALARM_PLAIN_COLUMNS } from './alarm-columns.js';
 import { CANCEL_CHANNEL, DUE_CHANNEL } from './claims.js';
 import type { AlarmsTable, FiresTable, Schema } from './schema.js';
 
@@ -11,8 +10,13 @@ export type FireRow = Selectable<FiresTable>;
 /** An alarm status. */
 export type AlarmStatus = AlarmRow['status'];
 
-/** Alarm columns with payload as text: postgres.js would parse a json column. */
-const ALARM_COLUMNS = [...ALARM_PLAIN_COLUMNS, sql<string>`payload::text`.as('payload')] as const;
+/** Every alarm column, payload as text: postgres.js would parse a json column. */
+const ALARM_COLUMNS = [
+  'id', 'owner', 'kind', 'at', 'cron', 'rrule', 'tz', 'start_at', 'until', 'max_fires', 'label', 'conversation_id', 'wake_message',
+  'tags', 'status', 'next_fire_at', 'occurrence_at', 'fire_id', 'attempt', 'fire_count', 'consecutive_failures', 'last_fired_at',
+  'last_error', 'claimed_by', 'claimed_at', 'lease_until', 'idempotency_key', 'request_fingerprint', 'created_at', 'updated_at',
+  sql<string>`payload::text`.as('payload'),
+] as const;
 
 /** What a new alarm row holds; everything else starts at its default. */
 export interface NewAlarm {

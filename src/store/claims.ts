@@ -3,7 +3,6 @@
  * recover claims whose lease ran out. The database clock decides what is due.
  */
 import { sql, type Kysely } from 'kysely';
-import { ALARM_PLAIN_COLUMNS } from './alarm-columns.js';
 import type { AlarmRow } from './alarms.js';
 import type { Schema } from './schema.js';
 
@@ -12,12 +11,25 @@ export const DUE_CHANNEL = 'chronos_due';
 /** The NOTIFY channel of cancels; the payload is the alarm id. */
 export const CANCEL_CHANNEL = 'chronos_cancelled';
 
-const RETURNED = sql.raw([...ALARM_PLAIN_COLUMNS.map((c) => `a.${c}`), 'a.payload::text AS payload'].join(', '));
+/**
+ * The columns a claim returns: what the wake, the alarm's next state and the
+ * fencing read, and nothing else (each returned column is parsed once per
+ * wake; timestamps into Dates).
+ */
+const CLAIMED_COLUMNS = [
+  'id', 'owner', 'kind', 'at', 'cron', 'rrule', 'tz', 'start_at', 'until', 'max_fires', 'label', 'conversation_id', 'wake_message', 'tags',
+  'next_fire_at', 'occurrence_at', 'fire_id', 'attempt', 'fire_count', 'consecutive_failures', 'claimed_at', 'lease_until',
+] as const;
+
+/** A claimed alarm as the dispatcher sees it, with the payload as its exact JSON text. */
+export type ClaimedRow = Pick<AlarmRow, (typeof CLAIMED_COLUMNS)[number] | 'payload'>;
+
+const RETURNED = sql.raw([...CLAIMED_COLUMNS.map((c) => `a.${c}`), 'a.payload::text AS payload'].join(', '));
 
 /** What one claim statement returns. */
 export interface Claim {
   /** The claimed rows, earliest due first; `next_fire_at` is when each attempt is due. */
-  readonly rows: AlarmRow[];
+  readonly rows: ClaimedRow[];
   /** The database clock when the statement ran. */
   readonly dbNow: Date;
   /** When the earliest scheduled alarm beyond the horizon is due, or null if none. */
@@ -32,7 +44,7 @@ export interface Claim {
  * time beyond the horizon, so the caller can sleep without asking again.
  */
 export async function claimDue(db: Kysely<Schema>, replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
-  const { rows } = await sql<AlarmRow & { claimed: boolean; db_now: Date; next_due_at: Date | null }>`
+  const { rows } = await sql<ClaimedRow & { claimed: boolean; db_now: Date; next_due_at: Date | null }>`
     WITH due AS (
       SELECT id FROM alarms
       WHERE status = 'scheduled' AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond'
