@@ -6,8 +6,7 @@
 import { scheduleOf } from '../alarms/schedule-of.js';
 import { fireIdFor } from '../ids.js';
 import { nextOccurrence } from '../schedule/next.js';
-import type { ClaimedRow } from '../store/claims.js';
-import type { SettlePatch } from '../store/claims.js';
+import type { ClaimedRow, SettlePatch } from '../store/claims.js';
 import { classify, describeFailure, nextAttemptAt, type AttemptResult } from './ladder.js';
 
 /** The retry and failure policy. */
