@@ -1,15 +1,19 @@
 /** A fresh database per system on the bench's one PostgreSQL server. */
 import postgres from 'postgres';
 
+/** Runs `statements` one after another on one connection to `url`, then closes it. */
+async function runOn(url: string, ...statements: string[]): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    for (const statement of statements) await sql.unsafe(statement);
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Drops and creates database `name` on the server at `serverUrl`; returns its URL. */
 export async function freshDatabase(serverUrl: string, name: string): Promise<string> {
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.unsafe(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
+  await runOn(serverUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`, `CREATE DATABASE "${name}"`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
@@ -21,10 +25,5 @@ export async function freshDatabase(serverUrl: string, name: string): Promise<st
  * backlog otherwise gets its first vacuum and analyze while being measured.
  */
 export async function settleDatabase(url: string): Promise<void> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe('VACUUM (ANALYZE)');
-  } finally {
-    await sql.end();
-  }
+  await runOn(url, 'VACUUM (ANALYZE)');
 }
