@@ -1,14 +1,33 @@
-/** Identifiers: random alarm and attempt ids; a fire id derived from the occurrence. */
+/** Identifiers: time-ordered alarm and attempt ids; a fire id derived from the occurrence. */
 import { createHash, randomBytes } from 'node:crypto';
 
-/** A new alarm id: `alm_` + 20 base64url characters (120 random bits). */
-export function newAlarmId(): string {
-  return `alm_${randomBytes(15).toString('base64url')}`;
+// The base64url characters in ASCII order, so that a time written with them sorts as the time does.
+const SORTED_DIGITS = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+// 8 digits of 6 bits: milliseconds since the epoch until the year 10889.
+const TIME_DIGITS = 8;
+
+/**
+ * 20 base64url characters: the creation millisecond (8 characters, sorting
+ * as the time does), then 72 random bits. Ids made later sort later, so a
+ * new row's primary-key entry lands at the right edge of the index, which
+ * stays in cache, instead of at a random page of a large index: with
+ * 1,000,000 alarms pending, random ids made each claim about 25% slower
+ * than on an empty table (docs/benchmarks.md).
+ */
+export function timeOrderedSuffix(nowMs = Date.now()): string {
+  let time = '';
+  for (let i = 0, t = nowMs; i < TIME_DIGITS; i++, t = Math.floor(t / 64)) time = SORTED_DIGITS[t % 64]! + time;
+  return time + randomBytes(9).toString('base64url');
 }
 
-/** A new attempt (FireView) id. */
+/** A new alarm id: `alm_` + {@link timeOrderedSuffix}. */
+export function newAlarmId(): string {
+  return `alm_${timeOrderedSuffix()}`;
+}
+
+/** A new attempt (FireView) id: `att_` + {@link timeOrderedSuffix}. */
 export function newAttemptId(): string {
-  return `att_${randomBytes(15).toString('base64url')}`;
+  return `att_${timeOrderedSuffix()}`;
 }
 
 /**
