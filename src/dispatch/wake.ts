@@ -6,7 +6,6 @@
  * the client's cost caps the dispatcher's wake rate.
  */
 import { Pool, type Dispatcher } from 'undici';
-import { RawJson, stringifyWithRaw } from '../json/raw.js';
 import type { ClaimedRow } from '../store/claims.js';
 import { parseRetryAfter, type AttemptResult } from './ladder.js';
 
@@ -18,9 +17,14 @@ export interface WakeTarget {
   readonly timeoutMs: number;
 }
 
-/** The wake body for the claimed attempt `row.attempt` of the current occurrence. */
+/**
+ * The wake body for the claimed attempt `row.attempt` of the current
+ * occurrence. The payload goes last, as its stored text, spliced in before
+ * the closing brace: JSON.stringify with a replacer (stringifyWithRaw) calls
+ * back for every key, and this runs once per wake.
+ */
 export function wakeBody(row: ClaimedRow, firedAt: Date): string {
-  return stringifyWithRaw({
+  const head = JSON.stringify({
     type: 'chronos.wake',
     agent_did: row.owner,
     alarm_id: row.id,
@@ -33,8 +37,8 @@ export function wakeBody(row: ClaimedRow, firedAt: Date): string {
     conversation_id: row.conversation_id,
     tags: row.tags,
     wake_message: row.wake_message,
-    payload: new RawJson(row.payload),
   });
+  return `${head.slice(0, -1)},"payload":${row.payload}}`;
 }
 
 /** Sends wakes to one target over a pool of at most `connections` keep-alive connections. */
@@ -64,31 +68,12 @@ export class WakeSender {
     if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
     const timer = setTimeout(() => control.abort(`timed out after ${this.target.timeoutMs}ms`), this.target.timeoutMs);
     try {
-      return await this.post(body, headers, control.signal, firedAt);
+      return await new Promise<AttemptResult>((resolve) => {
+        this.pool.dispatch({ path: this.path, method: 'POST', headers, body }, new AnswerReader(control.signal, firedAt.getTime(), resolve));
+      });
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  private async post(body: string, headers: Record<string, string>, signal: AbortSignal, firedAt: Date): Promise<AttemptResult> {
-    // Why the request ended early, if it was aborted.
-    const why = () => (signal.aborted ? (typeof signal.reason === 'string' ? signal.reason : ABORTED) : undefined);
-    let res: Dispatcher.ResponseData;
-    try {
-      res = await this.pool.request({ path: this.path, method: 'POST', headers, body, signal });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-      return { kind: 'error', message: why() ?? `could not reach the router: ${e.cause?.code ?? e.code ?? e.message}` };
-    }
-    let bodyStart: string;
-    try {
-      // A 2xx body is never shown: drained unread. Any other answer's start goes into last_error.
-      bodyStart = res.statusCode >= 200 && res.statusCode < 300 ? (await res.body.dump({ limit: MAX_DRAIN_BYTES }), '') : await readStart(res.body);
-    } catch (err) {
-      return { kind: 'error', message: why() ?? `the router's answer broke off: ${(err as Error).message}` };
-    }
-    const retryAfter = res.headers['retry-after'];
-    return { kind: 'answered', status: res.statusCode, bodyStart, retryAfterMs: parseRetryAfter((Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null, firedAt.getTime()) };
   }
 
   /** Closes the connections. */
@@ -104,17 +89,85 @@ const BODY_START_BYTES = 300;
 // A router answering with more than this is not read to its end: its connection is dropped instead of reused.
 const MAX_DRAIN_BYTES = 64 * 1024;
 
-/** Keeps the start of the answer's body and reads the rest to its end, so the connection can carry the next wake. */
-async function readStart(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size < BODY_START_BYTES) chunks.push(chunk);
-    size += chunk.length;
-    if (size > MAX_DRAIN_BYTES) {
-      body.destroy();
-      break;
-    }
+/**
+ * Reads one wake's answer through undici's dispatch callbacks: the status,
+ * Retry-After, and the start of a non-2xx body; the rest of the body is read
+ * and dropped, so the connection can carry the next wake. Cheaper per wake
+ * than `request()`, which makes a response stream and a header object for
+ * every answer.
+ */
+class AnswerReader implements Dispatcher.DispatchHandlers {
+  private status = 0;
+  private retryAfter: string | null = null;
+  private readonly start: Buffer[] = [];
+  private size = 0;
+  private abortRequest: ((err?: Error) => void) | undefined;
+  private done = false;
+  private readonly onAbort = () => this.abortRequest?.(new Error('aborted'));
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly firedAtMs: number,
+    private readonly resolve: (result: AttemptResult) => void,
+  ) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
   }
-  return Buffer.concat(chunks).subarray(0, BODY_START_BYTES).toString('utf8');
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortRequest = abort;
+    if (this.signal.aborted) abort(new Error('aborted'));
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
+    if (statusCode < 200) return true; // informational: the answer is still to come
+    this.status = statusCode;
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      if (this.retryAfter === null && headers[i]!.length === RETRY_AFTER.length && headers[i]!.toString('latin1').toLowerCase() === RETRY_AFTER) {
+        this.retryAfter = headers[i + 1]!.toString('latin1');
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    // A 2xx body is never shown: counted, not kept. Chunks are views of undici's read buffer: the start is copied.
+    if (!this.ok() && this.size < BODY_START_BYTES) this.start.push(Buffer.from(chunk.subarray(0, BODY_START_BYTES - this.size)));
+    this.size += chunk.length;
+    if (this.size > MAX_DRAIN_BYTES) {
+      this.answered();
+      this.abortRequest?.(new Error('answer too long to drain'));
+      return false;
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.answered();
+  }
+
+  onError(err: Error): void {
+    // Why the request ended early, if it was aborted.
+    const why = this.signal.aborted ? (typeof this.signal.reason === 'string' ? this.signal.reason : ABORTED) : undefined;
+    if (this.status !== 0) return this.finish({ kind: 'error', message: why ?? `the router's answer broke off: ${err.message}` });
+    const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    this.finish({ kind: 'error', message: why ?? `could not reach the router: ${e.cause?.code ?? e.code ?? e.message}` });
+  }
+
+  private ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  private answered(): void {
+    const bodyStart = this.ok() ? '' : Buffer.concat(this.start).toString('utf8');
+    this.finish({ kind: 'answered', status: this.status, bodyStart, retryAfterMs: parseRetryAfter(this.retryAfter, this.firedAtMs) });
+  }
+
+  private finish(result: AttemptResult): void {
+    if (this.done) return;
+    this.done = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.resolve(result);
+  }
 }
+
+const RETRY_AFTER = 'retry-after';

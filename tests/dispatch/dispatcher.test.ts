@@ -185,6 +185,22 @@ t.test('until ends a recurring alarm as completed', async (t) => {
   t.equal(router.received.length, 1);
 });
 
+t.test('long answers: an error body is kept by its start, drained or dropped past 64 KiB, and a long 2xx body still delivers', async (t) => {
+  const { h, create, fires } = await setup(t);
+  const router = await fakeRouter(t, (_r, n) =>
+    n === 1 ? { status: 503, body: `A${'x'.repeat(100_000)}` } : n === 2 ? { status: 500, body: `B${'y'.repeat(10_000)}` } : { status: 200, body: 'z'.repeat(100_000) },
+  );
+  const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20, 20], maxConsecutiveFailures: 5 } });
+  await settledEvents(dispatcher, 3);
+  const ledger = await fires(id);
+  t.match(ledger.map((f) => f.outcome), ['retrying', 'retrying', 'delivered']);
+  t.match(ledger[0]!.error, /^router answered 503: Ax+$/, 'past the drain limit: the start kept, the connection dropped');
+  t.match(ledger[1]!.error, /^router answered 500: By+$/, 'under the limit: the start kept, the rest drained');
+  t.ok(ledger[0]!.error!.length < 400, 'only the start of the body');
+  t.equal(ledger[2]!.status_code, 200);
+});
+
 t.test('a router body with NUL and a Retry-After centuries away cannot wedge an alarm', async (t) => {
   const { h, create, get, fires } = await setup(t);
   const router = await fakeRouter(t, (_r, n) => (n === 1 ? { status: 503, body: 'bad\u0000body\u0007', headers: { 'Retry-After': 'Sat, 13 Sep 275760 00:00:00 GMT' } } : { status: 204 }));
