@@ -1,9 +1,10 @@
 /**
  * The wake (SPEC 6): one HTTP POST to the router, with the payload spliced
- * in as its stored JSON text. Sent with undici's connection pool: measured
- * here against a bare node:http server, about 70 us of client CPU per POST,
- * where node:http's request cost about 170 us and global fetch about 550 us;
- * the client's cost caps the dispatcher's wake rate.
+ * in as its stored JSON text. Sent with undici's connection pool, through
+ * its dispatch() API: on the VM of docs/benchmarks.md's fourth round, 11.8
+ * us of client CPU per POST against 19.1 us through request(); on an older,
+ * slower VM request() cost about 70 us, node:http's request about 170 us
+ * and global fetch about 550 us. The client's cost caps the wake rate.
  */
 import { Pool, type Dispatcher } from 'undici';
 import type { ClaimedRow } from '../store/claims.js';
