@@ -1,7 +1,8 @@
 /** Identifiers: time-ordered alarm and attempt ids; a fire id derived from the occurrence. */
 import { createHash, randomBytes } from 'node:crypto';
 
-// The base64url characters in ASCII order, so that a time written with them sorts as the time does.
+// The base64url characters in ASCII order, so that a time written with them sorts as the time does, byte by byte
+// (the C collation; a linguistic one ignores - and _ and folds case, so the order is only roughly kept there).
 const SORTED_DIGITS = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 // 8 digits of 6 bits: milliseconds since the epoch until the year 10889.
 const TIME_DIGITS = 8;

@@ -104,7 +104,9 @@ class AnswerReader implements Dispatcher.DispatchHandlers {
   private size = 0;
   private abortRequest: ((err?: Error) => void) | undefined;
   private done = false;
-  private readonly onAbort = () => this.abortRequest?.(new Error('aborted'));
+  // Aborted before its connection is up: the attempt ends now, and onConnect aborts the request when it comes,
+  // so a router that cannot be reached costs the wake timeout, not undici's longer connect timeout.
+  private readonly onAbort = () => (this.abortRequest ? this.abortRequest(new Error('aborted')) : this.onError(new Error('aborted')));
 
   constructor(
     private readonly signal: AbortSignal,
@@ -147,6 +149,8 @@ class AnswerReader implements Dispatcher.DispatchHandlers {
   }
 
   onError(err: Error): void {
+    // A 2xx status line is the router taking the wake: a body that then breaks off or stalls changes nothing.
+    if (this.ok()) return this.answered();
     // Why the request ended early, if it was aborted.
     const why = this.signal.aborted ? (typeof this.signal.reason === 'string' ? this.signal.reason : ABORTED) : undefined;
     if (this.status !== 0) return this.finish({ kind: 'error', message: why ?? `the router's answer broke off: ${err.message}` });

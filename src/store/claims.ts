@@ -153,7 +153,7 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
       consecutive_failures = i.consecutive_failures, last_error = i.last_error,
       claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
     FROM input i
-    -- Held: the claim is this replica's and that very claim (claimed_by is set only while firing). No status test on
+    -- Held: the claim is this replica's and that very claim (set only while firing: migration 004). No status test on
     -- purpose: with one, the planner may read every firing row through alarms_lease and join each to the whole group
     -- in a nested loop, which under a burst cost 4x the PostgreSQL CPU per wake; the primary key reaches each row.
     WHERE a.id = i.alarm_id AND a.claimed_by = ${replica} AND a.claimed_at = i.claimed_at

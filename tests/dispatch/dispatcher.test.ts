@@ -201,6 +201,22 @@ t.test('long answers: an error body is kept by its start, drained or dropped pas
   t.equal(ledger[2]!.status_code, 200);
 });
 
+t.test('a 2xx whose body then breaks off is delivered; a 5xx whose body breaks off is retried', async (t) => {
+  const { h, create, fires } = await setup(t);
+  const router = await fakeRouter(t, (_r, n) =>
+    n === 1 ? { status: 503, body: 'x'.repeat(1_000), cutBodyAt: 10 } : { status: 200, body: 'y'.repeat(1_000), cutBodyAt: 10 },
+  );
+  const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20], maxConsecutiveFailures: 5 } });
+  await settledEvents(dispatcher, 2);
+  const ledger = await fires(id);
+  t.match(ledger, [
+    { outcome: 'retrying', status_code: null, error: /^the router's answer broke off: / },
+    { outcome: 'delivered', status_code: 200 },
+  ]);
+  t.equal(router.received.length, 2, 'the taken wake is not sent again');
+});
+
 t.test('a router body with NUL and a Retry-After centuries away cannot wedge an alarm', async (t) => {
   const { h, create, get, fires } = await setup(t);
   const router = await fakeRouter(t, (_r, n) => (n === 1 ? { status: 503, body: 'bad\u0000body\u0007', headers: { 'Retry-After': 'Sat, 13 Sep 275760 00:00:00 GMT' } } : { status: 204 }));

@@ -21,6 +21,8 @@ export interface Reply {
   stall?: boolean;
   /** Destroy the connection without an answer. */
   reset?: boolean;
+  /** Send the status line, headers and this much of `body`, then cut the connection. */
+  cutBodyAt?: number;
 }
 
 interface Teardown {
@@ -48,6 +50,11 @@ export async function fakeRouter(t: Teardown, reply: (req: Received, n: number) 
       if (answer.stall) return;
       const send = () => {
         if (answer.reset) return req.socket.destroy();
+        if (answer.cutBodyAt !== undefined) {
+          res.writeHead(answer.status ?? 200, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body ?? '')) });
+          res.write((answer.body ?? '').slice(0, answer.cutBodyAt), () => setTimeout(() => req.socket.destroy(), 20));
+          return;
+        }
         res.writeHead(answer.status ?? 204, answer.headers);
         res.end(answer.body);
       };
