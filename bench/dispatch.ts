@@ -11,7 +11,7 @@ import { claimDue } from '../src/store/claims.js';
 import type { BenchPostgres } from './postgres.js';
 import { percentile } from './stats.js';
 import type { RouterStub } from './stub.js';
-import { BENCH_OWNER } from './systems/chronosd.js';
+import { BENCH_OWNER } from './systems/post-wake.js';
 import { freshDatabase, settleDatabase } from './systems/database.js';
 import type { SystemUnderTest } from './systems/system.js';
 
@@ -57,11 +57,6 @@ const DAY_MS = 86_400_000;
 const WARM_UP_JOBS = 1_000;
 const QUICK_WARM_UP_JOBS = 200;
 
-/** `count` ids for jobs. */
-function jobIds(prefix: string, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-}
-
 export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
   const { pg, stub, system, offsetsMs } = setup;
   const databaseUrl = await freshDatabase(pg.url, `bench_${system.name.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`);
@@ -75,10 +70,7 @@ export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
     if (setup.backlog) {
       // Spread over the next 30 days, from a day ahead: pending, never due during the run.
       const start = Date.now() + DAY_MS;
-      await system.schedule(
-        jobIds('backlog', setup.backlog),
-        Array.from({ length: setup.backlog }, (_, i) => new Date(start + Math.floor((i * 30 * DAY_MS) / setup.backlog!))),
-      );
+      await system.schedule(Array.from({ length: setup.backlog }, (_, i) => new Date(start + Math.floor((i * 30 * DAY_MS) / setup.backlog!))));
       // The steady state with this many pending, not the first vacuum after loading them, is under test.
       await settleDatabase(databaseUrl);
     }
@@ -88,7 +80,7 @@ export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
     const base = Date.now() + leadMs + n * LEAD_PER_JOB_MS;
     const dues = offsetsMs.map((o) => new Date(base + o));
     const arrived = stub.expect(n, offsetsMs[n - 1]! + leadMs + 120_000);
-    await system.schedule(jobIds('job', n), dues);
+    await system.schedule(dues);
     // As autovacuum would have by the time this many jobs had been scheduled over time: without it, whether the
     // first autovacuum and analyze of the freshly loaded table lands before or inside the run decides plans (for
     // chronosd and graphile-worker alike, PostgreSQL CPU per wake varied up to 4x between repeats).
@@ -136,7 +128,7 @@ export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
 async function warmUp(stub: RouterStub, system: SystemUnderTest, jobs: number): Promise<void> {
   const base = Date.now() + 500 + jobs;
   const arrived = stub.expect(jobs, 60_000);
-  await system.schedule(jobIds('warm-up', jobs), Array.from({ length: jobs }, (_, i) => new Date(base + i)));
+  await system.schedule(Array.from({ length: jobs }, (_, i) => new Date(base + i)));
   await arrived;
 }
 

@@ -13,11 +13,10 @@ import { fireIdFor, newAlarmId } from '../../src/ids.js';
 import { bulkInsertOnceAlarms } from '../../src/store/alarms.js';
 import { notifyDue } from '../../src/store/claims.js';
 import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
+import { BENCH_OWNER } from './post-wake.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
 import { terminate } from './worker-process.js';
 
-/** The owner of every bench alarm (RFC 8032 test-1 key). */
-export const BENCH_OWNER = 'did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw';
 export const BENCH_TRANSPORT_TOKEN = 'bench-transport-token';
 const BENCH_TOKEN_SECRET = 'bench-token-secret-0123456789abcdefghijklmnop';
 
@@ -75,7 +74,7 @@ export class Chronosd implements SystemUnderTest {
     }
   }
 
-  async schedule(_ids: readonly string[], dues: readonly Date[]): Promise<void> {
+  async schedule(dues: readonly Date[]): Promise<void> {
     await bulkInsertOnceAlarms(this.database!.db, BENCH_OWNER, dues, newAlarmId, fireIdFor);
     await notifyDue(this.database!.db, new Date(Math.min(...dues.slice(0, 10_000).map((d) => d.getTime()))));
   }

@@ -6,12 +6,7 @@
  */
 import { Logger, run } from 'graphile-worker';
 import type { GraphileWorkerConfig } from './graphile.js';
-import { postWake } from './post-wake.js';
-
-interface WakeData {
-  fire_id: string;
-  scheduled_for: string;
-}
+import { postWake, type WakeJob } from './post-wake.js';
 
 const config = JSON.parse(process.env.BENCH_GRAPHILE!) as GraphileWorkerConfig;
 
@@ -28,9 +23,8 @@ const runner = await run({
   noHandleSignals: true,
   logger,
   taskList: {
-    [config.task]: async (payload) => {
-      const { fire_id, scheduled_for } = payload as WakeData;
-      await postWake(config.routerUrl, fire_id, scheduled_for);
+    [config.task]: async (payload, helpers) => {
+      await postWake(config.routerUrl, payload as WakeJob, helpers.job.attempts);
     },
   },
   parsedCronItems: [],

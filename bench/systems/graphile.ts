@@ -31,6 +31,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import { wakeJobs } from './post-wake.js';
 import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
 import { inChunks, startWorker, terminate } from './worker-process.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
@@ -84,14 +85,10 @@ export function graphileWorker(): SystemUnderTest {
       children = await Promise.all(Array.from({ length: ctx.processes }, () => startWorker(WORKER, ENV_VAR, config)));
     },
 
-    async schedule(ids: readonly string[], dues: readonly Date[]): Promise<void> {
-      await inChunks(ids.length, ADD_CHUNK, ADD_LANES, (from, to) => {
-        const specs = [];
-        for (let i = from; i < to; i++) {
-          specs.push({ identifier: TASK, payload: { fire_id: ids[i]!, scheduled_for: dues[i]!.toISOString() }, runAt: dues[i]! });
-        }
-        return utils!.addJobs(specs);
-      });
+    async schedule(dues: readonly Date[]): Promise<void> {
+      await inChunks(dues.length, ADD_CHUNK, ADD_LANES, (from, to) =>
+        utils!.addJobs(wakeJobs(dues, from, to).map((job, i) => ({ identifier: TASK, payload: job, runAt: dues[from + i]! }))),
+      );
     },
 
     cpuSeconds: () => cpuSecondsOfAll(children),

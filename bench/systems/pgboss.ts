@@ -29,6 +29,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import PgBoss from 'pg-boss';
+import { wakeJobs } from './post-wake.js';
 import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
 import { inChunks, startWorker, terminate } from './worker-process.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
@@ -82,15 +83,10 @@ export function pgBoss(): SystemUnderTest {
       children = await Promise.all(Array.from({ length: ctx.processes }, () => startWorker(WORKER, ENV_VAR, config)));
     },
 
-    async schedule(ids: readonly string[], dues: readonly Date[]): Promise<void> {
-      await inChunks(ids.length, INSERT_CHUNK, INSERT_LANES, (from, to) => {
-        const jobs: PgBoss.JobInsert[] = [];
-        for (let i = from; i < to; i++) {
-          const at = dues[i]!.toISOString();
-          jobs.push({ name: QUEUE, data: { fire_id: ids[i]!, scheduled_for: at }, startAfter: at });
-        }
-        return boss!.insert(jobs);
-      });
+    async schedule(dues: readonly Date[]): Promise<void> {
+      await inChunks(dues.length, INSERT_CHUNK, INSERT_LANES, (from, to) =>
+        boss!.insert(wakeJobs(dues, from, to).map((job): PgBoss.JobInsert => ({ name: QUEUE, data: job, startAfter: job.scheduled_for }))),
+      );
     },
 
     cpuSeconds: () => cpuSecondsOfAll(children),

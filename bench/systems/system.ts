@@ -23,11 +23,11 @@ export interface SystemUnderTest {
   /** Migrates its database and starts its worker processes; resolves when they are ready to work. */
   start(ctx: SystemContext): Promise<void>;
   /**
-   * Schedules one job per instant; `ids[i]` is due at `dues[i]`. The job's
-   * handler POSTs `{"fire_id": ids[i], "scheduled_for": dues[i] ISO}` (see
-   * post-wake.ts) and completes when the stub answered 2xx.
+   * Schedules one once alarm (a peer: one job) per instant of `dues`; each
+   * wakes with the same POST (see post-wake.ts) and completes when the stub
+   * answered 2xx.
    */
-  schedule(ids: readonly string[], dues: readonly Date[]): Promise<void>;
+  schedule(dues: readonly Date[]): Promise<void>;
   /** User + system CPU seconds used by its worker processes since start. */
   cpuSeconds(): number;
   /** Resident set size of its worker processes, bytes (summed). */

@@ -18,13 +18,16 @@ export interface WakeTarget {
   readonly timeoutMs: number;
 }
 
+/** What a wake body is made of: the claimed row's fields it reads, the payload as its exact JSON text. */
+export type WakeFields = Pick<ClaimedRow, 'owner' | 'id' | 'fire_id' | 'occurrence_at' | 'attempt' | 'kind' | 'label' | 'conversation_id' | 'tags' | 'wake_message' | 'payload'>;
+
 /**
  * The wake body for the claimed attempt `row.attempt` of the current
  * occurrence. The payload goes last, as its stored text, spliced in before
  * the closing brace: JSON.stringify with a replacer (stringifyWithRaw) calls
  * back for every key, and this runs once per wake.
  */
-export function wakeBody(row: ClaimedRow, firedAt: Date): string {
+export function wakeBody(row: WakeFields, firedAt: Date): string {
   const head = JSON.stringify({
     type: 'chronos.wake',
     agent_did: row.owner,
