@@ -19,7 +19,7 @@ import { DatabaseClock } from './db-clock.js';
 import { decide, type Policy } from './decide.js';
 import { GroupCommit } from '../db/group-commit.js';
 import type { AttemptResult } from './ladder.js';
-import { WakeSender, type WakeTarget } from './wake.js';
+import { WakeAbort, WakeSender, type WakeTarget } from './wake.js';
 
 /** Everything the dispatcher needs. */
 export interface DispatcherOptions {
@@ -58,6 +58,8 @@ const ERROR_BACKOFF_MS = 100;
 const SETTLE_GROUP_MAX = 1_000;
 const SETTLE_GROUPS_PARALLEL = 2;
 const SETTLE_LINGER_MS = 25;
+// The error of an attempt that shutdown cut off.
+const ABORTED_AT_SHUTDOWN = 'aborted: chronosd was shutting down';
 
 /**
  * A claim this replica holds: waiting for its due instant (`timer` set),
@@ -69,7 +71,7 @@ interface Held {
   readonly send: (waited: boolean) => void;
   queued: boolean;
   /** Ends the wake on the wire: its timeout, or stop(). */
-  readonly abort: AbortController;
+  readonly abort: WakeAbort;
   /** Set by stop() when it aborts the wake: the claim is handed back, not settled. */
   stopped: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -168,7 +170,7 @@ export class Dispatcher extends EventEmitter {
         const ids = [...this.inflight.values()].map((h) => h.alarmId);
         for (const h of this.inflight.values()) {
           h.stopped = true;
-          h.abort.abort();
+          h.abort.abort(ABORTED_AT_SHUTDOWN);
         }
         await Promise.all([...this.inflight.values()].map((h) => h.done));
         await this.handBack(ids, 'drain timeout: wakes aborted and their claims handed back');
@@ -312,7 +314,7 @@ export class Dispatcher extends EventEmitter {
           });
       },
       queued: false,
-      abort: new AbortController(),
+      abort: new WakeAbort(),
       stopped: false,
       timer: undefined,
       done: undefined,

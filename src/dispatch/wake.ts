@@ -10,6 +10,35 @@ import { Pool, type Dispatcher } from 'undici';
 import type { ClaimedRow } from '../store/claims.js';
 import { parseRetryAfter, type AttemptResult } from './ladder.js';
 
+/**
+ * Ends one wake on the wire early: its timeout, or shutdown. Made for every
+ * wake, so lighter than an AbortController, whose construction with one
+ * listener added and removed cost 3.5 us a wake (Node 20).
+ */
+export class WakeAbort {
+  /** Why the wake was aborted; undefined until it is. */
+  reason: string | undefined;
+  private listener: (() => void) | undefined;
+
+  get aborted(): boolean {
+    return this.reason !== undefined;
+  }
+
+  /** Aborts once; later calls change nothing. */
+  abort(reason: string): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
+  }
+
+  /** Sets the one listener the abort calls (undefined removes it). */
+  onAbort(listener: (() => void) | undefined): void {
+    this.listener = listener;
+  }
+}
+
 /** Where wakes go. */
 export interface WakeTarget {
   /** `<router_url>/internal/wake`. */
@@ -63,17 +92,17 @@ export class WakeSender {
    * Sends one attempt. Never throws: transport failures and timeouts come
    * back as `{kind: 'error'}`. The attempt's timeout aborts `control` (with
    * its message as the reason); whoever else aborts it (shutdown) ends the
-   * attempt early.
+   * attempt early, the reason becoming the attempt's error.
    */
-  async send(row: ClaimedRow, firedAt: Date, control: AbortController): Promise<AttemptResult> {
-    if (control.signal.aborted) return { kind: 'error', message: ABORTED };
+  async send(row: ClaimedRow, firedAt: Date, control: WakeAbort): Promise<AttemptResult> {
+    if (control.reason !== undefined) return { kind: 'error', message: control.reason };
     const body = wakeBody(row, firedAt);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': row.fire_id ?? '' };
     if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;
     const timer = setTimeout(() => control.abort(`timed out after ${this.target.timeoutMs}ms`), this.target.timeoutMs);
     try {
       return await new Promise<AttemptResult>((resolve) => {
-        this.pool.dispatch({ path: this.path, method: 'POST', headers, body }, new AnswerReader(control.signal, firedAt.getTime(), resolve));
+        this.pool.dispatch({ path: this.path, method: 'POST', headers, body }, new AnswerReader(control, firedAt.getTime(), resolve));
       });
     } finally {
       clearTimeout(timer);
@@ -85,8 +114,6 @@ export class WakeSender {
     await this.pool.destroy();
   }
 }
-
-const ABORTED = 'aborted: chronosd was shutting down';
 
 // Enough of an error body for last_error; the rest is read and dropped, up to a limit.
 const BODY_START_BYTES = 300;
@@ -109,19 +136,17 @@ class AnswerReader implements Dispatcher.DispatchHandlers {
   private done = false;
   // Aborted before its connection is up: the attempt ends now, and onConnect aborts the request when it comes,
   // so a router that cannot be reached costs the wake timeout, not undici's longer connect timeout.
-  private readonly onAbort = () => (this.abortRequest ? this.abortRequest(new Error('aborted')) : this.onError(new Error('aborted')));
-
   constructor(
-    private readonly signal: AbortSignal,
+    private readonly control: WakeAbort,
     private readonly firedAtMs: number,
     private readonly resolve: (result: AttemptResult) => void,
   ) {
-    signal.addEventListener('abort', this.onAbort, { once: true });
+    control.onAbort(() => (this.abortRequest ? this.abortRequest(new Error('aborted')) : this.onError(new Error('aborted'))));
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortRequest = abort;
-    if (this.signal.aborted) abort(new Error('aborted'));
+    if (this.control.aborted) abort(new Error('aborted'));
   }
 
   onHeaders(statusCode: number, headers: Buffer[]): boolean {
@@ -155,7 +180,7 @@ class AnswerReader implements Dispatcher.DispatchHandlers {
     // A 2xx status line is the router taking the wake: a body that then breaks off or stalls changes nothing.
     if (this.ok()) return this.answered();
     // Why the request ended early, if it was aborted.
-    const why = this.signal.aborted ? (typeof this.signal.reason === 'string' ? this.signal.reason : ABORTED) : undefined;
+    const why = this.control.reason;
     if (this.status !== 0) return this.finish({ kind: 'error', message: why ?? `the router's answer broke off: ${err.message}` });
     const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     this.finish({ kind: 'error', message: why ?? `could not reach the router: ${e.cause?.code ?? e.code ?? e.message}` });
@@ -173,7 +198,7 @@ class AnswerReader implements Dispatcher.DispatchHandlers {
   private finish(result: AttemptResult): void {
     if (this.done) return;
     this.done = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.control.onAbort(undefined);
     this.resolve(result);
   }
 }
