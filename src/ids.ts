@@ -1,11 +1,28 @@
 /** Identifiers: time-ordered alarm and attempt ids; a fire id derived from the occurrence. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
 // The base64url characters in ASCII order, so that a time written with them sorts as the time does, byte by byte
 // (the C collation; a linguistic one ignores - and _ and folds case, so the order is only roughly kept there).
 const SORTED_DIGITS = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
 // 8 digits of 6 bits: milliseconds since the epoch until the year 10889.
 const TIME_DIGITS = 8;
+// 72 random bits an id, drawn from a pool filled 256 ids at a time: randomBytes(9) for each id cost 2.8 us (a
+// call into the system's random source every time), the pool 0.08 us. Each byte is handed out once, as
+// crypto.randomUUID's own cache does.
+const RANDOM_BYTES = 9;
+const randomPool = Buffer.alloc(RANDOM_BYTES * 256);
+let randomOffset = randomPool.length;
+
+/** 12 base64url characters of fresh randomness. */
+function randomDigits(): string {
+  if (randomOffset === randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  const digits = randomPool.toString('base64url', randomOffset, randomOffset + RANDOM_BYTES);
+  randomOffset += RANDOM_BYTES;
+  return digits;
+}
 
 /**
  * 20 base64url characters: the creation millisecond (8 characters, sorting
@@ -18,7 +35,7 @@ const TIME_DIGITS = 8;
 export function timeOrderedSuffix(nowMs = Date.now()): string {
   let time = '';
   for (let i = 0, t = nowMs; i < TIME_DIGITS; i++, t = Math.floor(t / 64)) time = SORTED_DIGITS[t % 64]! + time;
-  return time + randomBytes(9).toString('base64url');
+  return time + randomDigits();
 }
 
 /** A new alarm id: `alm_` + {@link timeOrderedSuffix}. */
