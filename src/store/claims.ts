@@ -125,23 +125,31 @@ export function claimKey(alarmId: string, claimedAt: Date): string {
  */
 export async function settleMany(db: Kysely<Schema>, replica: string, items: readonly SettleItem[]): Promise<Set<string>> {
   if (items.length === 0) return new Set();
+  // Instants as epoch milliseconds: Date's toJSON (toISOString) was three quarters of the client's cost of a group,
+  // 3.7 us of 4.6 per item, and a number is cheaper for the server to read than a timestamp's text too.
   const input = JSON.stringify(
     items.map(({ claimedAt, patch, record }) => ({
-      attempt_id: record.id, fire_id: record.fireId, alarm_id: record.alarmId, scheduled_for: record.scheduledFor, attempt: record.attempt,
-      started_at: record.startedAt, finished_at: record.finishedAt, outcome: record.outcome, status_code: record.statusCode, error: record.error,
-      duration_ms: record.durationMs, claimed_at: claimedAt, status: patch.status, next_fire_at: patch.nextFireAt, occurrence_at: patch.occurrenceAt,
-      next_fire_id: patch.fireId, next_attempt: patch.attempt, delivered: patch.delivered, consecutive_failures: patch.consecutiveFailures,
-      last_error: patch.lastError,
+      attempt_id: record.id, fire_id: record.fireId, alarm_id: record.alarmId, scheduled_for: record.scheduledFor.getTime(), attempt: record.attempt,
+      started_at: record.startedAt.getTime(), finished_at: record.finishedAt.getTime(), outcome: record.outcome, status_code: record.statusCode,
+      error: record.error, duration_ms: record.durationMs, claimed_at: claimedAt.getTime(), status: patch.status,
+      next_fire_at: patch.nextFireAt?.getTime() ?? null, occurrence_at: patch.occurrenceAt?.getTime() ?? null, next_fire_id: patch.fireId,
+      next_attempt: patch.attempt, delivered: patch.delivered, consecutive_failures: patch.consecutiveFailures, last_error: patch.lastError,
     })),
   );
   // One json parameter, not one per value: a group is a single statement whatever its size (::text first, or
-  // postgres.js JSON-encodes the string again).
+  // postgres.js JSON-encodes the string again). to_timestamp rounds to the microsecond, so milliseconds come back exact.
   const { rows } = await sql<{ id: string; claimed_at: Date }>`
-    WITH input AS (
+    WITH items AS (
       SELECT * FROM json_to_recordset(${input}::text::json) AS i(
-        attempt_id text, fire_id text, alarm_id text, scheduled_for timestamptz, attempt int, started_at timestamptz, finished_at timestamptz,
-        outcome text, status_code int, error text, duration_ms int, claimed_at timestamptz, status text, next_fire_at timestamptz,
-        occurrence_at timestamptz, next_fire_id text, next_attempt int, delivered boolean, consecutive_failures int, last_error text)
+        attempt_id text, fire_id text, alarm_id text, scheduled_for float8, attempt int, started_at float8, finished_at float8,
+        outcome text, status_code int, error text, duration_ms int, claimed_at float8, status text, next_fire_at float8,
+        occurrence_at float8, next_fire_id text, next_attempt int, delivered boolean, consecutive_failures int, last_error text)
+    ), input AS (
+      SELECT attempt_id, fire_id, alarm_id, to_timestamp(scheduled_for / 1000) AS scheduled_for, attempt, to_timestamp(started_at / 1000) AS started_at,
+        to_timestamp(finished_at / 1000) AS finished_at, outcome, status_code, error, duration_ms, to_timestamp(claimed_at / 1000) AS claimed_at, status,
+        to_timestamp(next_fire_at / 1000) AS next_fire_at, to_timestamp(occurrence_at / 1000) AS occurrence_at, next_fire_id, next_attempt, delivered,
+        consecutive_failures, last_error
+      FROM items
     ), ledger AS (
       INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms)
       SELECT attempt_id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms FROM input
