@@ -46,6 +46,7 @@ export interface Claim {
 export async function claimDue(db: Kysely<Schema>, replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
   const { rows } = await sql<ClaimedRow & { claimed: boolean; db_now: Date; next_due_at: Date | null }>`
     WITH due AS (
+      -- alarms_due holds the firing rows too (migration 005): the status test passes over them.
       SELECT id FROM alarms
       WHERE status = 'scheduled' AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond'
       ORDER BY next_fire_at, id
@@ -162,8 +163,8 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
       claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
     FROM input i
     -- Held: the claim is this replica's and that very claim (set only while firing: migration 004). No status test on
-    -- purpose: with one, the planner may read every firing row through alarms_lease and join each to the whole group
-    -- in a nested loop, which under a burst cost 4x the PostgreSQL CPU per wake; the primary key reaches each row.
+    -- purpose: the primary key reaches each row; a status test once let the planner read every firing row through an
+    -- index and join each to the whole group, 4x the PostgreSQL CPU per wake under a burst.
     WHERE a.id = i.alarm_id AND a.claimed_by = ${replica} AND a.claimed_at = i.claimed_at
     RETURNING a.id, i.claimed_at`.execute(db);
   return new Set(rows.map((r) => claimKey(r.id, r.claimed_at)));
@@ -214,9 +215,11 @@ export async function recoverExpiredLeases(db: Kysely<Schema>, limit: number, at
 async function recoverIn(db: Kysely<Schema>, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
   const { rows } = await sql<RecoveredClaim & { attempt: number; occurrence_at: Date; claimed_at: Date | null }>`
     WITH expired AS (
+      -- Through alarms_due (no index covers the lease: migration 005): a claim whose lease ran out is overdue, as a
+      -- lease outlasts the lookahead a claim is made with.
       SELECT id FROM alarms
-      WHERE status = 'firing' AND lease_until < now()
-      ORDER BY lease_until
+      WHERE next_fire_at < now() AND status = 'firing' AND lease_until < now()
+      ORDER BY next_fire_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), old AS (
