@@ -54,6 +54,29 @@ t.test('a replica that died mid-attempt: the reaper takes the claim back, the wa
   ]);
 });
 
+t.test('a claim made ahead of its instant is taken back once its lease runs out, not before', async (t) => {
+  const database = await freshDatabase(t);
+  const [id] = await insertDue(database, 1, new Date(Date.now() + 300));
+  // Claimed 500 ms ahead with a 600 ms lease: the configuration keeps every lease longer than the lookahead.
+  const { rows: [claimed] } = await claimDue(database.db, 'dead-replica', 10, 600, 500);
+  t.equal(claimed?.id, id, 'claimed ahead of its instant');
+  const reaper = leaseReaper(database.db, pino({ level: 'silent' }), 60_000);
+  t.equal(await reaper.runOnce(), 0, 'not while the lease runs');
+  await waitFor(async () => ((await reaper.runOnce()) === 1 ? true : undefined), 5_000);
+  const [row] = await database.sql`SELECT status, fire_id, claimed_by, next_fire_at <= now() AS due FROM alarms WHERE id = ${id!}`;
+  t.same({ ...row }, { status: 'scheduled', fire_id: claimed!.fire_id, claimed_by: null, due: true }, 'due again, with its fire_id');
+});
+
+t.test('an alarm has a next fire time exactly while it is scheduled or firing', async (t) => {
+  const database = await freshDatabase(t);
+  const [id] = await insertDue(database, 1, new Date(Date.now() + 60_000));
+  await t.rejects(database.sql`UPDATE alarms SET status = 'completed' WHERE id = ${id!}`, { name: 'PostgresError', constraint_name: 'alarms_next_fire_only_while_active' });
+  await claimDue(database.db, 'r1', 10, 120_000, 90_000);
+  await t.rejects(database.sql`UPDATE alarms SET next_fire_at = NULL WHERE id = ${id!}`, { name: 'PostgresError', constraint_name: 'alarms_next_fire_only_while_active' }, 'firing');
+  await database.sql`UPDATE alarms SET status = 'cancelled', next_fire_at = NULL, claimed_by = NULL, claimed_at = NULL, lease_until = NULL WHERE id = ${id!}`;
+  t.pass('an alarm that ends loses its next fire time');
+});
+
 t.test('shutdown: wakes past the drain timeout are aborted and their claims handed back', async (t) => {
   const database = await freshDatabase(t);
   const router = await fakeRouter(t, () => ({ stall: true }));
