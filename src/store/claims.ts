@@ -60,9 +60,12 @@ export async function claimDue(db: Kysely<Schema>, replica: string, limit: numbe
       FROM due WHERE a.id = due.id
       RETURNING ${RETURNED}
     ), clock AS (
-      -- Rows beyond the horizon are untouched by this statement, so its snapshot tells the next due time right.
+      -- The clock is read once the claim is done (its input is the count of claimed rows): the later the reading, the
+      -- tighter the caller's bound of the clock offset, by which it times the wakes. Rows beyond the horizon are
+      -- untouched by this statement, so its snapshot tells the next due time right.
       SELECT clock_timestamp() AS db_now,
              (SELECT min(next_fire_at) FROM alarms WHERE status = 'scheduled' AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond') AS next_due_at
+      FROM (SELECT count(*) FROM claimed) AS done
     )
     SELECT claimed.*, claimed.id IS NOT NULL AS claimed, clock.db_now, clock.next_due_at
     FROM clock LEFT JOIN claimed ON true
