@@ -6,7 +6,7 @@
  * through the same HTTP client, to the same router stub.
  */
 import type { Pool } from 'undici';
-import { wakeBody } from '../../src/dispatch/wake.js';
+import { wakeBody } from '../../src/dispatch/wake-body.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
 import { post, postPool } from '../post.js';
 

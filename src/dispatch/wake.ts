@@ -9,6 +9,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { ClaimedRow } from '../store/claims.js';
 import { parseRetryAfter, type AttemptResult } from './ladder.js';
+import { wakeBody } from './wake-body.js';
 
 /**
  * Ends one wake on the wire early: its timeout, or shutdown. Made for every
@@ -45,33 +46,6 @@ export interface WakeTarget {
   readonly url: string;
   readonly token: string | undefined;
   readonly timeoutMs: number;
-}
-
-/** What a wake body is made of: the claimed row's fields it reads, the payload as its exact JSON text. */
-export type WakeFields = Pick<ClaimedRow, 'owner' | 'id' | 'fire_id' | 'occurrence_at' | 'attempt' | 'kind' | 'label' | 'conversation_id' | 'tags' | 'wake_message' | 'payload'>;
-
-/**
- * The wake body for the claimed attempt `row.attempt` of the current
- * occurrence. The payload goes last, as its stored text, spliced in before
- * the closing brace: JSON.stringify with a replacer (stringifyWithRaw) calls
- * back for every key, and this runs once per wake.
- */
-export function wakeBody(row: WakeFields, firedAt: Date): string {
-  const head = JSON.stringify({
-    type: 'chronos.wake',
-    agent_did: row.owner,
-    alarm_id: row.id,
-    fire_id: row.fire_id,
-    scheduled_for: row.occurrence_at?.toISOString() ?? null,
-    fired_at: firedAt.toISOString(),
-    attempt: row.attempt,
-    kind: row.kind,
-    label: row.label,
-    conversation_id: row.conversation_id,
-    tags: row.tags,
-    wake_message: row.wake_message,
-  });
-  return `${head.slice(0, -1)},"payload":${row.payload}}`;
 }
 
 /** Sends wakes to one target over a pool of at most `connections` keep-alive connections. */
