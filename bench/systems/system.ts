@@ -16,7 +16,7 @@ export interface SystemContext {
 
 /** A scheduler under test. */
 export interface SystemUnderTest {
-  /** e.g. `chronosd`, `pg-boss 10.4.2`. */
+  /** e.g. `chronosd`, `pg-boss 12.38.1`. */
   readonly name: string;
   /** The settings it runs with, written into the report. */
   readonly settings: string;
@@ -24,7 +24,7 @@ export interface SystemUnderTest {
   start(ctx: SystemContext): Promise<void>;
   /**
    * Schedules one once alarm (a peer: one job) per instant of `dues`; each
-   * wakes with the same POST (see post-wake.ts) and completes when the stub
+   * wakes with the same POST (see peers/wake.ts) and completes when the stub
    * answered 2xx.
    */
   schedule(dues: readonly Date[]): Promise<void>;
