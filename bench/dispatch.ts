@@ -6,12 +6,12 @@
 import { pino } from 'pino';
 import { openDatabase } from '../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../src/ids.js';
-import { bulkInsertOnceAlarms } from '../src/store/alarms.js';
-import { claimDue, releaseClaims } from '../src/store/claims.js';
+import { bulkInsertOnceAlarms } from './seed.js';
+import { AlarmService } from '../src/alarms/service.js';
 import type { BenchPostgres } from './postgres.js';
 import { percentile } from './stats.js';
 import type { RouterStub } from './stub.js';
-import { BENCH_OWNER } from './systems/post-wake.js';
+import { BENCH_OWNER } from './peers/alarm.js';
 import { freshDatabase, settleDatabase } from './systems/database.js';
 import type { SystemUnderTest } from './systems/system.js';
 
@@ -144,12 +144,13 @@ async function probeClaim(databaseUrl: string): Promise<number> {
   try {
     const past = new Date(Date.now() - 1_000);
     await bulkInsertOnceAlarms(database.db, BENCH_OWNER, Array.from({ length: 2_000 }, () => past), newAlarmId, fireIdFor);
+    const alarms = new AlarmService({ db: database.db, maxActiveAlarms: 1, pollIntervalMs: 1_000, now: Date.now });
     const times: number[] = [];
     for (let i = 0; i < 20; i++) {
       const t0 = performance.now();
-      const { rows } = await claimDue(database.db, 'bench-probe', 100, 60_000, 50);
+      const { rows } = await alarms.claim('bench-probe', 100, 60_000, 50);
       times.push(performance.now() - t0);
-      await releaseClaims(database.db, 'bench-probe', rows.map((r) => r.id));
+      await alarms.handBack('bench-probe', rows.map((r) => r.id));
     }
     return percentile(times.sort((a, b) => a - b), 50);
   } finally {

@@ -13,9 +13,11 @@ import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/pool.js';
+import { AlarmService } from './alarms/service.js';
+import { RouterDeliverer } from './dispatch/deliverers/router.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { buildApp } from './http/app.js';
-import { firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
+import { alarmCleaner, firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
 import { VERSION } from './log.js';
 import { pingDatabase } from './store/health.js';
 
@@ -66,8 +68,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await migrate(database.sql, log);
     if (secrets.file) log.info({ file: secrets.file }, 'using generated transport token and token secret; configure CHRONOS_TRANSPORT_TOKENS and CHRONOS_TOKEN_SECRETS to set your own');
 
+    const alarms = new AlarmService({ db: database.db, maxActiveAlarms: config.maxActiveAlarms, pollIntervalMs: config.pollIntervalMs, now: Date.now });
     // Stopped in reverse: the HTTP server, the dispatcher (drain), these jobs, the pool.
-    for (const job of [nonceSweeper(database.db, log), firePruner(database.db, log, config.fireRetentionMs)]) {
+    const jobs = [nonceSweeper(database.db, log), firePruner(database.db, log, config.fireRetentionMs), alarmCleaner(alarms, log.child({ service: 'cleaner' }), config.alarmRetentionMs)];
+    for (const job of jobs) {
       job.start();
       undo.push(() => job.stop());
     }
@@ -78,11 +82,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       const dispatch = openDatabase(url, DISPATCH_POOL, log, DISPATCH_SETTINGS);
       undo.push(() => dispatch.close());
       dispatcher = new Dispatcher({
-        db: dispatch.db,
-        sql: database.sql,
+        alarms: new AlarmService({ db: dispatch.db, maxActiveAlarms: config.maxActiveAlarms, pollIntervalMs: config.pollIntervalMs, now: Date.now }),
+        listen: (channel, onNotify) => database.sql.listen(channel, onNotify),
         log: log.child({ service: 'dispatcher' }),
         replica,
-        target: { url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs },
+        // One deliverer per target type (SPEC 8).
+        deliverers: { router: new RouterDeliverer({ url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs }, config.concurrency) },
         policy: { retryLadderMs: config.retryLadderMs, maxConsecutiveFailures: config.maxConsecutiveFailures },
         batchSize: config.batchSize,
         concurrency: config.concurrency,
@@ -92,7 +97,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         drainTimeoutMs: config.drainTimeoutMs,
       });
       // Lease expiry is noticed within a quarter lease (at least every second, at most every 15 s).
-      const reaper = leaseReaper(database.db, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));
+      const reaper = leaseReaper(alarms, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));
       reaper.start();
       undo.push(() => reaper.stop());
       await dispatcher.start();
@@ -106,13 +111,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const app = buildApp({
       log,
       db: database.db,
+      alarms,
       health: { pingDb: () => pingDatabase(database.db, HEALTH_DB_TIMEOUT_MS), dispatchStatus, version: VERSION, startedAtMs, now: Date.now },
       transportTokens: secrets.transportTokens,
       tokens: tokenService(secrets.tokenSecrets, config.tokenTtlMs, Date.now),
       challengeTtlMs: config.challengeTtlMs,
-      maxActiveAlarms: config.maxActiveAlarms,
-      pollIntervalMs: config.pollIntervalMs,
       rate: config.rateLimit,
+      version: VERSION,
       now: Date.now,
     });
     const server = await listen(app.fetch, config.host, config.port);

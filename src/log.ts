@@ -11,7 +11,6 @@ const SECRET_FIELDS = [
   'databaseUrl',
   'transportTokens',
   'tokenSecrets',
-  'adminToken',
   'wakeToken',
   'x-chronos-principal',
 ];

@@ -10,10 +10,9 @@ import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { openDatabase, type Database } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
-import { bulkInsertOnceAlarms } from '../../src/store/alarms.js';
-import { notifyDue } from '../../src/store/claims.js';
+import { bulkInsertOnceAlarms, notifyDue } from '../seed.js';
 import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
-import { BENCH_OWNER } from './post-wake.js';
+import { BENCH_OWNER } from '../peers/alarm.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
 import { terminate } from './worker-process.js';
 

@@ -1,7 +1,7 @@
 /** The DID challenge (SPEC 4.1): a single-use nonce, a fixed message, an ed25519 signature. */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { ApiError } from '../http/errors.js';
+import { DomainError } from '../errors.js';
 import { consumeNonce, insertNonce } from '../store/nonces.js';
 import type { Schema } from '../store/schema.js';
 import { publicKeyFromDid, UnsupportedDid } from './did-key.js';
@@ -32,12 +32,12 @@ export async function createChallenge(db: Kysely<Schema>, did: string, ttlMs: nu
 export async function verifyChallenge(db: Kysely<Schema>, did: string, nonce: string, signature: string): Promise<void> {
   const publicKey = checkDid(did);
   const consumed = await consumeNonce(db, nonce, did);
-  if (!consumed) throw new ApiError(401, 'invalid_nonce', 'unknown or already used nonce for this DID: ask for a new challenge');
-  if (!consumed.valid) throw new ApiError(401, 'invalid_nonce', 'the challenge expired: ask for a new challenge');
+  if (!consumed) throw new DomainError('unauthenticated', 'invalid_nonce', 'unknown or already used nonce for this DID: ask for a new challenge');
+  if (!consumed.valid) throw new DomainError('unauthenticated', 'invalid_nonce', 'the challenge expired: ask for a new challenge');
   const sig = decodeSignature(signature);
   const message = Buffer.from(challengeMessage(did, nonce, consumed.expiresAt.toISOString()), 'utf8');
   if (!sig || !verifySignature(publicKey, message, sig)) {
-    throw new ApiError(401, 'invalid_signature', 'the signature does not verify: sign the UTF-8 bytes of message with the key of the DID (64-byte ed25519 signature, base64url or base64)');
+    throw new DomainError('unauthenticated', 'invalid_signature', 'the signature does not verify: sign the UTF-8 bytes of message with the key of the DID (64-byte ed25519 signature, base64url or base64)');
   }
 }
 
@@ -45,7 +45,7 @@ function checkDid(did: string): Uint8Array {
   try {
     return publicKeyFromDid(did);
   } catch (err) {
-    if (err instanceof UnsupportedDid) throw new ApiError(400, 'unsupported_did', err.message);
+    if (err instanceof UnsupportedDid) throw new DomainError('invalid', 'unsupported_did', err.message);
     throw err;
   }
 }

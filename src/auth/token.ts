@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { sign, verify } from 'hono/jwt';
 import { JwtTokenSignatureMismatched } from 'hono/utils/jwt/types';
-import { ApiError } from '../http/errors.js';
+import { DomainError } from '../errors.js';
 
 const AUDIENCE = 'chronos';
 // Verified tokens are remembered (by their exact text, so by their signature) up to this many: an agent sends
@@ -22,7 +22,7 @@ export interface TokenService {
 
 /** The DID and expiry of a token signed by one of `secrets` for our audience; throws 401 invalid_token. */
 async function signedClaims(token: string, secrets: readonly string[]): Promise<{ did: string; expMs: number }> {
-  const invalid = () => new ApiError(401, 'invalid_token', 'the principal token is not valid: get a new one from /v1/auth/challenge and /v1/auth/verify');
+  const invalid = () => new DomainError('unauthenticated', 'invalid_token', 'the principal token is not valid: get a new one from /v1/auth/challenge and /v1/auth/verify');
   let payload: Record<string, unknown> | undefined;
   for (const secret of secrets) {
     try {
@@ -60,7 +60,7 @@ export function tokenService(secrets: readonly string[], ttlMs: number, now: () 
       }
       if (claims.expMs <= now()) {
         verified.delete(token);
-        throw new ApiError(401, 'token_expired', 'the principal token expired: get a new one from /v1/auth/challenge and /v1/auth/verify');
+        throw new DomainError('unauthenticated', 'token_expired', 'the principal token expired: get a new one from /v1/auth/challenge and /v1/auth/verify');
       }
       return claims.did;
     },

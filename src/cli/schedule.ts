@@ -1,6 +1,6 @@
 /** `chronos schedule '<json>'`: validate schedule fields as the API would and print the next occurrences. */
 import { parseInteger } from '../config/units.js';
-import { InvalidInput } from '../problems.js';
+import { InvalidInput } from '../errors.js';
 import { previewOccurrences } from '../schedule/next.js';
 import { parseSchedule, type ScheduleInput } from '../schedule/parse.js';
 import { localParts, parseInstant } from '../schedule/time.js';

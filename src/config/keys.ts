@@ -125,7 +125,6 @@ export const KEYS = {
   }),
   tokenTtlMs: key({ env: ['CHRONOS_TOKEN_TTL'], kvx: 'auth.token_ttl', flag: 'token-ttl', default: '1h', parse: durationIn(1000, 30 * DAY_MS), doc: 'principal token lifetime' }),
   challengeTtlMs: key({ env: ['CHRONOS_CHALLENGE_TTL'], kvx: 'auth.challenge_ttl', flag: 'challenge-ttl', default: '2m', parse: durationIn(1000, DAY_MS), doc: 'nonce lifetime' }),
-  adminToken: key({ env: ['CHRONOS_ADMIN_TOKEN'], kvx: 'auth.admin_token', flag: 'admin-token', default: undefined, defaultDoc: '(none)', parse: text, doc: 'master token for the admin API', secret: true }),
   routerUrl: key({ env: ['CHRONOS_ROUTER_URL'], kvx: 'wake.router_url', flag: 'router-url', default: undefined, defaultDoc: '(none: nothing fires)', parse: routerUrl, doc: 'router base URL; wakes go to <router_url>/internal/wake' }),
   wakeToken: key({ env: ['CHRONOS_WAKE_TOKEN'], kvx: 'wake.token', flag: 'wake-token', default: undefined, defaultDoc: '(none)', parse: text, doc: 'bearer token sent to the router', secret: true }),
   wakeTimeoutMs: key({ env: ['CHRONOS_WAKE_TIMEOUT'], kvx: 'wake.timeout', flag: 'wake-timeout', default: '10s', parse: durationIn(1, 10 * 60_000), doc: 'per-attempt timeout of a wake' }),
@@ -140,6 +139,14 @@ export const KEYS = {
   maxActiveAlarms: key({ env: ['CHRONOS_MAX_ACTIVE_ALARMS'], kvx: 'limits.max_active_alarms', flag: 'max-active-alarms', default: '10000', parse: positive(100_000_000), doc: 'alarms in scheduled or firing per owner' }),
   rateLimit: key({ env: ['CHRONOS_RATE_LIMIT'], kvx: 'limits.rate', flag: 'rate-limit', default: '50/s burst 200', parse: rate, doc: 'per principal on alarm routes, per client address on auth routes' }),
   fireRetentionMs: key({ env: ['CHRONOS_FIRE_RETENTION'], kvx: 'retention.fires', flag: 'fire-retention', default: '30d', parse: durationIn(60_000, 3650 * DAY_MS), doc: 'how long fire history is kept' }),
+  alarmRetentionMs: key({
+    env: ['CHRONOS_ALARM_RETENTION'],
+    kvx: 'retention.alarms',
+    flag: 'alarm-retention',
+    default: '30d',
+    parse: durationIn(60_000, 3650 * DAY_MS),
+    doc: 'how long a completed, failed or cancelled alarm is kept, with its fire history, before it is deleted',
+  }),
   logLevel: key({ env: ['CHRONOS_LOG_LEVEL'], kvx: 'log.level', flag: 'log-level', default: 'info', parse: logLevel, doc: 'pino log level' }),
 } as const;
 

@@ -5,6 +5,8 @@ import postgres from 'postgres';
 import type { Logger } from 'pino';
 import type { Schema } from '../store/schema.js';
 
+const JSON_OID = 114;
+
 /** A connected pool: raw postgres.js for LISTEN and migrations, Kysely for queries. */
 export interface Database {
   readonly sql: postgres.Sql;
@@ -22,6 +24,8 @@ export function openDatabase(url: string, max: number, log: Logger, settings: Re
     idle_timeout: 60,
     onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
     connection: { application_name: 'chronosd', ...settings },
+    // json columns (the payload) come back as their text, byte for byte (SPEC 6.3); jsonb is still parsed.
+    types: { jsonText: { to: JSON_OID, from: [JSON_OID], serialize: (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value)), parse: (text: string) => text } },
   });
   const db = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: sql }) });
   return {

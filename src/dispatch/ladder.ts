@@ -6,13 +6,13 @@
 /** What the router's answer means for the occurrence. */
 export type Verdict = 'delivered' | 'retry' | 'permanent';
 
-/** The outcome of one HTTP attempt: a status, or a transport failure. */
-export type AttemptResult = { kind: 'answered'; status: number; retryAfterMs?: number; bodyStart: string } | { kind: 'error'; message: string };
+/** The outcome of one attempt: an answer from `peer` (the router, an endpoint), or a failure to get one. */
+export type AttemptResult = { kind: 'answered'; peer: string; status: number; retryAfterMs?: number; bodyStart: string } | { kind: 'error'; message: string };
 
 /** A router's Retry-After is honoured up to a day: a longer one (or a date centuries ahead) would park the alarm. */
 export const MAX_RETRY_AFTER_MS = 86_400_000;
 
-/** 2xx delivered; 408, 425, 429, 5xx and transport failures retried; any other status permanent. */
+/** 2xx delivered; 408, 425, 429, 5xx and transport failures retried; any other status permanent (SPEC 6.2). */
 export function classify(result: AttemptResult): Verdict {
   if (result.kind === 'error') return 'retry';
   const s = result.status;
@@ -49,5 +49,5 @@ export function describeFailure(result: AttemptResult): string {
   // Control characters out: NUL cannot be stored in text, the rest only garbles a log line.
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const body = result.bodyStart.replace(/[\u0000-\u001f\u007f\ufffd]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return `router answered ${result.status}${body ? `: ${body}` : ''}`;
+  return `${result.peer} answered ${result.status}${body ? `: ${body}` : ''}`;
 }

@@ -1,38 +1,52 @@
 /** buildApp(deps): the whole HTTP surface as a Hono app, without listening. */
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Handler, type MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { openApiDocument } from '../api/openapi.js';
+import { honoPath, ROUTES, type RouteAuth, type RouteName } from '../api/routes.js';
+import type { AlarmService } from '../alarms/service.js';
 import type { TokenService } from '../auth/token.js';
-import { isConnectionError } from '../db/errors.js';
 import type { Rate } from '../config/units.js';
-import { InvalidInput } from '../problems.js';
+import { isConnectionError } from '../db/errors.js';
+import { DomainError, type ErrorKind } from '../errors.js';
 import type { Schema } from '../store/schema.js';
+import type { AppEnv } from './env.js';
 import { ApiError } from './errors.js';
-import { principalAuth, type PrincipalVars } from './middleware/principal.js';
+import { principalAuth } from './middleware/principal.js';
 import { rateLimit } from './middleware/rate-limit.js';
-import { requestId, type RequestIdVars } from './middleware/request-id.js';
+import { requestId } from './middleware/request-id.js';
 import { transportAuth } from './middleware/transport-auth.js';
-import { alarmRoutes } from './routes/alarms.js';
-import { authRoutes } from './routes/auth.js';
-import { healthRoutes, type HealthDeps } from './routes/health.js';
+import { alarmHandlers } from './routes/alarms.js';
+import { authHandlers } from './routes/auth.js';
+import { healthHandlers, type HealthDeps } from './routes/health.js';
+
+export type { AppEnv } from './env.js';
 
 /** Everything the routes need, injected by the daemon or a test. */
 export interface AppDeps {
   readonly log: Logger;
   readonly db: Kysely<Schema>;
+  readonly alarms: AlarmService;
   readonly health: HealthDeps;
   readonly transportTokens: readonly string[];
   readonly tokens: TokenService;
   readonly challengeTtlMs: number;
-  readonly maxActiveAlarms: number;
-  readonly pollIntervalMs: number;
   readonly rate: Rate;
+  readonly version: string;
   readonly now: () => number;
 }
 
-/** The Hono environment every route shares. */
-export type AppEnv = { Variables: RequestIdVars & PrincipalVars };
+/** The status of each kind of domain error: the one place that maps the domain to HTTP. */
+const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthenticated: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  limit: 429,
+};
 
 /** The caller's address; `app.request()` in tests has no socket. */
 function clientAddress(c: Context): string {
@@ -47,24 +61,34 @@ function clientAddress(c: Context): string {
 export function buildApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use('*', requestId(deps.log));
-  app.route('/', healthRoutes(deps.health));
   app.use('/v1/*', transportAuth(deps.transportTokens));
-  app.use('/v1/auth/*', rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now));
-  app.route('/v1/auth', authRoutes(deps));
-  // In Hono '/v1/alarms/*' also matches '/v1/alarms' itself.
-  app.use('/v1/alarms/*', principalAuth(deps.tokens));
-  app.use('/v1/alarms/*', rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now));
-  app.route('/v1/alarms', alarmRoutes(deps));
+
+  // Each layer's checks, in order (SPEC 4.1): the transport token is checked for every /v1 path above.
+  const layers: Record<RouteAuth, MiddlewareHandler<AppEnv>[]> = {
+    none: [],
+    transport: [rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now)],
+    principal: [principalAuth(deps.tokens), rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now)],
+  };
+  // One handler per route of the table: a route without one, or one without a route, does not compile.
+  const handlers: Record<RouteName, Handler<AppEnv>> = {
+    ...healthHandlers(deps.health),
+    ...authHandlers(deps),
+    ...alarmHandlers(deps.alarms, deps.now),
+  };
+  for (const [name, route] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
+    const chain: Handler<AppEnv>[] = [...layers[route.auth], handlers[name]];
+    app.on(route.method.toUpperCase(), [honoPath(route)], ...(chain as [Handler<AppEnv>]));
+  }
+  const document = JSON.stringify(openApiDocument(deps.version));
+  app.get('/openapi.json', (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
 
   app.notFound((c) => c.json({ ok: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
-    if (err instanceof InvalidInput) {
-      return c.json({ ok: false, error: { code: 'invalid_request', message: err.message, details: err.problems } }, 400);
-    }
-    if (err instanceof ApiError) {
-      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+    if (err instanceof DomainError || err instanceof ApiError) {
+      const status = err instanceof DomainError ? STATUS_OF[err.kind] : err.status;
+      if (err instanceof ApiError) for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
       const error = err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
-      return c.json({ ok: false, error }, err.status);
+      return c.json({ ok: false, error }, status);
     }
     if (isConnectionError(err)) {
       (c.get('log') ?? deps.log).warn({ err }, 'database unreachable');

@@ -3,7 +3,7 @@
  * every offending field. Pure: `now` is passed in.
  */
 import { parseDuration } from '../config/units.js';
-import { InvalidInput, type FieldProblem } from '../problems.js';
+import { InvalidInput, type FieldProblem } from '../errors.js';
 import { compileCron, compileRrule, cronFields, evaluateRrule, everyIntervalMs, firstOccurrence, ScheduleEvaluationError } from './next.js';
 import { checkRruleSyntax } from './rrule-syntax.js';
 import { canonicalZone, parseInstant } from './time.js';

@@ -3,6 +3,7 @@
  * recover claims whose lease ran out. The database clock decides what is due.
  */
 import { sql, type Kysely } from 'kysely';
+import type { AlarmStatus } from '../alarms/states.js';
 import type { AlarmRow } from './alarms.js';
 import type { Schema } from './schema.js';
 
@@ -18,13 +19,19 @@ export const CANCEL_CHANNEL = 'chronos_cancelled';
  */
 const CLAIMED_COLUMNS = [
   'id', 'owner', 'kind', 'at', 'cron', 'rrule', 'tz', 'start_at', 'until', 'max_fires', 'label', 'conversation_id', 'wake_message', 'tags',
-  'next_fire_at', 'occurrence_at', 'fire_id', 'attempt', 'fire_count', 'consecutive_failures', 'claimed_at', 'lease_until',
+  'payload', 'target', 'next_fire_at', 'occurrence_at', 'fire_id', 'attempt', 'fire_count', 'consecutive_failures', 'claimed_at', 'lease_until',
 ] as const;
 
 /** A claimed alarm as the dispatcher sees it, with the payload as its exact JSON text. */
-export type ClaimedRow = Pick<AlarmRow, (typeof CLAIMED_COLUMNS)[number] | 'payload'>;
+export type ClaimedRow = Pick<AlarmRow, (typeof CLAIMED_COLUMNS)[number]>;
 
-const RETURNED = sql.raw([...CLAIMED_COLUMNS.map((c) => `a.${c}`), 'a.payload::text AS payload'].join(', '));
+const RETURNED = sql.raw(CLAIMED_COLUMNS.map((c) => `a.${c}`).join(', '));
+
+/** The states a verb moves an alarm between, from the transition table (alarms/states.ts). */
+export interface Move {
+  readonly from: AlarmStatus;
+  readonly to: AlarmStatus;
+}
 
 /** What one claim statement returns. */
 export interface Claim {
@@ -43,18 +50,18 @@ export interface Claim {
  * one's attempt counted. Also returns the database clock and the next due
  * time beyond the horizon, so the caller can sleep without asking again.
  */
-export async function claimDue(db: Kysely<Schema>, replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
+export async function claimDue(db: Kysely<Schema>, move: Move, replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
   const { rows } = await sql<ClaimedRow & { claimed: boolean; db_now: Date; next_due_at: Date | null }>`
     WITH due AS (
       -- alarms_due holds the firing rows too (migration 005): the status test passes over them.
       SELECT id FROM alarms
-      WHERE status = 'scheduled' AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond'
+      WHERE status = ${move.from} AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond'
       ORDER BY next_fire_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), claimed AS (
       UPDATE alarms a
-      SET status = 'firing', claimed_by = ${replica}, claimed_at = date_trunc('milliseconds', clock_timestamp()), -- ms: the fencing token round-trips through a JS Date
+      SET status = ${move.to}, claimed_by = ${replica}, claimed_at = date_trunc('milliseconds', clock_timestamp()), -- ms: the fencing token round-trips through a JS Date
           lease_until = now() + ${leaseMs} * interval '1 millisecond', attempt = a.attempt + 1,
           updated_at = date_trunc('milliseconds', now())
       FROM due WHERE a.id = due.id
@@ -64,7 +71,7 @@ export async function claimDue(db: Kysely<Schema>, replica: string, limit: numbe
       -- tighter the caller's bound of the clock offset, by which it times the wakes. Rows beyond the horizon are
       -- untouched by this statement, so its snapshot tells the next due time right.
       SELECT clock_timestamp() AS db_now,
-             (SELECT min(next_fire_at) FROM alarms WHERE status = 'scheduled' AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond') AS next_due_at
+             (SELECT min(next_fire_at) FROM alarms WHERE status = ${move.from} AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond') AS next_due_at
       FROM (SELECT count(*) FROM claimed) AS done
     )
     SELECT claimed.*, claimed.id IS NOT NULL AS claimed, clock.db_now, clock.next_due_at
@@ -163,7 +170,8 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
       attempt = i.next_attempt, fire_count = a.fire_count + CASE WHEN i.delivered THEN 1 ELSE 0 END,
       last_fired_at = CASE WHEN i.delivered THEN i.started_at ELSE a.last_fired_at END,
       consecutive_failures = i.consecutive_failures, last_error = i.last_error,
-      claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
+      claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now()),
+      finished_at = CASE WHEN i.next_fire_at IS NULL THEN date_trunc('milliseconds', now()) END
     FROM input i
     -- Held: the claim is this replica's and that very claim (set only while firing: migration 004). No status test on
     -- purpose: the primary key reaches each row; a status test once let the planner read every firing row through an
@@ -178,12 +186,12 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
  * at once (or at their instant, if claimed ahead of it), the unfinished
  * attempt not counted, the same fire id kept.
  */
-export async function releaseClaims(db: Kysely<Schema>, replica: string, ids: readonly string[]): Promise<number> {
+export async function releaseClaims(db: Kysely<Schema>, move: Move, replica: string, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
   const result = await db
     .updateTable('alarms')
     .set({
-      status: 'scheduled',
+      status: move.to,
       // A claim made ahead of its instant goes back due at that instant, not earlier.
       next_fire_at: sql<Date>`greatest(next_fire_at, now())`,
       attempt: sql<number>`greatest(attempt - 1, 0)`,
@@ -194,7 +202,7 @@ export async function releaseClaims(db: Kysely<Schema>, replica: string, ids: re
     })
     .where('id', 'in', [...ids])
     .where('claimed_by', '=', replica)
-    .where('status', '=', 'firing')
+    .where('status', '=', move.from)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
@@ -211,24 +219,24 @@ export interface RecoveredClaim {
  * with the same fire id; the lost attempt goes into the ledger as retrying
  * (its outcome is unknown) and does not count against the ladder.
  */
-export async function recoverExpiredLeases(db: Kysely<Schema>, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
-  return db.transaction().execute(async (trx) => recoverIn(trx, limit, attemptIds));
+export async function recoverExpiredLeases(db: Kysely<Schema>, move: Move, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
+  return db.transaction().execute(async (trx) => recoverIn(trx, move, limit, attemptIds));
 }
 
-async function recoverIn(db: Kysely<Schema>, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
+async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
   const { rows } = await sql<RecoveredClaim & { attempt: number; occurrence_at: Date; claimed_at: Date | null }>`
     WITH expired AS (
       -- Through alarms_due (no index covers the lease: migration 005): a claim whose lease ran out is overdue, as a
       -- lease outlasts the lookahead a claim is made with.
       SELECT id FROM alarms
-      WHERE next_fire_at < now() AND status = 'firing' AND lease_until < now()
+      WHERE next_fire_at < now() AND status = ${move.from} AND lease_until < now()
       ORDER BY next_fire_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), old AS (
       SELECT a.id, a.claimed_by, a.claimed_at, a.attempt, a.fire_id, a.occurrence_at FROM alarms a JOIN expired USING (id)
     ), released AS (
-      UPDATE alarms a SET status = 'scheduled', next_fire_at = now(), attempt = greatest(a.attempt - 1, 0),
+      UPDATE alarms a SET status = ${move.to}, next_fire_at = now(), attempt = greatest(a.attempt - 1, 0),
         claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
       FROM expired WHERE a.id = expired.id
     )
@@ -254,9 +262,4 @@ async function recoverIn(db: Kysely<Schema>, limit: number, attemptIds: () => st
       .execute();
   }
   return rows.map(({ id, claimed_by, fire_id }) => ({ id, claimed_by, fire_id }));
-}
-
-/** Wakes every dispatcher that sleeps past `dueAt` (sent at commit when inside a transaction). */
-export async function notifyDue(db: Kysely<Schema>, dueAt: Date): Promise<void> {
-  await sql`SELECT pg_notify(${DUE_CHANNEL}, ${String(dueAt.getTime())})`.execute(db);
 }

@@ -1,5 +1,7 @@
 /** Kysely table types, mirroring migrations/. */
 import type { ColumnType, Generated } from 'kysely';
+import type { Misfire, Target } from '../api/alarms.js';
+import type { AlarmStatus } from '../alarms/states.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
@@ -20,10 +22,12 @@ export interface AlarmsTable {
   label: string | null;
   conversation_id: string | null;
   wake_message: string;
-  /** JSON text exactly as the client sent it. */
+  /** JSON text exactly as the client sent it (the pool reads json columns as text: db/pool.ts). */
   payload: Generated<string>;
   tags: Generated<string[]>;
-  status: Generated<'scheduled' | 'firing' | 'completed' | 'failed' | 'cancelled'>;
+  status: Generated<AlarmStatus>;
+  target: ColumnType<Target, string | undefined, string>;
+  misfire: Generated<Misfire>;
   next_fire_at: NullableTimestamp;
   occurrence_at: NullableTimestamp;
   fire_id: string | null;
@@ -39,6 +43,8 @@ export interface AlarmsTable {
   request_fingerprint: string | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
+  /** When it reached a final state; set exactly while final (migration 006). */
+  finished_at: NullableTimestamp;
 }
 
 /** `fires`: one row per delivery attempt. */

@@ -1,13 +1,16 @@
 import t from 'tap';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
-import { bulkInsertOnceAlarms, cancelAlarm, createAlarms, type NewAlarm } from '../../src/store/alarms.js';
+import { bulkInsertOnceAlarms } from '../../bench/seed.js';
+import { createAlarms, finishAlarm, type NewAlarmRow } from '../../src/store/alarms.js';
 import { freshDatabase } from '../helpers/db.js';
+import { waitFor } from '../helpers/wait.js';
 
 const DUE = new Date('2026-11-23T13:00:00.000Z');
 const FAR = new Date('2026-11-23T12:00:00.000Z');
 
-function alarm(owner: string, extra: Partial<NewAlarm> = {}): NewAlarm {
+function alarm(owner: string, extra: Partial<NewAlarmRow> = {}): NewAlarmRow {
   const id = newAlarmId();
+  const due = extra.next_fire_at ?? DUE;
   return {
     id,
     owner,
@@ -16,18 +19,22 @@ function alarm(owner: string, extra: Partial<NewAlarm> = {}): NewAlarm {
     cron: null,
     rrule: null,
     tz: 'UTC',
-    startAt: null,
+    start_at: null,
     until: null,
-    maxFires: null,
+    max_fires: null,
     label: null,
-    conversationId: null,
-    wakeMessage: 'wake',
-    payloadText: '{"b": 1,  "a": [1.50]}',
+    conversation_id: null,
+    wake_message: 'wake',
+    payload: '{"b": 1,  "a": [1.50]}',
     tags: ['x'],
-    firstFireAt: DUE,
-    fireId: fireIdFor(id, DUE),
-    idempotencyKey: null,
-    fingerprint: 'f',
+    target: { type: 'router' },
+    misfire: 'coalesce',
+    status: 'scheduled',
+    next_fire_at: due,
+    occurrence_at: due,
+    fire_id: fireIdFor(id, due),
+    idempotency_key: null,
+    request_fingerprint: 'f',
     ...extra,
   };
 }
@@ -36,9 +43,9 @@ t.test('one batch: an outcome per alarm in batch order, across owners, quota and
   const { db } = await freshDatabase(t);
   const batch = [
     alarm('did:b'),
-    alarm('did:a', { idempotencyKey: 'k1', fingerprint: 'same' }),
+    alarm('did:a', { idempotency_key: 'k1', request_fingerprint: 'same' }),
     alarm('did:b'),
-    alarm('did:a', { idempotencyKey: 'k1', fingerprint: 'same' }),
+    alarm('did:a', { idempotency_key: 'k1', request_fingerprint: 'same' }),
     alarm('did:a'),
     alarm('did:a'),
   ];
@@ -90,10 +97,12 @@ t.test('the earliest create due before the horizon is announced on the due chann
   const listening = await database.sql.listen('chronos_due', (p) => heard.push(p));
   t.teardown(() => listening.unlisten());
   const later = new Date(DUE.getTime() + 5_000);
-  await createAlarms(database.db, [alarm('did:a', { firstFireAt: later }), alarm('did:b'), alarm('did:c', { firstFireAt: new Date('2027-01-01T00:00:00Z') })], 10, new Date(DUE.getTime() + 60_000));
+  await createAlarms(database.db, [alarm('did:a', { next_fire_at: later }), alarm('did:b'), alarm('did:c', { next_fire_at: new Date('2027-01-01T00:00:00Z') })], 10, new Date(DUE.getTime() + 60_000));
   await createAlarms(database.db, [alarm('did:d')], 10, FAR);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  t.same(heard, [String(DUE.getTime())], 'one notify for the batch, with its earliest instant; none past the horizon');
+  // Notifications arrive in commit order: once this one is heard, every create's would have been.
+  await database.sql`SELECT pg_notify('chronos_due', 'end')`;
+  await waitFor(async () => (heard.includes('end') ? true : undefined), 5_000);
+  t.same(heard, [String(DUE.getTime()), 'end'], 'one notify for the batch, with its earliest instant; none past the horizon');
 });
 
 t.test('the quota counts alarms made before the owner had a bound (a v1 database), and a cancel frees a place', async (t) => {
@@ -102,6 +111,6 @@ t.test('the quota counts alarms made before the owner had a bound (a v1 database
   const out = await createAlarms(db, [alarm('did:old'), alarm('did:old')], 4, FAR);
   t.same(out.map((o) => o.kind), ['created', 'quota'], 'three existing alarms counted');
   t.same(out[1], { kind: 'quota', active: 4 });
-  await cancelAlarm(db, 'did:old', first!);
+  await finishAlarm(db, 'did:old', first!, ['scheduled'], 'cancelled');
   t.same((await createAlarms(db, [alarm('did:old'), alarm('did:old')], 4, FAR)).map((o) => o.kind), ['created', 'quota'], 'the bound is recounted at the quota');
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { classify, describeFailure, nextAttemptAt, parseRetryAfter, type AttemptResult } from '../../src/dispatch/ladder.js';
 
-const answered = (status: number, bodyStart = ''): AttemptResult => ({ kind: 'answered', status, bodyStart });
+const answered = (status: number, bodyStart = ''): AttemptResult => ({ kind: 'answered', peer: 'router', status, bodyStart });
 
 t.test('classify', async (t) => {
   const rows: [AttemptResult, string][] = [

@@ -2,11 +2,11 @@ import { pino } from 'pino';
 import t from 'tap';
 import { openDatabase } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
-import { bulkInsertOnceAlarms } from '../../src/store/alarms.js';
-import { claimDue, claimKey, settleMany } from '../../src/store/claims.js';
+import { bulkInsertOnceAlarms } from '../../bench/seed.js';
+import { claimKey } from '../../src/store/claims.js';
 import { firePruner, leaseReaper } from '../../src/maintenance/jobs.js';
 import { freshDatabase } from '../helpers/db.js';
-import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
+import { alarmService, settledEvents, startDispatcher } from '../helpers/dispatch.js';
 import { fakeRouter } from '../helpers/router.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -39,9 +39,9 @@ t.test('a replica that died mid-attempt: the reaper takes the claim back, the wa
   const database = await freshDatabase(t);
   const router = await fakeRouter(t);
   const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
-  const { rows: dead } = await claimDue(database.db, 'dead-replica', 10, 1);
+  const { rows: dead } = await alarmService(database).claim('dead-replica', 10, 1);
   t.equal(dead.length, 1, 'claimed by a replica that then died (lease 1 ms)');
-  const reaper = leaseReaper(database.db, pino({ level: 'silent' }), 60_000);
+  const reaper = leaseReaper(alarmService(database), pino({ level: 'silent' }), 60_000);
   await waitFor(async () => ((await reaper.runOnce()) === 1 ? true : undefined), 5_000);
   const dispatcher = await startDispatcher(t, database, router.url);
   const [settled] = await settledEvents(dispatcher, 1);
@@ -58,9 +58,9 @@ t.test('a claim made ahead of its instant is taken back once its lease runs out,
   const database = await freshDatabase(t);
   const [id] = await insertDue(database, 1, new Date(Date.now() + 300));
   // Claimed 500 ms ahead with a 600 ms lease: the configuration keeps every lease longer than the lookahead.
-  const { rows: [claimed] } = await claimDue(database.db, 'dead-replica', 10, 600, 500);
+  const { rows: [claimed] } = await alarmService(database).claim('dead-replica', 10, 600, 500);
   t.equal(claimed?.id, id, 'claimed ahead of its instant');
-  const reaper = leaseReaper(database.db, pino({ level: 'silent' }), 60_000);
+  const reaper = leaseReaper(alarmService(database), pino({ level: 'silent' }), 60_000);
   t.equal(await reaper.runOnce(), 0, 'not while the lease runs');
   await waitFor(async () => ((await reaper.runOnce()) === 1 ? true : undefined), 5_000);
   const [row] = await database.sql`SELECT status, fire_id, claimed_by, next_fire_at <= now() AS due FROM alarms WHERE id = ${id!}`;
@@ -71,9 +71,9 @@ t.test('an alarm has a next fire time exactly while it is scheduled or firing', 
   const database = await freshDatabase(t);
   const [id] = await insertDue(database, 1, new Date(Date.now() + 60_000));
   await t.rejects(database.sql`UPDATE alarms SET status = 'completed' WHERE id = ${id!}`, { name: 'PostgresError', constraint_name: 'alarms_next_fire_only_while_active' });
-  await claimDue(database.db, 'r1', 10, 120_000, 90_000);
-  await t.rejects(database.sql`UPDATE alarms SET next_fire_at = NULL WHERE id = ${id!}`, { name: 'PostgresError', constraint_name: 'alarms_next_fire_only_while_active' }, 'firing');
-  await database.sql`UPDATE alarms SET status = 'cancelled', next_fire_at = NULL, claimed_by = NULL, claimed_at = NULL, lease_until = NULL WHERE id = ${id!}`;
+  await alarmService(database).claim('r1', 10, 120_000, 90_000);
+  await t.rejects(database.sql`UPDATE alarms SET next_fire_at = NULL WHERE id = ${id!}`, { name: 'PostgresError', constraint_name: /^alarms_(next_fire_only_while_active|finished_only_when_final)$/ }, 'firing');
+  await database.sql`UPDATE alarms SET status = 'cancelled', next_fire_at = NULL, finished_at = now(), claimed_by = NULL, claimed_at = NULL, lease_until = NULL WHERE id = ${id!}`;
   t.pass('an alarm that ends loses its next fire time');
 });
 
@@ -119,9 +119,9 @@ t.test('retention: fire history older than retention.fires is pruned in batches,
 t.test('settle is fenced by the claim: a stale attempt cannot settle a newer claim of the same replica, even in one group', async (t) => {
   const database = await freshDatabase(t);
   const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
-  const { rows: [first] } = await claimDue(database.db, 'r1', 10, 1);
-  await leaseReaper(database.db, pino({ level: 'silent' }), 60_000).runOnce();
-  const { rows: [second] } = await claimDue(database.db, 'r1', 10, 60_000);
+  const { rows: [first] } = await alarmService(database).claim('r1', 10, 1);
+  await leaseReaper(alarmService(database), pino({ level: 'silent' }), 60_000).runOnce();
+  const { rows: [second] } = await alarmService(database).claim('r1', 10, 60_000);
   t.equal(second!.id, id);
   const patch = { status: 'completed' as const, nextFireAt: null, occurrenceAt: first!.occurrence_at, fireId: first!.fire_id, attempt: 1, delivered: true, consecutiveFailures: 0, lastError: null };
   const item = (claimed: typeof first) => ({
@@ -129,7 +129,7 @@ t.test('settle is fenced by the claim: a stale attempt cannot settle a newer cla
     patch,
     record: { id: newAlarmId().replace('alm_', 'att_'), fireId: claimed!.fire_id!, alarmId: id!, scheduledFor: claimed!.occurrence_at!, attempt: 1, startedAt: new Date(), finishedAt: new Date(), outcome: 'delivered' as const, statusCode: 204, error: null, durationMs: 1 },
   });
-  const held = await settleMany(database.db, 'r1', [item(first), item(second)]);
+  const held = await alarmService(database).settle('r1', [item(first), item(second)]);
   t.same([...held], [claimKey(id!, second!.claimed_at!)], 'only the current claim settles');
   const ledger = await database.sql`SELECT count(*)::int AS n FROM fires WHERE alarm_id = ${id!} AND outcome = 'delivered'`;
   t.equal(ledger[0]?.n, 2, 'both attempts are in the ledger: they happened');
@@ -139,11 +139,11 @@ t.test('settle is fenced by the claim: a stale attempt cannot settle a newer cla
 
 t.test('a claim reports the next due time beyond its horizon, and null when nothing is scheduled', async (t) => {
   const database = await freshDatabase(t);
-  t.equal((await claimDue(database.db, 'r1', 10, 60_000)).nextDueAt, null);
+  t.equal((await alarmService(database).claim('r1', 10, 60_000)).nextDueAt, null);
   const [soon] = await insertDue(database, 1, new Date(Date.now() + 1_000));
   const later = new Date(Date.now() + 60_000);
   await insertDue(database, 1, later);
-  const claim = await claimDue(database.db, 'r1', 10, 60_000, 5_000);
+  const claim = await alarmService(database).claim('r1', 10, 60_000, 5_000);
   t.same(claim.rows.map((r) => r.id), [soon], 'the alarm due within the horizon is claimed ahead of time');
   t.equal(claim.nextDueAt?.getTime(), later.getTime(), 'the next one beyond the horizon');
   t.ok(Math.abs(claim.dbNow.getTime() - Date.now()) < 5_000, 'the database clock');

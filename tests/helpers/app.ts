@@ -1,6 +1,7 @@
 /** The HTTP app on a fresh database, with a clock the test moves, and clients that call it through app.request(). */
 import { pino } from 'pino';
 import { generateSeed } from '../../src/auth/ed25519.js';
+import { AlarmService } from '../../src/alarms/service.js';
 import { tokenService } from '../../src/auth/token.js';
 import { ChronosClient } from '../../src/client/client.js';
 import type { Rate } from '../../src/config/units.js';
@@ -33,14 +34,14 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
   const secrets = options.secrets ?? SECRETS;
   const tokens = tokenService(secrets, options.tokenTtlMs ?? 3_600_000, now);
   const app = buildApp({
-    log: pino({ level: 'silent' }),
+    log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     db: database.db,
+    alarms: new AlarmService({ db: database.db, maxActiveAlarms: options.maxActiveAlarms ?? 10_000, pollIntervalMs: 1_000, now }),
     health: { pingDb: () => pingDatabase(database.db, 2_000), dispatchStatus: () => 'idle: test', version: 'test', startedAtMs: nowMs, now },
     transportTokens: [TRANSPORT_TOKEN],
     tokens,
     challengeTtlMs: 120_000,
-    maxActiveAlarms: options.maxActiveAlarms ?? 10_000,
-    pollIntervalMs: 1_000,
+    version: 'test',
     rate: options.rate ?? { perSecond: 1_000_000, burst: 1_000_000 },
     now,
   });

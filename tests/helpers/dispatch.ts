@@ -1,6 +1,8 @@
 /** A dispatcher on a test database, and waiting on its events. */
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { AlarmService } from '../../src/alarms/service.js';
+import { RouterDeliverer, type RouterOptions } from '../../src/dispatch/deliverers/router.js';
 import { Dispatcher, type DispatcherOptions, type SettledEvent } from '../../src/dispatch/dispatcher.js';
 import type { Database } from '../../src/db/pool.js';
 
@@ -8,14 +10,24 @@ interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
+/** Test settings to override; `target` sets up the router deliverer. */
+export type TestDispatcherOptions = Partial<Omit<DispatcherOptions, 'deliverers'>> & { target?: RouterOptions };
+
+/** The alarm service of a test database. */
+export function alarmService(database: Database): AlarmService {
+  return new AlarmService({ db: database.db, maxActiveAlarms: 10_000, pollIntervalMs: 1_000, now: Date.now });
+}
+
 /** Starts a dispatcher against `routerUrl` with fast test settings (overridable). */
-export async function startDispatcher(t: Teardown, database: Database, routerUrl: string, overrides: Partial<DispatcherOptions> = {}) {
+export async function startDispatcher(t: Teardown, database: Database, routerUrl: string, overrides: TestDispatcherOptions = {}) {
+  const { target = { url: `${routerUrl}/internal/wake`, token: 'wake-token-for-tests', timeoutMs: 2_000 }, ...rest } = overrides;
+  const concurrency = rest.concurrency ?? 64;
   const dispatcher = new Dispatcher({
-    db: database.db,
-    sql: database.sql,
+    alarms: alarmService(database),
+    listen: (channel, onNotify) => database.sql.listen(channel, onNotify),
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     replica: `test-${randomBytes(3).toString('hex')}`,
-    target: { url: `${routerUrl}/internal/wake`, token: 'wake-token-for-tests', timeoutMs: 2_000 },
+    deliverers: { router: new RouterDeliverer(target, concurrency) },
     policy: { retryLadderMs: [50, 50, 50], maxConsecutiveFailures: 2 },
     batchSize: 100,
     concurrency: 64,
@@ -23,7 +35,7 @@ export async function startDispatcher(t: Teardown, database: Database, routerUrl
     lookaheadMs: 50,
     pollIntervalMs: 200,
     drainTimeoutMs: 1_000,
-    ...overrides,
+    ...rest,
   });
   await dispatcher.start();
   t.teardown(() => dispatcher.stop());

@@ -24,7 +24,7 @@ t.test('create, get, list, cancel: the AlarmView of SPEC 4.4', async (t) => {
   const created = await post(once({ label: 'deploy check', conversation_id: 'conv_81c2', tags: ['deploy'], payload: { build: '4f2a9c' } }));
   t.equal(created.status, 201);
   const view = created.json.data;
-  t.same(Object.keys(view), ['id', 'owner', 'kind', 'label', 'conversation_id', 'at', 'tz', 'until', 'max_fires', 'wake_message', 'payload', 'tags', 'status', 'next_fire_at', 'fire_count', 'attempt', 'last_fired_at', 'last_error', 'idempotency_key', 'created_at', 'updated_at']);
+  t.same(Object.keys(view), ['id', 'owner', 'kind', 'label', 'conversation_id', 'at', 'tz', 'until', 'max_fires', 'wake_message', 'payload', 'tags', 'status', 'target', 'misfire', 'next_fire_at', 'fire_count', 'attempt', 'last_fired_at', 'last_error', 'idempotency_key', 'created_at', 'updated_at']);
   t.match(view, {
     id: /^alm_[A-Za-z0-9_-]{20}$/,
     owner: client.did,
@@ -38,6 +38,8 @@ t.test('create, get, list, cancel: the AlarmView of SPEC 4.4', async (t) => {
     wake_message: 'Check the deploy of build 4f2a9c and report.',
     payload: { build: '4f2a9c' },
     tags: ['deploy'],
+    target: { type: 'router' },
+    misfire: 'coalesce',
     status: 'scheduled',
     next_fire_at: '2026-11-23T13:00:00.000Z',
     fire_count: 0,
@@ -70,6 +72,23 @@ t.test('cron and rrule views carry their own fields', async (t) => {
   t.match(delayed.json.data, { at: '2026-11-23T12:15:00.000Z', next_fire_at: '2026-11-23T12:15:00.000Z' }, 'delay counts from the injected clock');
 });
 
+t.test('target and misfire: given at create, in the view, defaulted, validated; they take part in idempotency', async (t) => {
+  const { post } = await setup(t);
+  const explicit = await post(once({ target: { type: 'router' }, misfire: 'coalesce', idempotency_key: 'k-target' }));
+  t.match(explicit, { status: 201, json: { data: { target: { type: 'router' }, misfire: 'coalesce' } } });
+  t.match(await post(once({ target: { type: 'router' }, misfire: 'coalesce', idempotency_key: 'k-target' })), { status: 200, json: { data: { id: explicit.json.data.id } } }, 'a replay');
+  t.match(await post(once({ idempotency_key: 'k-target' })), { status: 409, json: { error: { code: 'idempotency_conflict' } } }, 'the same key without them is another request');
+  const bad: [Record<string, unknown>, string][] = [
+    [{ target: { type: 'webhook', endpoint: 'ep_1' } }, 'target.type'],
+    [{ target: { type: 'router', url: 'http://elsewhere' } }, 'target.url'],
+    [{ target: 'router' }, 'target'],
+    [{ misfire: 'all' }, 'misfire'],
+  ];
+  for (const [fields, path] of bad) {
+    t.match(await post(once(fields)), { status: 400, json: { error: { code: 'invalid_request', details: [{ path }] } } }, JSON.stringify(fields));
+  }
+});
+
 t.test('the payload comes back as the JSON text the client sent (SPEC 6.3)', async (t) => {
   const { post, get } = await setup(t);
   const payload = '{"z":1,"2":[1.10,18446744073709551615],"a":"\\u00e9"}';
@@ -98,7 +117,7 @@ t.test('idempotency keys', async (t) => {
   const replay = await post('{"kind":"once","at":"2026-11-23T13:00:00Z","wake_message":"Check the deploy of build 4f2a9c and report.","idempotency_key":"deploy-check-4f2a9c","payload":{ "a" : 1, "b" : [ 1, 2 ] }}');
   t.equal(replay.status, 200, 'the same request with other whitespace in the payload is a replay');
   t.equal(replay.json.data.id, first.json.data.id);
-  await h.database.sql`UPDATE alarms SET status = 'completed', next_fire_at = NULL WHERE id = ${first.json.data.id}`;
+  await h.database.sql`UPDATE alarms SET status = 'completed', next_fire_at = NULL, finished_at = now() WHERE id = ${first.json.data.id}`;
   t.match(await post(body), { status: 200, json: { data: { id: first.json.data.id, status: 'completed' } } }, 'whatever its status now');
   const conflict = await post(once({ idempotency_key: 'deploy-check-4f2a9c', payload: { a: 2 } }));
   t.match(conflict, { status: 409, json: { error: { code: 'idempotency_conflict', details: { alarm_id: first.json.data.id } } } });
@@ -260,7 +279,7 @@ t.test('fire history: FireView, newest first, pages; cancel of completed or fail
   const page2 = await get(`/v1/alarms/${alarm.id}/fires?limit=2&cursor=${page1.json.data.next_cursor}`);
   t.match(page2.json.data, { fires: [{ attempt: 1 }], next_cursor: null });
   for (const status of ['completed', 'failed']) {
-    await h.database.sql`UPDATE alarms SET status = ${status}, next_fire_at = NULL WHERE id = ${alarm.id}`;
+    await h.database.sql`UPDATE alarms SET status = ${status}, next_fire_at = NULL, finished_at = now() WHERE id = ${alarm.id}`;
     t.match(await del(`/v1/alarms/${alarm.id}`), { status: 409, json: { error: { code: 'not_cancellable', details: { status } } } });
   }
 });

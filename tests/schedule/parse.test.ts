@@ -1,5 +1,5 @@
 import t from 'tap';
-import { InvalidInput } from '../../src/problems.js';
+import { InvalidInput } from '../../src/errors.js';
 import { parseSchedule, type ScheduleInput } from '../../src/schedule/parse.js';
 import { canonicalZone, parseInstant } from '../../src/schedule/time.js';
 import { nextOccurrence, previewOccurrences } from '../../src/schedule/next.js';

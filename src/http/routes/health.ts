@@ -1,5 +1,8 @@
 /** GET /healthz: the bare health object (SPEC 4.2), 503 while the database does not answer. */
-import { Hono } from 'hono';
+import type { Handler } from 'hono';
+import type { z } from 'zod';
+import type { HealthView } from '../../api/routes.js';
+import type { AppEnv } from '../env.js';
 
 /** What /healthz needs from the daemon. */
 export interface HealthDeps {
@@ -12,16 +15,16 @@ export interface HealthDeps {
   readonly now: () => number;
 }
 
-/** The /healthz route. */
-export function healthRoutes(deps: HealthDeps) {
-  return new Hono().get('/healthz', async (c) => {
+/** The handler of /healthz. */
+export function healthHandlers(deps: HealthDeps) {
+  const health: Handler<AppEnv> = async (c) => {
     let db: 'ok' | 'down' = 'ok';
     try {
       await deps.pingDb();
     } catch {
       db = 'down';
     }
-    const body = {
+    const body: z.output<typeof HealthView> = {
       status: db === 'ok' ? 'ok' : 'degraded',
       db,
       dispatch: deps.dispatchStatus(),
@@ -30,5 +33,6 @@ export function healthRoutes(deps: HealthDeps) {
     };
     c.header('Cache-Control', 'no-store');
     return c.json(body, db === 'ok' ? 200 : 503);
-  });
+  };
+  return { health };
 }

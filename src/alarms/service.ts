@@ -1,0 +1,165 @@
+/**
+ * The alarm service: every transition of an alarm (alarms/states.ts) is one
+ * of its functions, and nothing else changes an alarm's state. The HTTP
+ * routes call it for the API's verbs, the dispatcher for claim, settle and
+ * hand-back, the maintenance jobs for reap and purge. It throws domain
+ * errors (errors.ts) and knows no transport.
+ */
+import type { Kysely } from 'kysely';
+import { encodeCursor, type ListCursor } from '../api/cursor.js';
+import { GroupCommit } from '../db/group-commit.js';
+import { isConnectionError } from '../db/errors.js';
+import { DomainError, NotFound } from '../errors.js';
+import { isAlarmId, newAlarmId } from '../ids.js';
+import { firstOccurrence } from '../schedule/next.js';
+import { createAlarms, finishAlarm, getAlarm, listAlarms, listFires, purgeFinished, type AlarmRow, type CreateOutcome, type FireRow, type NewAlarmRow } from '../store/alarms.js';
+import { claimDue, recoverExpiredLeases, releaseClaims, settleMany, type Claim, type RecoveredClaim, type SettleItem } from '../store/claims.js';
+import type { Schema } from '../store/schema.js';
+import type { CreateRequest } from './create-request.js';
+import { newAlarmRow } from './rows.js';
+import { fromStates, singleMove, toState, type AlarmStatus } from './states.js';
+
+/** What the service needs. */
+export interface AlarmServiceOptions {
+  readonly db: Kysely<Schema>;
+  /** Active alarms per owner at most (limits.max_active_alarms). */
+  readonly maxActiveAlarms: number;
+  /** Dispatchers sleep at most this long; a create due sooner notifies them. */
+  readonly pollIntervalMs: number;
+  readonly now: () => number;
+}
+
+/** One page of a list, newest first. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+/** Which of the owner's alarms to list. */
+export interface AlarmQuery {
+  readonly status?: readonly AlarmStatus[];
+  readonly tag?: string;
+  readonly limit?: number;
+  readonly cursor?: ListCursor;
+}
+
+/** Which page of fires. */
+export interface PageQuery {
+  readonly limit?: number;
+  readonly cursor?: ListCursor;
+}
+
+// Alarms due within this horizon of their creation are announced to sleeping dispatchers.
+const NOTIFY_HORIZON_MS = 60_000;
+// Creates that arrive while a batch is being written go together in the next one (one statement each).
+const CREATE_BATCH_MAX = 500;
+const CREATE_BATCHES_PARALLEL = 2;
+const DEFAULT_PAGE = 50;
+
+const CLAIM = singleMove('claim');
+const HAND_BACK = singleMove('handBack');
+const REAP = singleMove('reap');
+
+/** The page of `rows` (fetched `limit + 1`), with the cursor of the next one. */
+function page<T>(rows: T[], limit: number, key: (row: T) => [Date, string]): Page<T> {
+  if (rows.length <= limit) return { items: rows, nextCursor: null };
+  const [at, id] = key(rows[limit - 1]!);
+  return { items: rows.slice(0, limit), nextCursor: encodeCursor(at, id) };
+}
+
+/** The service. */
+export class AlarmService {
+  private creates: GroupCommit<NewAlarmRow, CreateOutcome> | undefined;
+
+  constructor(private readonly o: AlarmServiceOptions) {}
+
+  /**
+   * create: a new alarm, or the existing one of a replayed idempotency key
+   * (`created` false). Creates arriving together are written in one batch.
+   */
+  async create(owner: string, req: CreateRequest): Promise<{ alarm: AlarmRow; created: boolean }> {
+    const now = new Date(this.o.now());
+    // parseSchedule has already refused schedules without a first occurrence.
+    const first = firstOccurrence(req.schedule, now)!;
+    const outcome = await this.createBatches().submit(newAlarmRow(newAlarmId(), owner, req, first));
+    if (outcome.kind === 'quota') {
+      throw new DomainError('limit', 'quota_exceeded', `this agent already has ${outcome.active} active alarms (scheduled or firing), the most allowed is ${this.o.maxActiveAlarms}: cancel some first`);
+    }
+    if (outcome.kind === 'existing' && outcome.row.request_fingerprint !== req.fingerprint) {
+      throw new DomainError('conflict', 'idempotency_conflict', `idempotency key "${req.idempotencyKey}" was used for a different request (alarm ${outcome.row.id}): use a new key for a new alarm`, {
+        alarm_id: outcome.row.id,
+      });
+    }
+    return { alarm: outcome.row, created: outcome.kind === 'created' };
+  }
+
+  /** The owner's alarm; NotFound for a missing one and for another owner's. */
+  async get(owner: string, id: string): Promise<AlarmRow> {
+    const row = isAlarmId(id) ? await getAlarm(this.o.db, owner, id) : undefined;
+    if (!row) throw new NotFound('alarm');
+    return row;
+  }
+
+  /** A page of the owner's alarms, newest first. */
+  async list(owner: string, query: AlarmQuery): Promise<Page<AlarmRow>> {
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const rows = await listAlarms(this.o.db, owner, { limit, ...(query.status ? { statuses: query.status } : {}), ...(query.tag !== undefined ? { tag: query.tag } : {}), ...(query.cursor ? { after: query.cursor } : {}) });
+    return page(rows, limit, (r) => [r.created_at, r.id]);
+  }
+
+  /**
+   * cancel: a scheduled or firing alarm becomes cancelled; again on a
+   * cancelled one returns it as it is; a completed or failed one is a
+   * conflict (`not_cancellable`).
+   */
+  async cancel(owner: string, id: string): Promise<AlarmRow> {
+    const cancelled = isAlarmId(id) ? await finishAlarm(this.o.db, owner, id, fromStates('cancel'), toState('cancel')) : undefined;
+    if (cancelled) return cancelled;
+    const current = await this.get(owner, id);
+    if (current.status === toState('cancel')) return current;
+    throw new DomainError('conflict', 'not_cancellable', `the alarm is ${current.status}: only ${fromStates('cancel').join(' or ')} alarms can be cancelled`, { status: current.status });
+  }
+
+  /** A page of the delivery attempts of the owner's alarm, newest first. */
+  async fires(owner: string, id: string, query: PageQuery): Promise<Page<FireRow>> {
+    await this.get(owner, id);
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const rows = await listFires(this.o.db, id, { limit, ...(query.cursor ? { after: query.cursor } : {}) });
+    return page(rows, limit, (r) => [r.started_at, r.id]);
+  }
+
+  /** claim: up to `limit` alarms due within `horizonMs`, for `replica`, with a lease. */
+  claim(replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
+    return claimDue(this.o.db, CLAIM, replica, limit, leaseMs, horizonMs);
+  }
+
+  /** settle: finished attempts recorded, each claim still held moved on (see settleMany); returns the held claims' keys. */
+  settle(replica: string, items: readonly SettleItem[]): Promise<Set<string>> {
+    return settleMany(this.o.db, replica, items);
+  }
+
+  /** handBack: claims `replica` will not finish go back to scheduled, the attempt not counted. */
+  handBack(replica: string, ids: readonly string[]): Promise<number> {
+    return releaseClaims(this.o.db, HAND_BACK, replica, ids);
+  }
+
+  /** reap: up to `limit` claims whose lease expired go back to scheduled, due at once. */
+  reap(limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
+    return recoverExpiredLeases(this.o.db, REAP, limit, attemptIds);
+  }
+
+  /** purge: up to `limit` final alarms older than `retentionMs` deleted with their fires. */
+  purge(retentionMs: number, limit: number): Promise<number> {
+    return purgeFinished(this.o.db, fromStates('purge'), retentionMs, limit);
+  }
+
+  private createBatches(): GroupCommit<NewAlarmRow, CreateOutcome> {
+    this.creates ??= new GroupCommit(
+      // Other replicas may sleep longer than this one's poll interval; a listener ignores a notify later than its wake-up.
+      (rows) => createAlarms(this.o.db, rows, this.o.maxActiveAlarms, new Date(this.o.now() + Math.max(this.o.pollIntervalMs, NOTIFY_HORIZON_MS) + 1)),
+      // A batch that fails for another reason than an unreachable database is run again create by create: only the bad one fails.
+      { maxGroup: CREATE_BATCH_MAX, maxParallel: CREATE_BATCHES_PARALLEL, isolate: (err) => !isConnectionError(err) },
+    );
+    return this.creates;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The alarm's states and the one table of its transitions (SPEC 4.5). Each
+ * verb is one service function whose SQL moves only rows in the verb's
+ * `from` states (they are bound into its WHERE clause); the CHECK
+ * constraints of migrations 001-005 back the table in the database, and
+ * docs/state-machine.md is drawn from it (alarmStateDiagram).
+ */
+
+/** Every status an alarm can have. */
+export const STATUSES = ['scheduled', 'firing', 'completed', 'failed', 'cancelled'] as const;
+/** An alarm status. */
+export type AlarmStatus = (typeof STATUSES)[number];
+
+/** Active alarms: counted toward the quota, and exactly those with a next fire time (migration 005). */
+export const ACTIVE: readonly AlarmStatus[] = ['scheduled', 'firing'];
+/** Final alarms: nothing moves them again but the cleaner, which deletes them after `retention.alarms`. */
+export const FINAL: readonly AlarmStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** One verb: the states it moves from, and each state it may move to with why. */
+export interface Transition {
+  readonly from: readonly AlarmStatus[];
+  readonly to: Readonly<Partial<Record<AlarmStatus, string>>>;
+  /** Who calls it. */
+  readonly by: string;
+}
+
+/** The transition table: `from -> verb -> to`. */
+export const TRANSITIONS = {
+  create: { from: [], to: { scheduled: 'created' }, by: 'POST /v1/alarms' },
+  claim: { from: ['scheduled'], to: { firing: 'claimed: next_fire_at has come by the database clock' }, by: 'the dispatcher (producer)' },
+  settle: {
+    from: ['firing'],
+    to: {
+      scheduled: 'retry along the ladder (same fire_id), or the next occurrence of a recurring alarm (new fire_id)',
+      completed: 'delivered, and no occurrence is left (a once alarm, max_fires, until, the rule ends)',
+      failed: 'a once alarm failed for good, or a recurring one failed max_consecutive_failures occurrences in a row',
+    },
+    by: 'the dispatcher (completer)',
+  },
+  handBack: { from: ['firing'], to: { scheduled: 'handed back unsent: shutdown, or a claim that waited too long for a slot' }, by: 'the dispatcher' },
+  reap: { from: ['firing'], to: { scheduled: 'lease expired: its replica died; sent again with the same fire_id' }, by: 'the rescuer' },
+  cancel: { from: ['scheduled', 'firing'], to: { cancelled: 'cancelled: no further attempt starts' }, by: 'DELETE /v1/alarms/:id' },
+  purge: { from: ['completed', 'failed', 'cancelled'], to: {}, by: 'the cleaner, after retention.alarms' },
+} as const satisfies Record<string, Transition>;
+
+/** A verb of the table. */
+export type Verb = keyof typeof TRANSITIONS;
+
+/** The state a verb with one `to` moves to. */
+export function toState(verb: Verb): AlarmStatus {
+  const to = Object.keys(TRANSITIONS[verb].to) as AlarmStatus[];
+  if (to.length !== 1) throw new Error(`${verb} moves to ${to.length} states, not one`);
+  return to[0]!;
+}
+
+/** The one move of a verb with one `from` and one `to` (claim, handBack, reap). */
+export function singleMove(verb: Verb): { from: AlarmStatus; to: AlarmStatus } {
+  const from = fromStates(verb);
+  if (from.length !== 1) throw new Error(`${verb} moves from ${from.length} states, not one`);
+  return { from: from[0]!, to: toState(verb) };
+}
+
+/** The states `verb` moves from, for a WHERE clause. */
+export function fromStates(verb: Verb): AlarmStatus[] {
+  return [...TRANSITIONS[verb].from];
+}
+
+/** True when the table lets `verb` move an alarm in `status`. */
+export function allows(verb: Verb, status: AlarmStatus): boolean {
+  return (TRANSITIONS[verb].from as readonly AlarmStatus[]).includes(status);
+}
+
+/** The state diagram of the table, as the Mermaid block docs/state-machine.md shows. */
+export function alarmStateDiagram(): string {
+  const lines = ['```mermaid', 'stateDiagram-v2'];
+  for (const [verb, t] of Object.entries(TRANSITIONS) as [Verb, Transition][]) {
+    const targets = Object.entries(t.to) as [AlarmStatus, string][];
+    if (t.from.length === 0) for (const [to, why] of targets) lines.push(`    [*] --> ${to}: ${verb} (${t.by}): ${why}`);
+    for (const from of t.from) {
+      if (targets.length === 0) lines.push(`    ${from} --> [*]: ${verb} (${t.by})`);
+      for (const [to, why] of targets) lines.push(`    ${from} --> ${to}: ${verb}: ${why}`);
+    }
+  }
+  lines.push('```');
+  return lines.join('\n');
+}

@@ -1,0 +1,165 @@
+/**
+ * The alarm's shapes (SPEC 4.3, 4.4): the create request, the list queries,
+ * AlarmView and FireView. The one description of each: request validation,
+ * the MCP tools' input schemas, the OpenAPI document and the TypeScript
+ * types all come from here; the row-to-view mapping is alarms/views.ts.
+ */
+import { z } from 'zod';
+import { STATUSES } from '../alarms/states.js';
+import { decodeCursor } from './cursor.js';
+import { NextCursor, PageCursor, PageLimit, storedText, Timestamp } from './fields.js';
+
+const RFC3339 = 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"';
+
+/** Where an alarm's wakes go (SPEC 8); today the router. */
+export const Target = z
+  .discriminatedUnion('type', [z.strictObject({ type: z.literal('router').describe('The wake of SPEC 6: POST <router_url>/internal/wake.') })], {
+    error: 'must be {"type": "router"}',
+  })
+  .describe('Where the wakes go. Default {"type":"router"}.');
+/** A target. */
+export type Target = z.infer<typeof Target>;
+/** The target of an alarm created without one. */
+export const DEFAULT_TARGET: Target = { type: 'router' };
+
+/** What happens to occurrences missed while the daemon was down (SPEC 9.3). */
+export const Misfire = z.enum(['coalesce'], { error: 'must be "coalesce"' }).describe('Missed occurrences: coalesce fires once for all of them, then continues. Default coalesce.');
+/** A misfire policy. */
+export type Misfire = z.infer<typeof Misfire>;
+/** The misfire policy of an alarm created without one. */
+export const DEFAULT_MISFIRE: Misfire = 'coalesce';
+
+/** The alarm's kinds. */
+export const Kind = z.enum(['once', 'cron', 'rrule'], { error: 'must be "once", "cron" or "rrule"' });
+
+/** The payload's size limit, in bytes of its JSON text. */
+export const PAYLOAD_MAX_BYTES = 64 * 1024;
+/** The wake message's size limit, in bytes of UTF-8. */
+export const WAKE_MESSAGE_MAX_BYTES = 8 * 1024;
+
+const textOf200 = (what: string) => storedText({ max: 200, message: `must be a string of at most 200 characters${what}` });
+
+/**
+ * The body of `POST /v1/alarms`: each field's type and form. What depends on
+ * several fields (which fields a kind takes, whether the schedule ever
+ * fires) is the schedule parser's; sizes in bytes are checked on the text.
+ */
+export const CreateAlarm = z.strictObject(
+  {
+    kind: Kind.describe('once: one wake (at or delay); cron: a cron expression; rrule: an RFC 5545 rule.'),
+    wake_message: storedText({ min: 1, maxBytes: WAKE_MESSAGE_MAX_BYTES, message: 'required: a non-empty string, the text the agent wakes up to', missing: 'required: a non-empty string, the text the agent wakes up to' }).describe(
+      'The message the agent wakes up to (at most 8 KiB of UTF-8).',
+    ),
+    delay: z.string({ error: 'must be a duration from 1s to 3650d, like "90s", "15m" or "1h30m"' }).nullish().describe('once: how long from now, like "90s", "15m", "1h30m", "2d".'),
+    at: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('once: an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" (a time without an offset is refused).'),
+    cron: z.string({ error: 'required: a cron expression like "0 9 * * MON-FRI", a descriptor like "@daily", or "@every 15m"' }).nullish().describe(
+      'cron: 5 fields (minute hour day month weekday), 6 (seconds first), @daily, @hourly, ... or "@every 30m".',
+    ),
+    rrule: z.string({ error: 'required: an RFC 5545 RRULE value like "FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0"' }).nullish().describe('rrule: the RRULE value, like "FREQ=DAILY;BYHOUR=9;BYMINUTE=0" (no "RRULE:" prefix).'),
+    tz: z.string({ error: 'must be an IANA time zone name, like "Europe/Berlin" or "UTC"' }).optional().describe('IANA time zone the schedule is read in, like "Europe/Berlin". Default UTC.'),
+    start: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake before this RFC 3339 time (the RRULE DTSTART).'),
+    until: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake after this RFC 3339 time.'),
+    max_fires: z.number({ error: 'must be a whole number from 1 to 2147483647' }).int().min(1).max(2_147_483_647).nullish().describe('cron/rrule: stop after this many delivered wakes.'),
+    payload: z.unknown().optional().describe('Any JSON, handed back verbatim in the wake (at most 64 KiB of JSON text).'),
+    label: textOf200('').nullish().describe('A short name for lists (at most 200 characters).'),
+    conversation_id: textOf200('').nullish().describe('The conversation the agent resumes into; passed through to the wake.'),
+    idempotency_key: storedText({ min: 1, max: 200, message: 'must be 1 to 200 characters' })
+      .nullish()
+      .describe('The same key and request return the existing alarm instead of a second one (also accepted as the Idempotency-Key header).'),
+    tags: z
+      .array(storedText({ min: 1, max: 64, message: 'must be 1 to 64 characters' }), { error: 'must be an array of strings' })
+      .max(16, { error: 'must have at most 16 tags' })
+      .nullish()
+      .describe('Up to 16 tags of 1..64 characters, to filter lists.'),
+    target: Target.optional(),
+    misfire: Misfire.optional(),
+  },
+  { error: 'the body must be a JSON object' },
+);
+/** A create body, as validated. */
+export type CreateAlarm = z.infer<typeof CreateAlarm>;
+
+/** A comma list of statuses, for the `status` filter. */
+const StatusList = z
+  .string()
+  .refine((s) => s.split(',').every((x) => (STATUSES as readonly string[]).includes(x.trim())), { error: `must be a comma list of ${STATUSES.join(', ')}` })
+  .transform((s) => s.split(',').map((x) => x.trim()) as (typeof STATUSES)[number][])
+  .describe(`A comma list of ${STATUSES.join(', ')}.`);
+
+/** A page cursor, decoded; refused unless it is one this API made. */
+const Cursor = PageCursor.transform((text, ctx) => {
+  const cursor = decodeCursor(text);
+  if (!cursor) {
+    ctx.addIssue({ code: 'custom', message: 'is not a cursor from this API: pass next_cursor as it came' });
+    return z.NEVER;
+  }
+  return cursor;
+});
+
+/** The query of `GET /v1/alarms`. */
+export const ListAlarmsQuery = z.strictObject({
+  status: StatusList.optional(),
+  tag: storedText({ min: 1, max: 64, message: 'must be 1 to 64 characters' }).optional().describe('Only alarms with this tag.'),
+  limit: PageLimit.optional(),
+  cursor: Cursor.optional(),
+});
+
+/** The query of a list of fires. */
+export const ListFiresQuery = z.strictObject({ limit: PageLimit.optional(), cursor: Cursor.optional() });
+
+/** An alarm id in a path. */
+export const AlarmId = z.string().describe('The alarm id returned by create, like "alm_2XVW0VrjxyzEbf1m6Iv0".');
+
+/** AlarmView (SPEC 4.4). */
+export const AlarmView = z
+  .strictObject({
+    id: z.string().describe('"alm_" and 20 characters.'),
+    owner: z.string().describe('The DID of the agent that owns the alarm.'),
+    kind: Kind,
+    label: z.string().nullable(),
+    conversation_id: z.string().nullable(),
+    at: Timestamp.optional().describe('once: when it fires.'),
+    cron: z.string().optional(),
+    rrule: z.string().optional(),
+    tz: z.string(),
+    start: Timestamp.optional().describe('cron/rrule: no occurrence before this instant.'),
+    until: Timestamp.nullable(),
+    max_fires: z.number().int().nullable(),
+    wake_message: z.string(),
+    payload: z.unknown().describe('Exactly the JSON text the client sent.'),
+    tags: z.array(z.string()),
+    status: z.enum(STATUSES),
+    target: Target,
+    misfire: Misfire,
+    next_fire_at: Timestamp.nullable(),
+    fire_count: z.number().int().describe('Delivered occurrences.'),
+    attempt: z.number().int().describe('Attempts made at the current occurrence (0 before the first).'),
+    last_fired_at: Timestamp.nullable(),
+    last_error: z.string().nullable(),
+    idempotency_key: z.string().nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'AlarmView' });
+
+/** FireView (SPEC 4.4): one delivery attempt. */
+export const FireView = z
+  .strictObject({
+    id: z.string().describe('"att_" and 20 characters.'),
+    fire_id: z.string().describe('Shared by every attempt at one occurrence.'),
+    alarm_id: z.string(),
+    scheduled_for: Timestamp,
+    attempt: z.number().int(),
+    started_at: Timestamp,
+    finished_at: Timestamp.nullable(),
+    outcome: z.enum(['delivered', 'retrying', 'failed']),
+    status_code: z.number().int().nullable(),
+    error: z.string().nullable(),
+    duration_ms: z.number().int().nullable(),
+  })
+  .meta({ id: 'FireView' });
+
+/** A page of alarms. */
+export const AlarmPage = z.strictObject({ alarms: z.array(AlarmView), next_cursor: NextCursor });
+/** A page of fires. */
+export const FirePage = z.strictObject({ fires: z.array(FireView), next_cursor: NextCursor });

@@ -1,0 +1,38 @@
+/** The shapes of the DID challenge (SPEC 4.1): its requests and answers. */
+import { z } from 'zod';
+import { storedText, Timestamp } from './fields.js';
+
+const required = (what: string) => storedText({ min: 1, max: 1024, message: 'required: a non-empty string', tooLong: 'must be at most 1024 characters' }).describe(what);
+const DID = 'The agent\'s DID: did:key with an ed25519 key, like "did:key:z6Mk...".';
+
+/** The body of `POST /v1/auth/challenge`. */
+export const ChallengeRequest = z.strictObject({ did: required(DID) }, { error: 'the body must be a JSON object' });
+
+/** The answer of `POST /v1/auth/challenge`. */
+export const ChallengeView = z
+  .strictObject({
+    did: z.string(),
+    nonce: z.string().describe('Single use, across every replica.'),
+    message: z.string().describe('Sign its UTF-8 bytes: exactly "chronos-auth-v1\\n<did>\\n<nonce>\\n<expires_at>".'),
+    expires_at: Timestamp,
+  })
+  .meta({ id: 'Challenge' });
+
+/** The body of `POST /v1/auth/verify`. */
+export const VerifyRequest = z.strictObject(
+  {
+    did: required(DID),
+    nonce: required('The nonce of the challenge.'),
+    signature: required('The 64-byte ed25519 signature of message, base64url or base64.'),
+  },
+  { error: 'the body must be a JSON object' },
+);
+
+/** The answer of `POST /v1/auth/verify`: a principal token. */
+export const TokenView = z
+  .strictObject({
+    token: z.string().describe('Send it as X-Chronos-Principal on alarm routes.'),
+    did: z.string(),
+    expires_at: Timestamp,
+  })
+  .meta({ id: 'PrincipalToken' });

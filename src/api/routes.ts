@@ -1,0 +1,123 @@
+/**
+ * Every route of the API, once: method, path, who may call it, what it takes
+ * and what it answers. `http/` registers its handlers by these entries, and
+ * the OpenAPI document (openapi.ts) is written from them, so the two cannot
+ * drift; a test checks that the app serves exactly these.
+ */
+import { z } from 'zod';
+import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FirePage, ListAlarmsQuery, ListFiresQuery } from './alarms.js';
+import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest } from './auth.js';
+
+/** Who may call a route (SPEC 4.1). */
+export type RouteAuth = 'none' | 'transport' | 'principal';
+
+/** One route. */
+export interface RouteSpec {
+  readonly method: 'get' | 'post' | 'delete';
+  /** OpenAPI form: `/v1/alarms/{id}`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly auth: RouteAuth;
+  readonly params?: Readonly<Record<string, z.ZodType>>;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  /** Success answers by status: a description and the `data` of the envelope. */
+  readonly ok: Readonly<Record<number, { readonly description: string; readonly data: z.ZodType }>>;
+  /** The error codes the route may answer besides the ones every route of its auth layer may. */
+  readonly errors: readonly string[];
+}
+
+/** The health object (SPEC 4.2), the one answer without an envelope. */
+export const HealthView = z
+  .strictObject({
+    status: z.enum(['ok', 'degraded']),
+    db: z.enum(['ok', 'down']),
+    dispatch: z.string().describe('"running", "stopping", or "idle: <why>".'),
+    version: z.string(),
+    uptime_s: z.number().int(),
+  })
+  .meta({ id: 'Health' });
+
+/** The routes, by name. */
+export const ROUTES = {
+  health: {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness and readiness: 200 while the database answers, 503 (status degraded) while it does not.',
+    auth: 'none',
+    ok: { 200: { description: 'Healthy (the bare health object, no envelope).', data: HealthView } },
+    errors: [],
+  },
+  challenge: {
+    method: 'post',
+    path: '/v1/auth/challenge',
+    summary: 'Ask for a nonce to sign with the key of a did:key.',
+    auth: 'transport',
+    body: ChallengeRequest,
+    ok: { 200: { description: 'The challenge: sign message with the DID\'s key.', data: ChallengeView } },
+    errors: ['unsupported_did', 'rate_limited'],
+  },
+  verify: {
+    method: 'post',
+    path: '/v1/auth/verify',
+    summary: 'Prove the DID with the signed challenge; answers a principal token.',
+    auth: 'transport',
+    body: VerifyRequest,
+    ok: { 200: { description: 'A principal token for X-Chronos-Principal.', data: TokenView } },
+    errors: ['unsupported_did', 'invalid_nonce', 'invalid_signature', 'rate_limited'],
+  },
+  createAlarm: {
+    method: 'post',
+    path: '/v1/alarms',
+    summary: 'Set an alarm: once, cron or rrule, with a wake message and an opaque payload.',
+    auth: 'principal',
+    body: CreateAlarm,
+    ok: { 201: { description: 'Created.', data: AlarmView }, 200: { description: 'The existing alarm of a replayed idempotency key.', data: AlarmView } },
+    errors: ['payload_too_large', 'idempotency_conflict', 'quota_exceeded', 'rate_limited'],
+  },
+  listAlarms: {
+    method: 'get',
+    path: '/v1/alarms',
+    summary: 'The caller\'s alarms, newest first.',
+    auth: 'principal',
+    query: ListAlarmsQuery,
+    ok: { 200: { description: 'A page of alarms.', data: AlarmPage } },
+    errors: ['rate_limited'],
+  },
+  getAlarm: {
+    method: 'get',
+    path: '/v1/alarms/{id}',
+    summary: 'One of the caller\'s alarms.',
+    auth: 'principal',
+    params: { id: AlarmId },
+    ok: { 200: { description: 'The alarm.', data: AlarmView } },
+    errors: ['not_found', 'rate_limited'],
+  },
+  cancelAlarm: {
+    method: 'delete',
+    path: '/v1/alarms/{id}',
+    summary: 'Cancel a scheduled or firing alarm; again on a cancelled one is fine.',
+    auth: 'principal',
+    params: { id: AlarmId },
+    ok: { 200: { description: 'The alarm, cancelled.', data: AlarmView } },
+    errors: ['not_found', 'not_cancellable', 'rate_limited'],
+  },
+  listFires: {
+    method: 'get',
+    path: '/v1/alarms/{id}/fires',
+    summary: 'Every delivery attempt of one of the caller\'s alarms, newest first.',
+    auth: 'principal',
+    params: { id: AlarmId },
+    query: ListFiresQuery,
+    ok: { 200: { description: 'A page of attempts.', data: FirePage } },
+    errors: ['not_found', 'rate_limited'],
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+/** A route's name. */
+export type RouteName = keyof typeof ROUTES;
+
+/** A route's path as Hono writes it: `/v1/alarms/:id`. */
+export function honoPath(route: RouteSpec): string {
+  return route.path.replace(/\{(\w+)\}/g, ':$1');
+}

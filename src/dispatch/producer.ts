@@ -1,0 +1,321 @@
+/**
+ * The producer: claims due alarms and hands each to the executor at its due
+ * instant, when a sending slot is free. It claims only into free capacity,
+ * and a little ahead of time (the lookahead), so each wake leaves at its due
+ * instant by the database clock instead of a claim round trip later. It
+ * claims again at once after a full batch, and otherwise sleeps until the
+ * next alarm enters the lookahead, the poll interval, a NOTIFY of an earlier
+ * alarm, or freed capacity. (River's producer.go has the same job.)
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { AlarmService } from '../alarms/service.js';
+import { isConnectionError } from '../db/errors.js';
+import { claimKey, type ClaimedRow } from '../store/claims.js';
+import { WakeAbort } from './abort.js';
+import { DatabaseClock } from './db-clock.js';
+
+/** A claimed alarm given a sending slot. */
+export interface Job {
+  readonly row: ClaimedRow;
+  /** Ends the wake on the wire: its timeout, or stop(). */
+  readonly abort: WakeAbort;
+  /** Set by stop() when it aborts the wake: the claim is handed back, not settled. */
+  stopped: boolean;
+  /** Gives the sending slot back; the executor calls it once the wake is off the wire (idempotent). */
+  readonly offWire: () => void;
+}
+
+/** Subscribes to a NOTIFY channel (postgres.js `sql.listen`). */
+export type Listen = (channel: string, onNotify: (payload: string) => void) => Promise<{ unlisten(): Promise<void> }>;
+
+/** What the producer needs. */
+export interface ProducerOptions {
+  readonly alarms: AlarmService;
+  readonly listen: Listen;
+  readonly dueChannel: string;
+  readonly cancelChannel: string;
+  readonly log: Logger;
+  /** This replica's id, written into claims. */
+  readonly replica: string;
+  readonly batchSize: number;
+  /** Wakes on the wire at most. */
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  /** How far ahead of its due time an alarm is claimed; 0 claims only what is due. */
+  readonly lookaheadMs: number;
+  readonly pollIntervalMs: number;
+  /** The longest attempt: a claim that waited for a slot is sent only with this much lease left. */
+  readonly attemptTimeoutMs: number;
+  /** Runs one job: sends the wake, calls `job.offWire()`, hands the outcome on. Must not throw. */
+  readonly execute: (job: Job) => Promise<void>;
+  readonly now?: () => number;
+}
+
+// After a database error the loop waits this long before claiming again, doubling up to the poll interval.
+const ERROR_BACKOFF_MS = 100;
+// The error of an attempt that shutdown cut off.
+const ABORTED_AT_SHUTDOWN = 'aborted: chronosd was shutting down';
+
+/** A claim this replica holds: waiting for its due instant (`timer` set), queued for a sending slot, on the wire. */
+interface Held extends Job {
+  readonly key: string;
+  queued: boolean;
+  timer: NodeJS.Timeout | undefined;
+  done: Promise<void> | undefined;
+  /** Counted against the claim capacity until its wake is off the wire. */
+  inCapacity: boolean;
+  /** Holds a sending slot. */
+  sending: boolean;
+}
+
+/** The producer service; events: `claimed` (rows), `idle`, `sleep` (ms: how long it means to sleep). */
+export class Producer extends EventEmitter {
+  private readonly now: () => number;
+  private readonly held = new Map<string, Held>();
+  /** Claims waiting, queued or on the wire: what the claim capacity limits. */
+  private busy = 0;
+  /** Wakes on the wire: what `concurrency` limits. */
+  private sending = 0;
+  /** Due claims waiting for a sending slot, earliest first. */
+  private readonly ready: Held[] = [];
+  /**
+   * Claims held at most: `concurrency` on the wire plus as many more
+   * claimed and waiting, so the next claim's round trip overlaps the sends
+   * instead of leaving the slots idle.
+   */
+  private readonly capacity: number;
+  private readonly dbClock = new DatabaseClock();
+  private running = false;
+  private loopDone: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private plannedWakeAt = Infinity;
+  private waitingForCapacity = false;
+  private wakePending = false;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(private readonly o: ProducerOptions) {
+    super();
+    this.now = o.now ?? Date.now;
+    this.capacity = 2 * o.concurrency;
+  }
+
+  /** True between start() and stop(). */
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Starts listening and claiming. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const due = await this.o.listen(this.o.dueChannel, (payload) => this.onNotify(payload));
+    const cancelled = await this.o.listen(this.o.cancelChannel, (alarmId) => this.onCancelled(alarmId));
+    this.unlisten = async () => {
+      await due.unlisten();
+      await cancelled.unlisten();
+    };
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Ordered stop: no new claims, the claim in flight finished, claims not yet
+   * sent handed back at once, wakes on the wire drained up to `drainTimeoutMs`,
+   * the rest aborted and their claims handed back.
+   */
+  async stop(drainTimeoutMs: number): Promise<void> {
+    if (!this.running && !this.loopDone) return;
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    this.loopDone = undefined;
+    await this.unlisten?.().catch(() => {});
+    const unsent = [...this.held.values()].filter((h) => !h.sending);
+    for (const h of unsent) this.drop(h);
+    await this.handBack(unsent.map((h) => h.row.id), 'claims not yet sent handed back');
+    const drained = await Promise.race([
+      Promise.all([...this.held.values()].map((h) => h.done)).then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), drainTimeoutMs).unref()),
+    ]);
+    if (!drained) {
+      const cut = [...this.held.values()];
+      for (const h of cut) {
+        h.stopped = true;
+        h.abort.abort(ABORTED_AT_SHUTDOWN);
+      }
+      await Promise.all(cut.map((h) => h.done));
+      await this.handBack(cut.map((h) => h.row.id), 'drain timeout: wakes aborted and their claims handed back');
+    }
+  }
+
+  private async handBack(ids: string[], message: string): Promise<void> {
+    if (ids.length === 0) return;
+    const released = await this.o.alarms.handBack(this.o.replica, ids).catch((err: unknown) => {
+      this.o.log.error({ err, alarms: ids.length }, 'could not hand claims back; their leases will expire');
+      return 0;
+    });
+    this.o.log.warn({ claims: ids.length, released }, message);
+  }
+
+  private onNotify(payload: string): void {
+    const dueAt = Number(payload);
+    // Only an alarm entering the lookahead before the planned wake-up changes anything.
+    if (!Number.isFinite(dueAt) || dueAt - this.o.lookaheadMs / 2 < this.plannedWakeAt) this.wake();
+  }
+
+  /** A cancelled alarm whose claim has not been sent does not start (SPEC 4.5). */
+  private onCancelled(alarmId: string): void {
+    for (const h of this.held.values()) {
+      if (h.row.id !== alarmId || h.sending) continue;
+      this.drop(h);
+      this.o.log.info({ alarm_id: alarmId }, 'alarm cancelled before its wake was sent: not sent');
+    }
+  }
+
+  /** Forgets an unsent claim: its timer, its place in the queue, its capacity. */
+  private drop(h: Held): void {
+    clearTimeout(h.timer);
+    h.timer = undefined;
+    if (h.queued) this.ready.splice(this.ready.indexOf(h), 1);
+    h.queued = false;
+    this.held.delete(h.key);
+    this.freeCapacity(h);
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    // A wake-up while the loop is awake (claiming) must not be lost: the next sleep returns at once.
+    if (w) w();
+    else this.wakePending = true;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
+    this.emit('sleep', ms);
+    this.plannedWakeAt = this.now() + ms;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake(), ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.plannedWakeAt = Infinity;
+        resolve();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let backoffMs = ERROR_BACKOFF_MS;
+    while (this.running) {
+      try {
+        let waitMs = this.o.pollIntervalMs;
+        let claimed = 0;
+        const free = this.capacity - this.busy;
+        if (free > 0) {
+          const limit = Math.min(this.o.batchSize, free);
+          const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs);
+          this.dbClock.observe(claim.dbNow.getTime(), this.now());
+          claimed = claim.rows.length;
+          for (const row of claim.rows) this.hold(row, this.dbClock.toLocal(row.next_fire_at!.getTime()));
+          if (claimed > 0) this.emit('claimed', claim.rows);
+          if (!this.running) break;
+          if (claimed === limit && this.busy < this.capacity) continue;
+          if (claim.nextDueAt) waitMs = Math.min(waitMs, Math.max(0, Math.ceil(this.dbClock.toLocal(claim.nextDueAt.getTime()) - this.o.lookaheadMs / 2 - this.now())));
+          // Due but not claimable (held mid-claim by another replica): do not spin.
+          if (waitMs === 0 && claimed === 0) waitMs = 1;
+        }
+        if (!this.running) break;
+        this.waitingForCapacity = this.busy >= this.capacity;
+        backoffMs = ERROR_BACKOFF_MS;
+        if (claimed === 0 && this.held.size === 0) this.emit('idle');
+        if (waitMs > 0 && this.running) await this.sleep(waitMs);
+      } catch (err) {
+        this.o.log.warn({ err, retry_in_ms: backoffMs, connection: isConnectionError(err) }, 'claim failed; retrying');
+        if (this.running) await this.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, this.o.pollIntervalMs);
+      }
+    }
+  }
+
+  /**
+   * A full producer claims again once half a batch of capacity is free, not
+   * at each freed slot: under load, claims of one or two rows would cost a
+   * round trip each.
+   */
+  private freeCapacity(h: Held): void {
+    if (!h.inCapacity) return;
+    h.inCapacity = false;
+    this.busy--;
+    const free = this.capacity - this.busy;
+    if (this.waitingForCapacity && (free >= Math.min(this.o.batchSize, this.capacity) / 2 || this.busy === 0)) this.wake();
+  }
+
+  /** Holds the claim until `sendAt` (our clock), then sends it as soon as a sending slot is free. */
+  private hold(row: ClaimedRow, sendAt: number): void {
+    // Keyed by claim: a row claimed again after a lease expiry is a different claim.
+    const key = claimKey(row.id, row.claimed_at!);
+    const h: Held = {
+      key,
+      row,
+      abort: new WakeAbort(),
+      stopped: false,
+      offWire: () => this.offWire(h),
+      queued: false,
+      timer: undefined,
+      done: undefined,
+      inCapacity: true,
+      sending: false,
+    };
+    this.held.set(key, h);
+    this.busy++;
+    const due = () => {
+      h.timer = undefined;
+      if (this.sending < this.o.concurrency) this.send(h, false);
+      else {
+        h.queued = true;
+        this.ready.push(h);
+      }
+    };
+    const delay = sendAt - this.now();
+    if (delay > 0) h.timer = setTimeout(due, delay);
+    else due();
+  }
+
+  /**
+   * Sends `h` in a slot it was given. A claim that queued for its slot is
+   * handed back instead when its lease would run out before the attempt's
+   * timeout (it waited long behind a slow peer), rather than risk another
+   * replica sending it too.
+   */
+  private send(h: Held, waited: boolean): void {
+    this.sending++;
+    h.sending = true;
+    if (waited && this.dbClock.toLocal(h.row.lease_until!.getTime()) - this.now() < this.o.attemptTimeoutMs) {
+      h.done = (async () => {
+        this.offWire(h);
+        this.held.delete(h.key);
+        await this.handBack([h.row.id], 'claim waited too long for a sending slot: handed back');
+      })();
+      return;
+    }
+    h.done = this.o.execute(h).finally(() => {
+      this.offWire(h);
+      this.held.delete(h.key);
+    });
+  }
+
+  /** The wake is off the wire: its slot goes to the earliest queued claim, its capacity back to claiming. */
+  private offWire(h: Held): void {
+    if (!h.sending) return;
+    h.sending = false;
+    this.sending--;
+    this.freeCapacity(h);
+    const next = this.ready.shift();
+    if (!next) return;
+    next.queued = false;
+    this.send(next, true);
+  }
+}
