@@ -2,9 +2,10 @@
  * `npm test`: starts one embedded PostgreSQL for the whole run, migrates a
  * template database, runs tap (extra arguments pass through), then stops and
  * wipes the server. Test files clone the template (tests/helpers/db.ts).
+ * Each run has a directory of its own, so runs can go side by side.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -15,13 +16,26 @@ import { ensureDatabase } from '../src/db/pool.js';
 import { TEMPLATE_DB } from './helpers/db.js';
 
 const log = pino({ level: process.env.TEST_PG_LOG ?? 'warn' });
-const dir = join(tmpdir(), 'chronos-test-pg', 'pg');
+const RUN_PREFIX = 'chronos-test-pg-';
+const runDir = join(tmpdir(), `${RUN_PREFIX}${process.pid}`);
+const dir = join(runDir, 'pg');
 
-// A killed run can leave its server running: stop it and start from nothing.
-if (existsSync(dir)) {
-  const leftover = await startEmbedded({ dir, log });
-  await leftover.stop();
-  rmSync(join(tmpdir(), 'chronos-test-pg'), { recursive: true, force: true });
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// A killed run can leave its server running: stop those of runs that are gone, and wipe them.
+for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(RUN_PREFIX))) {
+  const pid = Number(name.slice(RUN_PREFIX.length));
+  if (!Number.isInteger(pid) || alive(pid)) continue;
+  const leftover = join(tmpdir(), name);
+  if (existsSync(join(leftover, 'pg'))) await (await startEmbedded({ dir: join(leftover, 'pg'), log })).stop();
+  rmSync(leftover, { recursive: true, force: true });
 }
 const server = await startEmbedded({ dir, log });
 let code = 1;
@@ -40,6 +54,6 @@ try {
   code = await new Promise<number>((resolve) => tap.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 } finally {
   await server.stop();
-  rmSync(join(tmpdir(), 'chronos-test-pg'), { recursive: true, force: true });
+  rmSync(runDir, { recursive: true, force: true });
 }
 process.exit(code);

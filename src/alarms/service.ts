@@ -37,16 +37,16 @@ export interface Page<T> {
 
 /** Which of the owner's alarms to list. */
 export interface AlarmQuery {
-  readonly status?: readonly AlarmStatus[];
-  readonly tag?: string;
-  readonly limit?: number;
-  readonly cursor?: ListCursor;
+  readonly status?: readonly AlarmStatus[] | undefined;
+  readonly tag?: string | undefined;
+  readonly limit?: number | undefined;
+  readonly cursor?: ListCursor | undefined;
 }
 
 /** Which page of fires. */
 export interface PageQuery {
-  readonly limit?: number;
-  readonly cursor?: ListCursor;
+  readonly limit?: number | undefined;
+  readonly cursor?: ListCursor | undefined;
 }
 
 // Alarms due within this horizon of their creation are announced to sleeping dispatchers.

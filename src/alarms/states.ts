@@ -27,7 +27,7 @@ export interface Transition {
 /** The transition table: `from -> verb -> to`. */
 export const TRANSITIONS = {
   create: { from: [], to: { scheduled: 'created' }, by: 'POST /v1/alarms' },
-  claim: { from: ['scheduled'], to: { firing: 'claimed: next_fire_at has come by the database clock' }, by: 'the dispatcher (producer)' },
+  claim: { from: ['scheduled'], to: { firing: 'next_fire_at has come, by the database clock' }, by: 'the dispatcher (producer)' },
   settle: {
     from: ['firing'],
     to: {
@@ -38,8 +38,8 @@ export const TRANSITIONS = {
     by: 'the dispatcher (completer)',
   },
   handBack: { from: ['firing'], to: { scheduled: 'handed back unsent: shutdown, or a claim that waited too long for a slot' }, by: 'the dispatcher' },
-  reap: { from: ['firing'], to: { scheduled: 'lease expired: its replica died; sent again with the same fire_id' }, by: 'the rescuer' },
-  cancel: { from: ['scheduled', 'firing'], to: { cancelled: 'cancelled: no further attempt starts' }, by: 'DELETE /v1/alarms/:id' },
+  reap: { from: ['firing'], to: { scheduled: 'the lease expired (its replica died), sent again with the same fire_id' }, by: 'the rescuer' },
+  cancel: { from: ['scheduled', 'firing'], to: { cancelled: 'no further attempt starts' }, by: 'DELETE /v1/alarms/:id' },
   purge: { from: ['completed', 'failed', 'cancelled'], to: {}, by: 'the cleaner, after retention.alarms' },
 } as const satisfies Record<string, Transition>;
 
@@ -70,17 +70,18 @@ export function allows(verb: Verb, status: AlarmStatus): boolean {
   return (TRANSITIONS[verb].from as readonly AlarmStatus[]).includes(status);
 }
 
-/** The state diagram of the table, as the Mermaid block docs/state-machine.md shows. */
+/** The state diagram and the verb table of the table, as docs/state-machine.md shows them. */
 export function alarmStateDiagram(): string {
   const lines = ['```mermaid', 'stateDiagram-v2'];
+  const rows = ['| verb | from | to | by |', '|---|---|---|---|'];
   for (const [verb, t] of Object.entries(TRANSITIONS) as [Verb, Transition][]) {
     const targets = Object.entries(t.to) as [AlarmStatus, string][];
-    if (t.from.length === 0) for (const [to, why] of targets) lines.push(`    [*] --> ${to}: ${verb} (${t.by}): ${why}`);
-    for (const from of t.from) {
-      if (targets.length === 0) lines.push(`    ${from} --> [*]: ${verb} (${t.by})`);
+    for (const from of t.from.length === 0 ? ['[*]'] : t.from) {
+      if (targets.length === 0) lines.push(`    ${from} --> [*]: ${verb}`);
       for (const [to, why] of targets) lines.push(`    ${from} --> ${to}: ${verb}: ${why}`);
     }
+    rows.push(`| ${verb} | ${t.from.join(', ') || '(new)'} | ${Object.keys(t.to).join(', ') || '(deleted)'} | ${t.by} |`);
   }
   lines.push('```');
-  return lines.join('\n');
+  return [...lines, '', ...rows].join('\n');
 }

@@ -5,9 +5,9 @@
  * types all come from here; the row-to-view mapping is alarms/views.ts.
  */
 import { z } from 'zod';
-import { STATUSES } from '../alarms/states.js';
+import { STATUSES, type AlarmStatus } from '../alarms/states.js';
 import { decodeCursor } from './cursor.js';
-import { NextCursor, PageCursor, PageLimit, storedText, Timestamp } from './fields.js';
+import { bodyObject, NextCursor, PageCursor, PageLimit, storedText, Timestamp } from './fields.js';
 
 const RFC3339 = 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"';
 
@@ -44,38 +44,35 @@ const textOf200 = (what: string) => storedText({ max: 200, message: `must be a s
  * several fields (which fields a kind takes, whether the schedule ever
  * fires) is the schedule parser's; sizes in bytes are checked on the text.
  */
-export const CreateAlarm = z.strictObject(
-  {
-    kind: Kind.describe('once: one wake (at or delay); cron: a cron expression; rrule: an RFC 5545 rule.'),
-    wake_message: storedText({ min: 1, maxBytes: WAKE_MESSAGE_MAX_BYTES, message: 'required: a non-empty string, the text the agent wakes up to', missing: 'required: a non-empty string, the text the agent wakes up to' }).describe(
-      'The message the agent wakes up to (at most 8 KiB of UTF-8).',
-    ),
-    delay: z.string({ error: 'must be a duration from 1s to 3650d, like "90s", "15m" or "1h30m"' }).nullish().describe('once: how long from now, like "90s", "15m", "1h30m", "2d".'),
-    at: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('once: an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" (a time without an offset is refused).'),
-    cron: z.string({ error: 'required: a cron expression like "0 9 * * MON-FRI", a descriptor like "@daily", or "@every 15m"' }).nullish().describe(
-      'cron: 5 fields (minute hour day month weekday), 6 (seconds first), @daily, @hourly, ... or "@every 30m".',
-    ),
-    rrule: z.string({ error: 'required: an RFC 5545 RRULE value like "FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0"' }).nullish().describe('rrule: the RRULE value, like "FREQ=DAILY;BYHOUR=9;BYMINUTE=0" (no "RRULE:" prefix).'),
-    tz: z.string({ error: 'must be an IANA time zone name, like "Europe/Berlin" or "UTC"' }).optional().describe('IANA time zone the schedule is read in, like "Europe/Berlin". Default UTC.'),
-    start: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake before this RFC 3339 time (the RRULE DTSTART).'),
-    until: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake after this RFC 3339 time.'),
-    max_fires: z.number({ error: 'must be a whole number from 1 to 2147483647' }).int().min(1).max(2_147_483_647).nullish().describe('cron/rrule: stop after this many delivered wakes.'),
-    payload: z.unknown().optional().describe('Any JSON, handed back verbatim in the wake (at most 64 KiB of JSON text).'),
-    label: textOf200('').nullish().describe('A short name for lists (at most 200 characters).'),
-    conversation_id: textOf200('').nullish().describe('The conversation the agent resumes into; passed through to the wake.'),
-    idempotency_key: storedText({ min: 1, max: 200, message: 'must be 1 to 200 characters' })
-      .nullish()
-      .describe('The same key and request return the existing alarm instead of a second one (also accepted as the Idempotency-Key header).'),
-    tags: z
-      .array(storedText({ min: 1, max: 64, message: 'must be 1 to 64 characters' }), { error: 'must be an array of strings' })
-      .max(16, { error: 'must have at most 16 tags' })
-      .nullish()
-      .describe('Up to 16 tags of 1..64 characters, to filter lists.'),
-    target: Target.optional(),
-    misfire: Misfire.optional(),
-  },
-  { error: 'the body must be a JSON object' },
-);
+export const CreateAlarm = bodyObject({
+  kind: Kind.describe('once: one wake (at or delay); cron: a cron expression; rrule: an RFC 5545 rule.'),
+  wake_message: storedText({ min: 1, maxBytes: WAKE_MESSAGE_MAX_BYTES, message: 'required: a non-empty string, the text the agent wakes up to', missing: 'required: a non-empty string, the text the agent wakes up to' }).describe(
+    'The message the agent wakes up to (at most 8 KiB of UTF-8).',
+  ),
+  delay: z.string({ error: 'must be a duration from 1s to 3650d, like "90s", "15m" or "1h30m"' }).nullish().describe('once: how long from now, like "90s", "15m", "1h30m", "2d".'),
+  at: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('once: an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" (a time without an offset is refused).'),
+  cron: z.string({ error: 'required: a cron expression like "0 9 * * MON-FRI", a descriptor like "@daily", or "@every 15m"' }).nullish().describe(
+    'cron: 5 fields (minute hour day month weekday), 6 (seconds first), @daily, @hourly, ... or "@every 30m".',
+  ),
+  rrule: z.string({ error: 'required: an RFC 5545 RRULE value like "FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0"' }).nullish().describe('rrule: the RRULE value, like "FREQ=DAILY;BYHOUR=9;BYMINUTE=0" (no "RRULE:" prefix).'),
+  tz: z.string({ error: 'must be an IANA time zone name, like "Europe/Berlin" or "UTC"' }).optional().describe('IANA time zone the schedule is read in, like "Europe/Berlin". Default UTC.'),
+  start: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake before this RFC 3339 time (the RRULE DTSTART).'),
+  until: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake after this RFC 3339 time.'),
+  max_fires: z.number({ error: 'must be a whole number from 1 to 2147483647' }).int().min(1).max(2_147_483_647).nullish().describe('cron/rrule: stop after this many delivered wakes.'),
+  payload: z.unknown().optional().describe('Any JSON, handed back verbatim in the wake (at most 64 KiB of JSON text).'),
+  label: textOf200('').nullish().describe('A short name for lists (at most 200 characters).'),
+  conversation_id: textOf200('').nullish().describe('The conversation the agent resumes into; passed through to the wake.'),
+  idempotency_key: storedText({ min: 1, max: 200, message: 'must be 1 to 200 characters' })
+    .nullish()
+    .describe('The same key and request return the existing alarm instead of a second one (also accepted as the Idempotency-Key header).'),
+  tags: z
+    .array(storedText({ min: 1, max: 64, message: 'must be 1 to 64 characters' }), { error: 'must be an array of strings' })
+    .max(16, { error: 'must have at most 16 tags' })
+    .nullish()
+    .describe('Up to 16 tags of 1..64 characters, to filter lists.'),
+  target: Target.optional(),
+  misfire: Misfire.optional(),
+});
 /** A create body, as validated. */
 export type CreateAlarm = z.infer<typeof CreateAlarm>;
 
@@ -83,18 +80,15 @@ export type CreateAlarm = z.infer<typeof CreateAlarm>;
 const StatusList = z
   .string()
   .refine((s) => s.split(',').every((x) => (STATUSES as readonly string[]).includes(x.trim())), { error: `must be a comma list of ${STATUSES.join(', ')}` })
-  .transform((s) => s.split(',').map((x) => x.trim()) as (typeof STATUSES)[number][])
   .describe(`A comma list of ${STATUSES.join(', ')}.`);
 
-/** A page cursor, decoded; refused unless it is one this API made. */
-const Cursor = PageCursor.transform((text, ctx) => {
-  const cursor = decodeCursor(text);
-  if (!cursor) {
-    ctx.addIssue({ code: 'custom', message: 'is not a cursor from this API: pass next_cursor as it came' });
-    return z.NEVER;
-  }
-  return cursor;
-});
+/** The statuses of a `status` filter that passed {@link ListAlarmsQuery}. */
+export function statusList(text: string): AlarmStatus[] {
+  return text.split(',').map((x) => x.trim() as AlarmStatus);
+}
+
+/** A page cursor: refused unless it is one this API made (decode it with decodeCursor). */
+const Cursor = PageCursor.refine((text) => decodeCursor(text) !== undefined, { error: 'is not a cursor from this API: pass next_cursor as it came' });
 
 /** The query of `GET /v1/alarms`. */
 export const ListAlarmsQuery = z.strictObject({
@@ -108,7 +102,7 @@ export const ListAlarmsQuery = z.strictObject({
 export const ListFiresQuery = z.strictObject({ limit: PageLimit.optional(), cursor: Cursor.optional() });
 
 /** An alarm id in a path. */
-export const AlarmId = z.string().describe('The alarm id returned by create, like "alm_2XVW0VrjxyzEbf1m6Iv0".');
+export const AlarmId = z.string().describe('The alarm id, as its create (alarm_set) returned it, like "alm_2XVW0VrjxyzEbf1m6Iv0".');
 
 /** AlarmView (SPEC 4.4). */
 export const AlarmView = z

@@ -1,12 +1,12 @@
 /** The shapes of the DID challenge (SPEC 4.1): its requests and answers. */
 import { z } from 'zod';
-import { storedText, Timestamp } from './fields.js';
+import { bodyObject, storedText, Timestamp } from './fields.js';
 
 const required = (what: string) => storedText({ min: 1, max: 1024, message: 'required: a non-empty string', tooLong: 'must be at most 1024 characters' }).describe(what);
 const DID = 'The agent\'s DID: did:key with an ed25519 key, like "did:key:z6Mk...".';
 
 /** The body of `POST /v1/auth/challenge`. */
-export const ChallengeRequest = z.strictObject({ did: required(DID) }, { error: 'the body must be a JSON object' });
+export const ChallengeRequest = bodyObject({ did: required(DID) });
 
 /** The answer of `POST /v1/auth/challenge`. */
 export const ChallengeView = z
@@ -19,14 +19,11 @@ export const ChallengeView = z
   .meta({ id: 'Challenge' });
 
 /** The body of `POST /v1/auth/verify`. */
-export const VerifyRequest = z.strictObject(
-  {
-    did: required(DID),
-    nonce: required('The nonce of the challenge.'),
-    signature: required('The 64-byte ed25519 signature of message, base64url or base64.'),
-  },
-  { error: 'the body must be a JSON object' },
-);
+export const VerifyRequest = bodyObject({
+  did: required(DID),
+  nonce: required('The nonce of the challenge.'),
+  signature: required('The 64-byte ed25519 signature of message, base64url or base64.'),
+});
 
 /** The answer of `POST /v1/auth/verify`: a principal token. */
 export const TokenView = z

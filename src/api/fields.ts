@@ -53,6 +53,12 @@ export function storedText(rule: TextRule) {
     .meta({ ...(min > 0 ? { minLength: min } : {}), ...(max < Infinity ? { maxLength: max } : {}) });
 }
 
+/** A request body: a JSON object of exactly these members. */
+export function bodyObject<S extends z.core.$ZodLooseShape>(shape: S) {
+  // Only the wrong type gets our words; an unknown member keeps zod's, which names it.
+  return z.strictObject(shape, { error: (issue) => (issue.code === 'invalid_type' ? 'the body must be a JSON object' : undefined) });
+}
+
 /** An RFC 3339 instant as the API writes it (UTC, milliseconds). */
 export const Timestamp = z.string().meta({ format: 'date-time', examples: ['2026-11-23T12:00:00.000Z'] });
 

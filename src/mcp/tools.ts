@@ -1,10 +1,12 @@
 /**
  * The agent's tools (SPEC 5), defined once: name, description with
- * examples, input schema and what each does with the typed client. The MCP
- * server registers exactly these, and chronos-tools.json is written from
- * what that server lists (i8).
+ * examples, input schema and what each does with the typed client. Input
+ * schemas are the API's own (api/alarms.ts), so a tool takes exactly what its
+ * route takes. The MCP server registers exactly these, and
+ * chronos-tools.json is written from what that server lists (i8).
  */
 import { z } from 'zod';
+import { AlarmId, CreateAlarm, ListAlarmsQuery } from '../api/alarms.js';
 import { ChronosApiError, type ChronosClient } from '../client/client.js';
 
 /** What a tool returns: a short text an agent reads well, and the structured view. */
@@ -18,7 +20,7 @@ export interface ToolDef {
   readonly name: string;
   readonly title: string;
   readonly description: string;
-  readonly input: z.ZodRawShape;
+  readonly input: z.ZodObject;
   readonly run: (client: ChronosClient, args: Record<string, unknown>) => Promise<ToolResult>;
 }
 
@@ -42,7 +44,7 @@ function describeAlarm(a: AlarmView): string {
   return `${a.id}${a.label ? ` (${a.label})` : ''}: ${a.status}, ${what}, ${next}, ${a.fire_count} delivered${error}`;
 }
 
-const alarmId = z.string().describe('The alarm id returned by alarm_set, like "alm_2XVW0VrjxyzEbf1m6Iv0".');
+const byId = z.strictObject({ id: AlarmId });
 
 /** The registry. */
 export const TOOLS: readonly ToolDef[] = [
@@ -57,23 +59,7 @@ export const TOOLS: readonly ToolDef[] = [
       'Every Monday and Friday at 9 in New York: {"kind":"rrule","rrule":"FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0","tz":"America/New_York",...}.',
       'Give an idempotency_key to make retries of this call safe.',
     ].join(' '),
-    input: {
-      kind: z.enum(['once', 'cron', 'rrule']).describe('once: one wake (at or delay); cron: a cron expression; rrule: an RFC 5545 rule.'),
-      wake_message: z.string().min(1).describe('The message you wake up to (at most 8 KiB).'),
-      delay: z.string().optional().describe('once: how long from now, like "90s", "15m", "1h30m", "2d".'),
-      at: z.string().optional().describe('once: an RFC 3339 time with offset, like "2026-12-01T09:00:00Z".'),
-      cron: z.string().optional().describe('cron: 5 fields (minute hour day month weekday), 6 (seconds first), @daily, @hourly, ... or "@every 30m".'),
-      rrule: z.string().optional().describe('rrule: the RRULE value, like "FREQ=DAILY;BYHOUR=9;BYMINUTE=0" (no "RRULE:" prefix).'),
-      tz: z.string().optional().describe('IANA time zone the schedule is read in, like "Europe/Berlin". Default UTC.'),
-      start: z.string().optional().describe('cron/rrule: no wake before this RFC 3339 time (the RRULE DTSTART).'),
-      until: z.string().optional().describe('cron/rrule: no wake after this RFC 3339 time.'),
-      max_fires: z.number().int().min(1).optional().describe('cron/rrule: stop after this many delivered wakes.'),
-      payload: z.unknown().optional().describe('Any JSON you want back, verbatim, when you wake (at most 64 KiB).'),
-      label: z.string().optional().describe('A short name for lists (at most 200 characters).'),
-      conversation_id: z.string().optional().describe('The conversation to resume into.'),
-      idempotency_key: z.string().optional().describe('The same key and request return the existing alarm instead of a second one.'),
-      tags: z.array(z.string()).optional().describe('Up to 16 tags, to filter alarm_list.'),
-    },
+    input: CreateAlarm,
     run: async (client, args) => {
       const answer = await client.call<AlarmView>('POST', '/v1/alarms', { body: args });
       const verb = answer.status === 201 ? 'Alarm set' : 'Alarm already existed (same idempotency key)';
@@ -84,7 +70,7 @@ export const TOOLS: readonly ToolDef[] = [
     name: 'alarm_get',
     title: 'Get an alarm',
     description: 'Show one of your alarms: its schedule, status (scheduled, firing, completed, failed, cancelled), next wake and last error.',
-    input: { id: alarmId },
+    input: byId,
     run: async (client, args) => {
       const answer = await client.call<AlarmView>('GET', `/v1/alarms/${encodeURIComponent(String(args.id))}`);
       return { text: describeAlarm(answer.data), structured: { alarm: answer.data } };
@@ -94,12 +80,7 @@ export const TOOLS: readonly ToolDef[] = [
     name: 'alarm_list',
     title: 'List alarms',
     description: 'List your alarms, newest first. Example: only active ones: {"status":"scheduled,firing"}; by tag: {"tag":"deploy"}. Pass next_cursor back as cursor for more.',
-    input: {
-      status: z.string().optional().describe('A comma list of scheduled, firing, completed, failed, cancelled.'),
-      tag: z.string().optional().describe('Only alarms with this tag.'),
-      limit: z.number().int().min(1).max(200).optional().describe('At most this many (1..200, default 50).'),
-      cursor: z.string().optional().describe('next_cursor of the previous answer.'),
-    },
+    input: ListAlarmsQuery,
     run: async (client, args) => {
       const params: [string, string][] = Object.entries(args)
         .filter(([, v]) => v !== undefined)
@@ -115,7 +96,7 @@ export const TOOLS: readonly ToolDef[] = [
     name: 'alarm_cancel',
     title: 'Cancel an alarm',
     description: 'Cancel one of your scheduled or firing alarms: no further wake starts. Cancelling again is fine; completed or failed alarms cannot be cancelled.',
-    input: { id: alarmId },
+    input: byId,
     run: async (client, args) => {
       const answer = await client.call<AlarmView>('DELETE', `/v1/alarms/${encodeURIComponent(String(args.id))}`);
       return { text: `Cancelled: ${describeAlarm(answer.data)}`, structured: { alarm: answer.data } };

@@ -62,6 +62,9 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
   const invalid = await call('alarm_set', { kind: 'cron', cron: '0 0 30 2 *', wake_message: 'never' });
   t.equal(invalid.isError, true);
   t.match(invalid.content[0]!.text, /^invalid_request: cron: never fires/);
+  const misspelled = await call('alarm_set', { kind: 'cron', cron: '0 9 * * *', timezone: 'Europe/Berlin', wake_message: 'standup' });
+  t.equal(misspelled.isError, true, 'an unknown field is refused, as the API refuses it, not dropped');
+  t.match(misspelled.content[0]!.text, /timezone/);
   const selftestAnswer = await call('selftest');
   t.notOk(selftestAnswer.isError, 'the server kept running after tool errors');
   t.match(selftestAnswer.content[0]!.text, /^selftest passed/);
