@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- scenario ...] [--quick] [--repeats N] [--database-url URL] [--systems a,b]`
+ * `npm run bench [-- scenario ...] [--quick] [--repeats N] [--database-url URL] [--systems a,b] [--baseline REF]`
  *
  * The benchmark suite. One PostgreSQL (embedded, or the server at
  * --database-url), one router stub in a process of its own, and a fresh
@@ -7,9 +7,20 @@
  * scale, api, replicas (all by default). Prints Markdown; results are copied into
  * docs/benchmarks.md with the command that made them. --quick: short runs,
  * one repeat, for development.
+ *
+ * --baseline REF: an A/B in one run. REF (any git commit-ish) is checked out
+ * into a temporary git worktree (removed at the end, also on failure or
+ * Ctrl-C) with this checkout's node_modules linked in (its dependencies must
+ * be the same: see baseline.ts), and runs as one more system,
+ * `chronosd@<short sha>`, exactly as `chronosd` runs this working tree: same
+ * settings, same seeding. steady and burst run it right after chronosd in
+ * every repeat (A B A B ...) and print chronosd/baseline ratios; scale, api
+ * and replicas do not run it. E.g. `npm run bench -- steady burst --systems
+ * chronosd --baseline dac04e7 --repeats 8`.
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { checkOutBaseline, currentCode, type Baseline } from './baseline.js';
 import { ceiling } from './ceiling.js';
 import { benchPostgres } from './postgres.js';
 import { api, burst, replicas, scale, steady, type BenchEnv } from './scenarios.js';
@@ -34,6 +45,7 @@ const { values, positionals } = parseArgs({
     repeats: { type: 'string' },
     'database-url': { type: 'string' },
     systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
+    baseline: { type: 'string' },
   },
 });
 const unknown = [...positionals.filter((p) => !(p in SCENARIOS)), ...values.systems.split(',').filter((s) => !(s in SYSTEMS))];
@@ -42,22 +54,40 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const wanted = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
-const systems = ['chronosd', ...values.systems.split(',').filter((s) => s !== 'chronosd')].map((s) => SYSTEMS[s]!);
+if (values.baseline !== undefined && !wanted.some((w) => w === 'steady' || w === 'burst')) {
+  console.error('--baseline: only the steady and burst scenarios run a baseline; name one of them');
+  process.exit(2);
+}
+let baseline: Baseline | undefined;
+try {
+  baseline = values.baseline === undefined ? undefined : checkOutBaseline(values.baseline);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+const peers = values.systems.split(',').filter((s) => s !== 'chronosd').map((s) => SYSTEMS[s]!);
+// The baseline right after chronosd: in every repeat the two run back to back.
+const systems = [SYSTEMS.chronosd!, ...(baseline ? [() => new Chronosd(baseline)] : []), ...peers];
 
 console.log(`# chronos bench, ${new Date().toISOString()}\n`);
 console.log(`- command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\``);
-console.log(`- machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GB; node ${process.version}\n`);
-if (wanted.includes('schedule')) benchSchedule();
-const dispatching = wanted.filter((w) => w !== 'schedule');
-if (dispatching.length > 0) {
-  const pg = await benchPostgres(values['database-url']);
-  const stub = await RouterStub.start();
-  console.log(`- PostgreSQL: ${pg.description}; router stub: node:http in its own process, answers 204 at once\n`);
-  const env: BenchEnv = { pg, stub, quick: values.quick, repeats: Number(values.repeats ?? (values.quick ? 1 : 3)), systems };
-  try {
-    for (const name of dispatching) await SCENARIOS[name]!(env);
-  } finally {
-    await stub.stop();
-    await pg.stop();
+console.log(`- machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GB; node ${process.version}`);
+console.log(`- code: chronosd at ${currentCode()}${baseline ? `; ${baseline.name} at ${baseline.code}, in a temporary worktree` : ''}\n`);
+try {
+  if (wanted.includes('schedule')) benchSchedule();
+  const dispatching = wanted.filter((w) => w !== 'schedule');
+  if (dispatching.length > 0) {
+    const pg = await benchPostgres(values['database-url']);
+    const stub = await RouterStub.start();
+    console.log(`- PostgreSQL: ${pg.description}; router stub: node:http in its own process, answers 204 at once\n`);
+    const env: BenchEnv = { pg, stub, quick: values.quick, repeats: Number(values.repeats ?? (values.quick ? 1 : 3)), systems, baseline: baseline?.name };
+    try {
+      for (const name of dispatching) await SCENARIOS[name]!(env);
+    } finally {
+      await stub.stop();
+      await pg.stop();
+    }
   }
+} finally {
+  baseline?.remove();
 }

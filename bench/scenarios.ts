@@ -1,7 +1,10 @@
 /**
  * The scenarios of `npm run bench`: each runs the systems alternately,
  * `repeats` times, and prints a Markdown table of medians (min-max) with
- * the ratio chronosd/peer from the same run.
+ * the ratio chronosd/peer from the same run. steady and burst also run the
+ * `--baseline` chronosd, if any, right after chronosd in every repeat, and
+ * give the ratio chronosd/baseline; scale, api and replicas run this
+ * checkout's chronosd only.
  */
 import { apiAtRate, apiThroughput, type ApiReport } from './api.js';
 import { dispatchRun, type DispatchRun } from './dispatch.js';
@@ -18,13 +21,19 @@ export interface BenchEnv {
   readonly stub: RouterStub;
   readonly quick: boolean;
   readonly repeats: number;
-  /** chronosd first, then the peers; a fresh instance per run. */
+  /** chronosd first, then the baseline (if any), then the peers; a fresh instance per run. */
   readonly systems: readonly (() => SystemUnderTest)[];
+  /** The name of the `--baseline` chronosd among `systems`, e.g. `chronosd@dac04e7`. */
+  readonly baseline?: string;
 }
 
 type Metric = (r: DispatchRun) => number;
 
-/** Runs `make()` for every system, `repeats` times, alternating; runs grouped by system name. */
+/**
+ * Runs `make()` for every system, `repeats` times, alternating (with a
+ * baseline and no peers: A B A B ..., never all of A and then all of B);
+ * runs grouped by system name, each system's in repeat order.
+ */
 async function alternate(env: BenchEnv, runOne: (system: SystemUnderTest) => Promise<DispatchRun>): Promise<Map<string, DispatchRun[]>> {
   const runs = new Map<string, DispatchRun[]>();
   for (let repeat = 0; repeat < env.repeats; repeat++) {
@@ -42,11 +51,34 @@ function over(runs: DispatchRun[], metric: Metric) {
   return spread(runs.map(metric));
 }
 
-/** The ratio cell of chronosd against each peer for `metric`. */
-function ratios(runs: Map<string, DispatchRun[]>, metric: Metric): string {
-  const [ours, ...peers] = [...runs.entries()];
+/** The ratio cell of chronosd against each peer (not the baseline) for `metric`. */
+function ratios(env: BenchEnv, runs: Map<string, DispatchRun[]>, metric: Metric): string {
+  const [ours, ...others] = [...runs.entries()];
+  const peers = others.filter(([name]) => name !== env.baseline);
   if (!ours || peers.length === 0) return '';
   return peers.map(([name, r]) => `${name}: ${ratio(over(ours[1], metric), over(r, metric))}`).join('; ');
+}
+
+/**
+ * The note line of chronosd against its baseline, '' without one: for each
+ * metric the ratio of the medians, and in brackets the range of the
+ * ratios of each repeat's pair (the two ran back to back).
+ */
+function againstBaseline(env: BenchEnv, runs: Map<string, DispatchRun[]>, metrics: Record<string, Metric>, prefix: string): string {
+  const ours = runs.get('chronosd');
+  const theirs = env.baseline === undefined ? undefined : runs.get(env.baseline);
+  if (!ours || !theirs) return '';
+  const cells = Object.entries(metrics).map(([label, metric]) => {
+    const pairs = spread(ours.map((run, i) => metric(run) / metric(theirs[i]!)));
+    return `${label} ${ratio(over(ours, metric), over(theirs, metric))}${ours.length > 1 ? ` (pairs ${num(pairs.min, 2)}-${num(pairs.max, 2)})` : ''}`;
+  });
+  return `- ${prefix}chronosd/${env.baseline}: ${cells.join('; ')}`;
+}
+
+/** The CPU metrics for againstBaseline: the process's, and PostgreSQL's where it was read. */
+function cpuMetrics(runs: Map<string, DispatchRun[]>): Record<string, Metric> {
+  const pg = [...runs.values()].every((r) => r.every((x) => x.pgCpuPer1000 !== null));
+  return { 'CPU (process)': (x) => x.cpuPer1000, ...(pg ? { 'CPU (PostgreSQL)': (x: DispatchRun) => x.pgCpuPer1000! } : {}) };
 }
 
 function settingsList(env: BenchEnv): string {
@@ -69,8 +101,10 @@ export async function steady(env: BenchEnv): Promise<void> {
         `| ${rate}/s | ${name} | ${r[0]!.n} | ${cell(over(r, (x) => x.p50), 1)} | ${cell(over(r, (x) => x.p99), 1)} | ${cell(over(r, (x) => x.max), 1)} | ${cell(over(r, (x) => x.cpuPer1000), 3)} | ${r[0]!.pgCpuPer1000 === null ? 'n/a' : cell(over(r, (x) => x.pgCpuPer1000!), 3)} | ${Math.max(...r.map((x) => x.duplicates))} |`,
       );
     }
-    const p99 = ratios(runs, (x) => x.p99);
-    if (p99) notes.push(`- ${rate}/s, p99 chronosd/peer: ${p99}; p50: ${ratios(runs, (x) => x.p50)}; CPU (process): ${ratios(runs, (x) => x.cpuPer1000)}`);
+    const p99 = ratios(env, runs, (x) => x.p99);
+    if (p99) notes.push(`- ${rate}/s, p99 chronosd/peer: ${p99}; p50: ${ratios(env, runs, (x) => x.p50)}; CPU (process): ${ratios(env, runs, (x) => x.cpuPer1000)}`);
+    const baseline = againstBaseline(env, runs, { p50: (x) => x.p50, p99: (x) => x.p99, max: (x) => x.max, ...cpuMetrics(runs) }, `${rate}/s, `);
+    if (baseline) notes.push(baseline);
   }
   console.log(notes.length > 0 ? `\n${notes.join('\n')}\n` : '');
 }
@@ -89,8 +123,10 @@ export async function burst(env: BenchEnv): Promise<void> {
       `| ${name} | ${r[0]!.n} | ${cell(over(r, (x) => x.spanMs))} | ${cell(over(r, perSecond))} | ${cell(over(r, (x) => x.p50))} | ${cell(over(r, (x) => x.p99))} | ${cell(over(r, (x) => x.cpuPer1000), 3)} | ${r[0]!.pgCpuPer1000 === null ? 'n/a' : cell(over(r, (x) => x.pgCpuPer1000!), 3)} | ${Math.max(...r.map((x) => x.duplicates))} |`,
     );
   }
-  const wakes = ratios(runs, perSecond);
-  console.log(wakes ? `\n- wakes/s chronosd/peer: ${wakes}\n` : '');
+  const wakes = ratios(env, runs, perSecond);
+  const baseline = againstBaseline(env, runs, { 'wakes/s': perSecond, p50: (x) => x.p50, p99: (x) => x.p99, ...cpuMetrics(runs) }, '');
+  const notes = [...(wakes ? [`- wakes/s chronosd/peer: ${wakes}`] : []), ...(baseline ? [baseline] : [])];
+  console.log(notes.length > 0 ? `\n${notes.join('\n')}\n` : '');
 }
 
 /** scale: steady 200/s on an empty table, then with a large backlog of far-future alarms. */

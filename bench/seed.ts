@@ -7,6 +7,9 @@ import { sql, type Kysely } from 'kysely';
 import { DUE_CHANNEL } from '../src/store/claims.js';
 import type { Schema } from '../src/store/schema.js';
 
+/** The alarms columns bulkInsertOnceAlarms writes (the same code seeds a `--baseline` chronosd, whose schema must have them). */
+export const SEEDED_COLUMNS = ['id', 'owner', 'kind', 'at', 'wake_message', 'next_fire_at', 'occurrence_at', 'fire_id'] as const;
+
 /** Inserts once alarms of `owner` due at `ats`, 1,000 rows a statement; returns their ids in order. */
 export async function bulkInsertOnceAlarms(db: Kysely<Schema>, owner: string, ats: readonly Date[], ids: () => string, fireIdFor: (id: string, at: Date) => string): Promise<string[]> {
   const out: string[] = [];
@@ -14,11 +17,20 @@ export async function bulkInsertOnceAlarms(db: Kysely<Schema>, owner: string, at
     const rows = ats.slice(i, i + 1_000).map((at) => {
       const id = ids();
       out.push(id);
-      return { id, owner, kind: 'once' as const, at, wake_message: 'bench', next_fire_at: at, occurrence_at: at, fire_id: fireIdFor(id, at) };
+      // `satisfies`: a column added here and not to SEEDED_COLUMNS (or the other way round) fails the typecheck.
+      return { id, owner, kind: 'once' as const, at, wake_message: 'bench', next_fire_at: at, occurrence_at: at, fire_id: fireIdFor(id, at) } satisfies Record<(typeof SEEDED_COLUMNS)[number], unknown>;
     });
     await db.insertInto('alarms').values(rows).execute();
   }
   return out;
+}
+
+/** The SEEDED_COLUMNS that the database's alarms table lacks. */
+export async function missingSeededColumns(db: Kysely<Schema>): Promise<string[]> {
+  const { rows } = await sql<{ column_name: string }>`
+    SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'alarms'`.execute(db);
+  const present = new Set(rows.map((r) => r.column_name));
+  return SEEDED_COLUMNS.filter((c) => !present.has(c));
 }
 
 /** Wakes every dispatcher that sleeps past `dueAt`. */

@@ -1,7 +1,9 @@
 /**
  * chronosd under test: real chronosd processes (the replicas scenario starts
  * several on one database), alarms bulk-inserted through the store and
- * announced with a NOTIFY, as the API does for near alarms.
+ * announced with a NOTIFY, as the API does for near alarms. By default the
+ * code of this checkout; with a root, another checkout's (`--baseline`, a
+ * worktree of another commit), started, seeded and measured the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync } from 'node:fs';
@@ -10,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { openDatabase, type Database } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
-import { bulkInsertOnceAlarms, notifyDue } from '../seed.js';
+import { CURRENT_ROOT } from '../baseline.js';
+import { bulkInsertOnceAlarms, missingSeededColumns, notifyDue } from '../seed.js';
 import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
 import { BENCH_OWNER } from '../peers/alarm.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
@@ -30,18 +33,43 @@ function chronosEnv(): Record<string, string> {
   };
 }
 
+/** Which chronosd: the checkout it runs from, and its name in the report. */
+export interface ChronosdCode {
+  /** Root of the checkout whose `src/bin/chronosd.ts` runs. */
+  readonly root: string;
+  /** Its name in the tables, e.g. `chronosd@dac04e7`. */
+  readonly name: string;
+  /** What code that is, for the settings list: its commit and subject. */
+  readonly code: string;
+}
+
 export class Chronosd implements SystemUnderTest {
-  readonly name = 'chronosd';
-  readonly settings = `defaults (concurrency 64, batch 100, lookahead 50 ms, pool 10, log level info to a file) except ${Object.entries(chronosEnv()).map(([k, v]) => `${k}=${v}`).join(', ')}`;
+  readonly name: string;
+  readonly settings: string;
+  private readonly bin: string;
   private children: ChildProcess[] = [];
   private database: Database | undefined;
   /** Base URLs of the running processes. */
   urls: string[] = [];
 
+  /** This checkout's chronosd unless `code` names another. */
+  constructor(code?: ChronosdCode) {
+    this.name = code?.name ?? 'chronosd';
+    this.bin = join(code?.root ?? CURRENT_ROOT, 'src', 'bin', 'chronosd.ts');
+    const settings = `defaults (concurrency 64, batch 100, lookahead 50 ms, pool 10, log level info to a file) except ${Object.entries(chronosEnv()).map(([k, v]) => `${k}=${v}`).join(', ')}`;
+    this.settings = code ? `${settings}; code: ${code.code}` : settings;
+  }
+
   async start(ctx: SystemContext): Promise<void> {
     this.database = openDatabase(ctx.databaseUrl, 4, pino({ level: 'warn' }));
     // One at a time: the first migrates, the others find the schema in place.
     for (let i = 0; i < ctx.processes; i++) this.urls.push(await this.spawnOne(ctx));
+    // The bench seeds every chronosd through its own helper (seed.ts): the schema this code migrated to must have its columns.
+    const missing = await missingSeededColumns(this.database.db);
+    if (missing.length > 0) {
+      await this.stop();
+      throw new Error(`${this.name}: its alarms table has no ${missing.join(', ')}, which bench/seed.ts inserts`);
+    }
   }
 
   private async spawnOne(ctx: SystemContext): Promise<string> {
@@ -49,7 +77,7 @@ export class Chronosd implements SystemUnderTest {
     const logFile = join(mkdtempSync(join(tmpdir(), 'chronos-bench-log-')), 'chronosd.log');
     // BENCH_NODE_ARGS: extra node flags for chronosd, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
     const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(process.execPath, [...nodeArgs, '--import', import.meta.resolve('tsx'), new URL('../../src/bin/chronosd.ts', import.meta.url).pathname, '--port', '0'], {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', import.meta.resolve('tsx'), this.bin, '--port', '0'], {
       env: {
         PATH: process.env.PATH ?? '',
         CHRONOS_DATABASE_URL: ctx.databaseUrl,
