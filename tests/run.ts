@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import postgres from 'postgres';
+import { isAlive } from '../src/db/data-dir-lock.js';
 import { startEmbedded } from '../src/db/embedded.js';
 import { migrate } from '../src/db/migrate.js';
 import { ensureDatabase } from '../src/db/pool.js';
@@ -20,19 +21,10 @@ const RUN_PREFIX = 'chronos-test-pg-';
 const runDir = join(tmpdir(), `${RUN_PREFIX}${process.pid}`);
 const dir = join(runDir, 'pg');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 // A killed run can leave its server running: stop those of runs that are gone, and wipe them.
 for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(RUN_PREFIX))) {
   const pid = Number(name.slice(RUN_PREFIX.length));
-  if (!Number.isInteger(pid) || alive(pid)) continue;
+  if (!Number.isInteger(pid) || isAlive(pid)) continue;
   const leftover = join(tmpdir(), name);
   if (existsSync(join(leftover, 'pg'))) await (await startEmbedded({ dir: join(leftover, 'pg'), log })).stop();
   rmSync(leftover, { recursive: true, force: true });

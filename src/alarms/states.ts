@@ -11,11 +11,6 @@ export const STATUSES = ['scheduled', 'firing', 'completed', 'failed', 'cancelle
 /** An alarm status. */
 export type AlarmStatus = (typeof STATUSES)[number];
 
-/** Active alarms: counted toward the quota, and exactly those with a next fire time (migration 005). */
-export const ACTIVE: readonly AlarmStatus[] = ['scheduled', 'firing'];
-/** Final alarms: nothing moves them again but the cleaner, which deletes them after `retention.alarms`. */
-export const FINAL: readonly AlarmStatus[] = ['completed', 'failed', 'cancelled'];
-
 /** One verb: the states it moves from, and each state it may move to with why. */
 export interface Transition {
   readonly from: readonly AlarmStatus[];

@@ -14,7 +14,7 @@ const RFC3339 = 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00
 /** Where an alarm's wakes go (SPEC 8); today the router. */
 export const Target = z
   .discriminatedUnion('type', [z.strictObject({ type: z.literal('router').describe('The wake of SPEC 6: POST <router_url>/internal/wake.') })], {
-    error: 'must be {"type": "router"}',
+    error: 'must be "router": webhook and stream targets are not served yet',
   })
   .describe('Where the wakes go. Default {"type":"router"}.');
 /** A target. */
@@ -23,7 +23,7 @@ export type Target = z.infer<typeof Target>;
 export const DEFAULT_TARGET: Target = { type: 'router' };
 
 /** What happens to occurrences missed while the daemon was down (SPEC 9.3). */
-export const Misfire = z.enum(['coalesce'], { error: 'must be "coalesce"' }).describe('Missed occurrences: coalesce fires once for all of them, then continues. Default coalesce.');
+export const Misfire = z.enum(['coalesce'], { error: 'must be "coalesce": skip and all are not served yet' }).describe('Missed occurrences: coalesce fires once for all of them, then continues. Default coalesce.');
 /** A misfire policy. */
 export type Misfire = z.infer<typeof Misfire>;
 /** The misfire policy of an alarm created without one. */

@@ -9,7 +9,10 @@ export const ErrorView = z
   .strictObject({
     code: z.string().describe('Stable: invalid_request, invalid_json, unauthorized, invalid_token, not_found, ...'),
     message: z.string().describe('Human readable: what went wrong and what to do.'),
-    details: z.unknown().optional().describe('invalid_request and payload_too_large: the list of field problems; other codes: an object.'),
+    details: z
+      .union([z.array(FieldProblemView), z.record(z.string(), z.unknown())])
+      .optional()
+      .describe('invalid_request and payload_too_large: the list of field problems; some other codes: an object, like {"alarm_id"} of idempotency_conflict.'),
   })
   .meta({ id: 'Error' });
 

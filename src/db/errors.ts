@@ -33,14 +33,3 @@ export function isConnectionError(err: unknown): boolean {
   // Class 08: connection exception
   return CONNECTION_CODES.has(code) || code.startsWith('08');
 }
-
-/** unique_violation */
-export function isUniqueViolation(err: unknown): boolean {
-  return codeOf(err) === '23505';
-}
-
-/** serialization_failure or deadlock_detected: the transaction may simply be run again. */
-export function isRetryableTransaction(err: unknown): boolean {
-  const code = codeOf(err);
-  return code === '40001' || code === '40P01';
-}
