@@ -4,7 +4,7 @@
  * named with its path; sizes over a limit are TooLarge, the rest InvalidInput.
  */
 import { createHash } from 'node:crypto';
-import { CreateAlarm, DEFAULT_MISFIRE, DEFAULT_TARGET, PAYLOAD_MAX_BYTES, type Misfire, type Target } from '../api/alarms.js';
+import { CreateAlarm, PAYLOAD_MAX_BYTES } from '../api/alarms.js';
 import { codePoints, textProblem } from '../api/fields.js';
 import { problemsOf } from '../api/problems.js';
 import { InvalidInput, TooLarge, type FieldProblem } from '../errors.js';
@@ -12,26 +12,24 @@ import { compactJson } from '../json/raw.js';
 import { parseSchedule } from '../schedule/parse.js';
 import type { Schedule } from '../schedule/types.js';
 
-/** A validated create request. */
+/** A validated create request: the body's fields as the schema gave them, and what was made of them. */
 export interface CreateRequest {
+  readonly fields: CreateAlarm;
   readonly schedule: Schedule;
-  readonly wakeMessage: string;
   /** The payload's JSON text exactly as sent (`null` when absent). */
   readonly payloadText: string;
-  readonly label: string | null;
-  readonly conversationId: string | null;
+  /** From the body or the Idempotency-Key header. */
   readonly idempotencyKey: string | null;
-  readonly tags: string[];
-  readonly target: Target;
-  readonly misfire: Misfire;
   /** sha256 of the request's fields, for idempotent replays. */
   readonly fingerprint: string;
 }
 
-// The fields whose values make a request the same as another, in the order the fingerprint has always had;
-// fields added later join it only when given, so an alarm made before them still matches its replay.
-const FINGERPRINT_FIELDS = ['kind', 'at', 'delay', 'cron', 'rrule', 'tz', 'start', 'until', 'max_fires', 'wake_message', 'label', 'conversation_id'] as const;
-const FINGERPRINT_LATER_FIELDS = ['target', 'misfire'] as const;
+// The fields whose values make a request the same as another, in the order the fingerprint has always had
+// (tags and the payload follow them, compared in their own form); every field added since joins after them
+// when given, so an alarm made before it still matches its replay.
+const FINGERPRINT_FIELDS: readonly string[] = ['kind', 'at', 'delay', 'cron', 'rrule', 'tz', 'start', 'until', 'max_fires', 'wake_message', 'label', 'conversation_id'];
+const FINGERPRINT_OWN_FORM: readonly string[] = ['tags', 'payload', 'idempotency_key'];
+const FINGERPRINT_LATER_FIELDS = Object.keys(CreateAlarm.shape).filter((k) => !FINGERPRINT_FIELDS.includes(k) && !FINGERPRINT_OWN_FORM.includes(k)) as (keyof CreateAlarm)[];
 
 /** Keeps the first problem named at each path (the schema's, when the schedule parser names the same field). */
 function firstPerPath(problems: readonly FieldProblem[]): FieldProblem[] {
@@ -76,21 +74,9 @@ export function parseCreateRequest(body: unknown, payloadText: string | undefine
   if (!parsed.success || problems.length > 0 || !schedule) throw new InvalidInput(firstPerPath(problems));
 
   const fields = parsed.data;
-  const tags = fields.tags ?? [];
   const later = FINGERPRINT_LATER_FIELDS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]);
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify([FINGERPRINT_FIELDS.map((k) => b[k] ?? null), tags, compactJson(payload), ...(later.length > 0 ? [later] : [])]))
+    .update(JSON.stringify([FINGERPRINT_FIELDS.map((k) => b[k] ?? null), fields.tags ?? [], compactJson(payload), ...(later.length > 0 ? [later] : [])]))
     .digest('hex');
-  return {
-    schedule,
-    wakeMessage: fields.wake_message,
-    payloadText: payload,
-    label: fields.label ?? null,
-    conversationId: fields.conversation_id ?? null,
-    idempotencyKey,
-    tags,
-    target: fields.target ?? DEFAULT_TARGET,
-    misfire: fields.misfire ?? DEFAULT_MISFIRE,
-    fingerprint,
-  };
+  return { fields, schedule, payloadText: payload, idempotencyKey, fingerprint };
 }

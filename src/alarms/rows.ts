@@ -3,7 +3,7 @@
  * create becomes, and AlarmView and FireView (SPEC 4.4) of a row.
  */
 import type { z } from 'zod';
-import type { AlarmView as AlarmViewSchema, FireView as FireViewSchema } from '../api/alarms.js';
+import { DEFAULT_MISFIRE, DEFAULT_TARGET, type AlarmView as AlarmViewSchema, type FireView as FireViewSchema } from '../api/alarms.js';
 import { fireIdFor } from '../ids.js';
 import { RawJson } from '../json/raw.js';
 import type { AlarmRow, FireRow, NewAlarmRow } from '../store/alarms.js';
@@ -19,7 +19,7 @@ const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 /** The row of a new alarm `id` of `owner`, first due at `firstFireAt`. */
 export function newAlarmRow(id: string, owner: string, req: CreateRequest, firstFireAt: Date): NewAlarmRow {
-  const { schedule } = req;
+  const { schedule, fields } = req;
   return {
     id,
     owner,
@@ -31,13 +31,13 @@ export function newAlarmRow(id: string, owner: string, req: CreateRequest, first
     start_at: schedule.kind === 'once' ? null : schedule.start,
     until: schedule.until,
     max_fires: schedule.maxFires,
-    label: req.label,
-    conversation_id: req.conversationId,
-    wake_message: req.wakeMessage,
+    label: fields.label ?? null,
+    conversation_id: fields.conversation_id ?? null,
+    wake_message: fields.wake_message,
     payload: req.payloadText,
-    tags: req.tags,
-    target: req.target,
-    misfire: req.misfire,
+    tags: fields.tags ?? [],
+    target: fields.target ?? DEFAULT_TARGET,
+    misfire: fields.misfire ?? DEFAULT_MISFIRE,
     status: toState('create'),
     next_fire_at: firstFireAt,
     occurrence_at: firstFireAt,

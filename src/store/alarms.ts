@@ -11,13 +11,13 @@ export type AlarmRow = Selectable<AlarmsTable>;
 export type FireRow = Selectable<FiresTable>;
 
 /**
- * The columns a create sets, by name; every other column starts at its
- * default. The payload is its exact JSON text.
+ * The columns a create sets: every column but the dispatch state and the
+ * times the database keeps, which start at their defaults. The payload is
+ * its exact JSON text.
  */
-export type NewAlarmRow = Pick<
+export type NewAlarmRow = Omit<
   AlarmRow,
-  | 'id' | 'owner' | 'kind' | 'at' | 'cron' | 'rrule' | 'tz' | 'start_at' | 'until' | 'max_fires' | 'label' | 'conversation_id' | 'wake_message'
-  | 'payload' | 'tags' | 'target' | 'misfire' | 'status' | 'next_fire_at' | 'occurrence_at' | 'fire_id' | 'idempotency_key' | 'request_fingerprint'
+  'attempt' | 'fire_count' | 'consecutive_failures' | 'last_fired_at' | 'last_error' | 'claimed_by' | 'claimed_at' | 'lease_until' | 'created_at' | 'updated_at' | 'finished_at'
 >;
 
 /** The outcome of one create in {@link createAlarms}. */
