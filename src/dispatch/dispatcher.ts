@@ -12,7 +12,8 @@ import type { ClaimedRow } from '../store/claims.js';
 import { CANCEL_CHANNEL, DUE_CHANNEL } from '../store/claims.js';
 import { Completer, type SettledEvent } from './completer.js';
 import type { Policy } from './decide.js';
-import type { Deliverers } from './deliverer.js';
+import type { Deliverer, Deliverers } from './deliverer.js';
+import type { AttemptResult } from './ladder.js';
 import { Producer, type Job, type Listen } from './producer.js';
 
 export type { SettledEvent } from './completer.js';
@@ -102,7 +103,9 @@ export class Dispatcher extends EventEmitter {
     const { row } = job;
     const firedAt = new Date(this.now());
     const started = performance.now();
-    const result = await this.o.deliverers[row.target.type].deliver(row, firedAt, job.abort);
+    const deliverer = this.o.deliverers[row.target.type] as Deliverer | undefined;
+    // A target this version does not serve (written by a newer replica) is retried: a replica that serves it may claim it.
+    const result: AttemptResult = deliverer ? await deliverer.deliver(row, firedAt, job.abort) : { kind: 'error', message: `target type "${row.target.type}" is not served by this chronosd version` };
     job.offWire();
     // Handed back by stop(): not settled.
     if (job.stopped) return;

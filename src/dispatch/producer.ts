@@ -47,7 +47,7 @@ export interface ProducerOptions {
   readonly pollIntervalMs: number;
   /** The longest attempt: a claim that waited for a slot is sent only with this much lease left. */
   readonly attemptTimeoutMs: number;
-  /** Runs one job: sends the wake, calls `job.offWire()`, hands the outcome on. Must not throw. */
+  /** Runs one job: sends the wake, calls `job.offWire()`, hands the outcome on. */
   readonly execute: (job: Job) => Promise<void>;
   readonly now?: () => number;
 }
@@ -301,10 +301,13 @@ export class Producer extends EventEmitter {
       })();
       return;
     }
-    h.done = this.o.execute(h).finally(() => {
-      this.offWire(h);
-      this.held.delete(h.key);
-    });
+    h.done = this.o
+      .execute(h)
+      .catch((err: unknown) => this.o.log.error({ err, alarm_id: h.row.id }, 'attempt failed unexpectedly; its lease will expire and the wake be sent again'))
+      .finally(() => {
+        this.offWire(h);
+        this.held.delete(h.key);
+      });
   }
 
   /** The wake is off the wire: its slot goes to the earliest queued claim, its capacity back to claiming. */
