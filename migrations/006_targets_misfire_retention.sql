@@ -1,7 +1,11 @@
 -- Chronos schema v6: where an alarm's wakes go and what happens to its missed occurrences (the columns
--- part II needs, defaulting to today's behaviour); finished alarms dated for their retention; the batch
--- create follows the table's columns instead of listing them.
+-- part II needs, defaulting to today's behaviour); finished alarms dated for their retention; a batch
+-- create that takes the alarms columns by name.
 -- Applied once under an advisory lock; never edit after release, add 007_... instead.
+--
+-- Replicas still running the code of migration 005 keep working beside newer ones during a rolling
+-- upgrade: their chronos_create_alarms stays as it was, the new columns take their defaults for them,
+-- and a trigger dates the alarms they finish.
 
 -- {"type": "router"} | {"type": "webhook", "endpoint": "ep_..."} | {"type": "stream"} (SPEC 8).
 ALTER TABLE alarms ADD COLUMN target jsonb NOT NULL DEFAULT '{"type": "router"}';
@@ -10,22 +14,48 @@ ALTER TABLE alarms ADD CONSTRAINT alarms_target_type CHECK (target->>'type' IN (
 ALTER TABLE alarms ADD COLUMN misfire text NOT NULL DEFAULT 'coalesce' CHECK (misfire IN ('coalesce', 'skip', 'all'));
 
 -- When the alarm reached a final state (completed, failed, cancelled): the cleaner deletes it, and its
--- fires, retention.alarms later. Set exactly while final, so by a final state's writes alone; a claim
--- never writes it, so the index on it keeps the claim a heap-only update (migration 005).
+-- fires, retention.alarms later. Set exactly while final; a claim never writes it, so the index on it
+-- keeps the claim a heap-only update (migration 005).
 ALTER TABLE alarms ADD COLUMN finished_at timestamptz;
 UPDATE alarms SET finished_at = updated_at WHERE next_fire_at IS NULL;
+
+-- Every write that ends an alarm sets finished_at itself; this dates the ones a replica older than this
+-- migration ends. The WHEN clause keeps it from running at all for the writes that set it (and a claim,
+-- which does not write next_fire_at, never gets here). Drop it once no such replica can run.
+CREATE FUNCTION chronos_date_finished_alarm() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.finished_at := date_trunc('milliseconds', now());
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER alarms_date_finished BEFORE UPDATE OF next_fire_at ON alarms
+  FOR EACH ROW WHEN (NEW.next_fire_at IS NULL AND NEW.finished_at IS NULL) EXECUTE FUNCTION chronos_date_finished_alarm();
+
 ALTER TABLE alarms ADD CONSTRAINT alarms_finished_only_when_final CHECK ((finished_at IS NOT NULL) = (next_fire_at IS NULL));
 CREATE INDEX alarms_finished ON alarms (finished_at) WHERE finished_at IS NOT NULL;
 
--- chronos_create_alarms(items, max_active, due_channel, notify_before), as in 002 and 005, except:
--- * each item holds the alarms columns the create sets, by name (and `ord`; a json column as a string of its
---   JSON text), inserted by that name list
---   (the same for every item of a batch); a column the items leave out takes its default, a name that is
---   no column fails the batch;
--- * the result carries the whole alarms row (`alarm`), of the table's type.
--- So a new column of alarms changes neither this function nor its callers' SQL.
-DROP FUNCTION chronos_create_alarms(json, integer, text, timestamptz);
-CREATE FUNCTION chronos_create_alarms(items json, max_active integer, due_channel text, notify_before timestamptz)
+-- chronos_create_alarm_rows(items, max_active, due_channel, notify_before)
+--
+-- items: a JSON array of objects, one per alarm, each with the same members: `ord` (its place in the
+-- batch) and the alarms columns the create sets, by name (a json column as a string of its JSON text).
+-- A column the items leave out takes its default; a name that is no column, or items with different
+-- members, fail the batch.
+--
+-- Returns one row per item: outcome 'created' with the new alarms row; 'existing' with the row the
+-- owner's idempotency key already names; or 'quota' with `active`, the owner's active alarms when
+-- max_active were already active. The row is of the table's own type, so a new column of alarms
+-- changes neither this function nor its callers' SQL.
+--
+-- Creates of one owner are serialized by an advisory lock on the owner, so the quota is exact and
+-- concurrent identical creates make one alarm. A batch takes the locks of all its owners first, in key
+-- order, so that two batches never wait on each other in a cycle. Each statement of a plpgsql function
+-- reads a fresh snapshot: the counts below see every create that committed before the lock was granted.
+-- An alarm an idempotency key names is locked (FOR KEY SHARE) until the batch commits, so the cleaner,
+-- which skips locked rows, cannot delete it between the lookup and the answer.
+--
+-- The earliest created alarm due before notify_before is announced on due_channel (milliseconds since
+-- the epoch), at commit.
+CREATE FUNCTION chronos_create_alarm_rows(items json, max_active integer, due_channel text, notify_before timestamptz)
 RETURNS TABLE (ord integer, outcome text, active integer, alarm alarms)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -53,6 +83,17 @@ DECLARE
   selected text;
   earliest timestamptz;
 BEGIN
+  IF json_array_length(items) = 0 THEN
+    RETURN;
+  END IF;
+  IF EXISTS (
+    SELECT FROM json_array_elements(items) AS e
+    WHERE (SELECT array_agg(k ORDER BY k) FROM json_object_keys(e.value) AS k)
+          IS DISTINCT FROM (SELECT array_agg(k ORDER BY k) FROM json_object_keys(items->0) AS k)
+  ) THEN
+    RAISE EXCEPTION 'chronos_create_alarm_rows: every item must have the same members' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
   PERFORM pg_advisory_xact_lock(owners.k)
   FROM (SELECT DISTINCT hashtextextended(i.owner, 0) AS k FROM json_to_recordset(items) AS i(owner text) ORDER BY 1) AS owners;
 
@@ -81,7 +122,7 @@ BEGIN
       IF key_at IS NOT NULL THEN
         found_id := batch_key_ids[key_at];
       ELSE
-        SELECT a.id INTO found_id FROM alarms a WHERE a.owner = it.owner AND a.idempotency_key = it.idempotency_key;
+        SELECT a.id INTO found_id FROM alarms a WHERE a.owner = it.owner AND a.idempotency_key = it.idempotency_key FOR KEY SHARE;
       END IF;
     END IF;
     IF found_id IS NULL AND cur_active >= max_active AND NOT cur_counted THEN

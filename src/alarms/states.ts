@@ -2,7 +2,7 @@
  * The alarm's states and the one table of its transitions (SPEC 4.5). Each
  * verb is one service function whose SQL moves only rows in the verb's
  * `from` states (they are bound into its WHERE clause); the CHECK
- * constraints of migrations 001-005 back the table in the database, and
+ * constraints of the migrations back the table in the database, and
  * docs/state-machine.md is drawn from it (alarmStateDiagram).
  */
 

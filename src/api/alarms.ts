@@ -2,7 +2,7 @@
  * The alarm's shapes (SPEC 4.3, 4.4): the create request, the list queries,
  * AlarmView and FireView. The one description of each: request validation,
  * the MCP tools' input schemas, the OpenAPI document and the TypeScript
- * types all come from here; the row-to-view mapping is alarms/views.ts.
+ * types all come from here; the row-to-view mapping is alarms/rows.ts.
  */
 import { z } from 'zod';
 import { STATUSES, type AlarmStatus } from '../alarms/states.js';

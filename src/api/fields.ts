@@ -42,10 +42,10 @@ export function storedText(rule: TextRule) {
     .string({ error: (issue) => (issue.input === undefined && rule.missing ? rule.missing : rule.message) })
     .superRefine((value, ctx) => {
       const bad = textProblem(value);
-      if (bad) return ctx.addIssue({ code: 'custom', message: bad });
       const length = codePoints(value);
-      if (length < min) ctx.addIssue({ code: 'custom', message: rule.message });
-      if (length > max) ctx.addIssue({ code: 'custom', message: rule.tooLong ?? rule.message });
+      if (bad) ctx.addIssue({ code: 'custom', message: bad });
+      else if (length < min) ctx.addIssue({ code: 'custom', message: rule.message });
+      else if (length > max) ctx.addIssue({ code: 'custom', message: rule.tooLong ?? rule.message });
       if (rule.maxBytes !== undefined && Buffer.byteLength(value) > rule.maxBytes) {
         ctx.addIssue({ code: 'custom', message: `must be at most ${rule.maxBytes} bytes of UTF-8`, params: TOO_LARGE });
       }

@@ -144,8 +144,9 @@ export const KEYS = {
     kvx: 'retention.alarms',
     flag: 'alarm-retention',
     default: '30d',
-    parse: durationIn(60_000, 3650 * DAY_MS),
-    doc: 'how long a completed, failed or cancelled alarm is kept, with its fire history, before it is deleted',
+    // At least an hour: longer than any wake can still be on the wire (wake.timeout is at most 10 minutes).
+    parse: durationIn(3_600_000, 3650 * DAY_MS),
+    doc: 'how long a completed, failed or cancelled alarm is kept, with its fire history, before it is deleted (at least 1h)',
   }),
   logLevel: key({ env: ['CHRONOS_LOG_LEVEL'], kvx: 'log.level', flag: 'log-level', default: 'info', parse: logLevel, doc: 'pino log level' }),
 } as const;

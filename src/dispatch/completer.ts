@@ -71,9 +71,10 @@ export class Completer extends EventEmitter {
 
   /** Queues the attempt's settle; stop() waits for it. */
   complete(attempt: FinishedAttempt): void {
-    const settling = this.settle(attempt);
+    const settling = this.settle(attempt)
+      .catch((err: unknown) => this.o.log.error({ err, alarm_id: attempt.row.id }, 'settling the attempt failed unexpectedly; its lease will expire and the wake be sent again'))
+      .finally(() => this.pending.delete(settling));
     this.pending.add(settling);
-    void settling.finally(() => this.pending.delete(settling));
   }
 
   /** Waits for every queued settle. */

@@ -4,15 +4,18 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ChronosClient } from '../client/client.js';
+import { parseOrThrow } from '../api/problems.js';
 import { selftest, selftestText } from './selftest.js';
+import { listedAs } from './tool-schema.js';
 import { TOOLS, toolErrorText } from './tools.js';
 
 /** Builds the server with every tool registered. */
 export function buildMcpServer(client: ChronosClient, url: string, version: string): McpServer {
   const server = new McpServer({ name: 'chronos', version });
   for (const tool of TOOLS) {
-    server.registerTool(tool.name, { title: tool.title, description: tool.description, inputSchema: tool.input }, async (args: Record<string, unknown>) => {
+    server.registerTool(tool.name, { title: tool.title, description: tool.description, inputSchema: listedAs(tool.input) }, async (args: Record<string, unknown>) => {
       try {
+        parseOrThrow(tool.input, args);
         const result = await tool.run(client, args);
         return { content: [{ type: 'text' as const, text: result.text }], structuredContent: result.structured };
       } catch (err) {

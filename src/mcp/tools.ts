@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { AlarmId, CreateAlarm, ListAlarmsQuery } from '../api/alarms.js';
 import { ChronosApiError, type ChronosClient } from '../client/client.js';
+import { DomainError } from '../errors.js';
 
 /** What a tool returns: a short text an agent reads well, and the structured view. */
 export interface ToolResult {
@@ -20,6 +21,7 @@ export interface ToolDef {
   readonly name: string;
   readonly title: string;
   readonly description: string;
+  /** The API's schema of the tool's input: validated before `run`, and listed to clients. */
   readonly input: z.ZodObject;
   readonly run: (client: ChronosClient, args: Record<string, unknown>) => Promise<ToolResult>;
 }
@@ -107,6 +109,6 @@ export const TOOLS: readonly ToolDef[] = [
 /** A tool error an agent can act on: the API's code and message. */
 export function toolErrorText(err: unknown): string {
   // The API's messages already name every offending field; the code says what kind of problem it is.
-  if (err instanceof ChronosApiError) return `${err.code}: ${err.message}`;
+  if (err instanceof ChronosApiError || err instanceof DomainError) return `${err.code}: ${err.message}`;
   return `internal: ${(err as Error).message}`;
 }

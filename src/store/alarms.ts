@@ -11,9 +11,9 @@ export type AlarmRow = Selectable<AlarmsTable>;
 export type FireRow = Selectable<FiresTable>;
 
 /**
- * The columns a create sets: every column but the dispatch state and the
- * times the database keeps, which start at their defaults. The payload is
- * its exact JSON text.
+ * The columns a create sets: all but the counters and the claim, which
+ * start at their defaults, and the times the database keeps. The payload
+ * is its exact JSON text.
  */
 export type NewAlarmRow = Omit<
   AlarmRow,
@@ -26,7 +26,7 @@ export type CreateOutcome = { kind: 'created'; row: AlarmRow } | { kind: 'existi
 type CreateResultRow = AlarmRow & { ord: number; outcome: 'created' | 'existing' | 'quota'; active: number | null };
 
 /**
- * Creates a batch of alarms in one statement (chronos_create_alarms,
+ * Creates a batch of alarms in one statement (chronos_create_alarm_rows,
  * migrations 002 and 006) and returns one outcome per alarm, in order:
  * `created`; `existing` when the owner's idempotency key already names an
  * alarm; or `quota` when the owner already has `maxActive` active alarms.
@@ -39,7 +39,7 @@ export async function createAlarms(db: Kysely<Schema>, alarms: readonly NewAlarm
   const items = JSON.stringify(alarms.map((a, ord) => ({ ord, ...a })));
   // Through text: a parameter typed json would be JSON-encoded again by postgres.js.
   const { rows } = await sql<CreateResultRow>`
-    SELECT ord, outcome, active, (alarm).* FROM chronos_create_alarms(${items}::text::json, ${maxActive}::integer, ${DUE_CHANNEL}, ${notifyIfDueBefore}::timestamptz)`.execute(db);
+    SELECT ord, outcome, active, (alarm).* FROM chronos_create_alarm_rows(${items}::text::json, ${maxActive}::integer, ${DUE_CHANNEL}, ${notifyIfDueBefore}::timestamptz)`.execute(db);
   const outcomes: CreateOutcome[] = new Array<CreateOutcome>(alarms.length);
   for (const row of rows) outcomes[row.ord] = row.outcome === 'quota' ? { kind: 'quota', active: row.active! } : { kind: row.outcome, row };
   return outcomes;

@@ -64,7 +64,11 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
   t.match(invalid.content[0]!.text, /^invalid_request: cron: never fires/);
   const misspelled = await call('alarm_set', { kind: 'cron', cron: '0 9 * * *', timezone: 'Europe/Berlin', wake_message: 'standup' });
   t.equal(misspelled.isError, true, 'an unknown field is refused, as the API refuses it, not dropped');
-  t.match(misspelled.content[0]!.text, /timezone/);
+  t.equal(misspelled.content[0]!.text, 'invalid_request: timezone: unknown field');
+  const tooMany = await call('alarm_set', { kind: 'once', delay: '1h', wake_message: 'w', tags: Array.from({ length: 17 }, (_, i) => `t${i}`) });
+  t.match(tooMany, { isError: true, content: [{ text: 'invalid_request: tags: must have at most 16 tags' }] }, "the API's code and message");
+  const tooLong = await call('alarm_set', { kind: 'once', delay: '1h', wake_message: 'x'.repeat(9_000) });
+  t.match(tooLong.content[0]!.text, /^payload_too_large: wake_message: /);
   const selftestAnswer = await call('selftest');
   t.notOk(selftestAnswer.isError, 'the server kept running after tool errors');
   t.match(selftestAnswer.content[0]!.text, /^selftest passed/);
