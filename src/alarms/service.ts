@@ -6,6 +6,7 @@
  * errors (errors.ts) and knows no transport.
  */
 import type { Kysely } from 'kysely';
+import { Target } from '../api/alarms.js';
 import { encodeCursor, type ListCursor } from '../api/cursor.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { isConnectionError } from '../db/errors.js';
@@ -57,6 +58,9 @@ const CREATE_BATCHES_PARALLEL = 2;
 const DEFAULT_PAGE = 50;
 
 const CLAIM = singleMove('claim');
+// The target types this version delivers (the Deliverers type makes the dispatcher serve each): a replica never claims an alarm
+// it could not deliver, such as one a newer replica wrote during a rolling upgrade.
+const SERVED_TARGETS: readonly string[] = Target.options.map((o) => o.shape.type.value);
 const HAND_BACK = singleMove('handBack');
 const REAP = singleMove('reap');
 
@@ -130,7 +134,7 @@ export class AlarmService {
 
   /** claim: up to `limit` alarms due within `horizonMs`, for `replica`, with a lease. */
   claim(replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
-    return claimDue(this.o.db, CLAIM, replica, limit, leaseMs, horizonMs);
+    return claimDue(this.o.db, CLAIM, SERVED_TARGETS, replica, limit, leaseMs, horizonMs);
   }
 
   /** settle: finished attempts recorded, each claim still held moved on (see settleMany); returns the held claims' keys. */

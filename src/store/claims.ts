@@ -44,18 +44,18 @@ export interface Claim {
 }
 
 /**
- * Claims, in one statement, up to `limit` alarms due by the database clock
- * within `horizonMs` from now: the earliest first, skipping rows another
+ * Claims, in one statement, up to `limit` alarms whose target type is one of
+ * `targets`, due by the database clock within `horizonMs` from now: the earliest first, skipping rows another
  * replica holds, marked firing with this replica's id and a lease, each
  * one's attempt counted. Also returns the database clock and the next due
  * time beyond the horizon, so the caller can sleep without asking again.
  */
-export async function claimDue(db: Kysely<Schema>, move: Move, replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
+export async function claimDue(db: Kysely<Schema>, move: Move, targets: readonly string[], replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
   const { rows } = await sql<ClaimedRow & { claimed: boolean; db_now: Date; next_due_at: Date | null }>`
     WITH due AS (
       -- alarms_due holds the firing rows too (migration 005): the status test passes over them.
       SELECT id FROM alarms
-      WHERE status = ${move.from} AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond'
+      WHERE status = ${move.from} AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond' AND target->>'type' = ANY (${targets}::text[])
       ORDER BY next_fire_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
@@ -71,7 +71,8 @@ export async function claimDue(db: Kysely<Schema>, move: Move, replica: string, 
       -- tighter the caller's bound of the clock offset, by which it times the wakes. Rows beyond the horizon are
       -- untouched by this statement, so its snapshot tells the next due time right.
       SELECT clock_timestamp() AS db_now,
-             (SELECT min(next_fire_at) FROM alarms WHERE status = ${move.from} AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond') AS next_due_at
+             (SELECT min(next_fire_at) FROM alarms
+              WHERE status = ${move.from} AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond' AND target->>'type' = ANY (${targets}::text[])) AS next_due_at
       FROM (SELECT count(*) FROM claimed) AS done
     )
     SELECT claimed.*, claimed.id IS NOT NULL AS claimed, clock.db_now, clock.next_due_at

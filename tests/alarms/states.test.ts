@@ -128,6 +128,19 @@ t.test('the cleaner keeps a final alarm until its retention ends, then deletes i
   t.same((await database.sql`SELECT DISTINCT alarm_id FROM fires ORDER BY alarm_id`).map((r) => r.alarm_id), [recent, active].sort(), 'its fires went with it');
 });
 
+t.test('a replica claims only the target types it delivers (an alarm a newer version wrote waits for a replica that serves it)', async (t) => {
+  const database = await freshDatabase(t);
+  const alarms = alarmService(database);
+  const unserved = await alarmIn(database, 'scheduled');
+  await database.sql`UPDATE alarms SET target = '{"type": "stream"}' WHERE id = ${unserved}`;
+  const later = await alarmIn(database, 'scheduled');
+  await database.sql`UPDATE alarms SET target = '{"type": "stream"}', next_fire_at = now() + interval '1 hour' WHERE id = ${later}`;
+  const claim = await alarms.claim('r1', 10, 60_000);
+  t.same(claim.rows, [], 'not claimed');
+  t.equal(claim.nextDueAt, null, 'not counted as due either, so the producer does not wake for it');
+  t.equal(await statusOf(database, unserved), 'scheduled');
+});
+
 t.test('docs/state-machine.md draws the table', async (t) => {
   const doc = readFileSync('docs/state-machine.md', 'utf8');
   t.ok(doc.includes(alarmStateDiagram()), 'regenerate the diagram from alarmStateDiagram() (src/alarms/states.ts)');
