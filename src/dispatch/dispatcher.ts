@@ -14,7 +14,7 @@ import { Completer, type SettledEvent } from './completer.js';
 import type { Policy } from './decide.js';
 import type { Deliverer, Deliverers } from './deliverer.js';
 import type { AttemptResult } from './ladder.js';
-import { Producer, type Job, type Listen } from './producer.js';
+import { Producer, type HoldTimers, type Job, type Listen } from './producer.js';
 
 export type { SettledEvent } from './completer.js';
 
@@ -36,9 +36,11 @@ export interface DispatcherOptions {
   readonly pollIntervalMs: number;
   readonly drainTimeoutMs: number;
   readonly now?: () => number;
+  /** Timers holding claims until their instant; setTimeout unless a test passes its own. */
+  readonly holdTimers?: HoldTimers;
 }
 
-/** The dispatcher service; events: `claimed` (ClaimedRow[]), `settled` (SettledEvent), `idle`, `sleep` (ms). */
+/** The dispatcher service; events: `claimed` (ClaimedRow[]), `settled` (SettledEvent), `idle`, `sleep` (ms), `woke`. */
 export class Dispatcher extends EventEmitter {
   private readonly now: () => number;
   private readonly producer: Producer;
@@ -63,11 +65,13 @@ export class Dispatcher extends EventEmitter {
       attemptTimeoutMs: Math.max(...Object.values(o.deliverers).map((d) => d.timeoutMs)),
       execute: (job) => this.execute(job),
       now: this.now,
+      holdTimers: o.holdTimers,
     });
     this.completer = new Completer({ alarms: o.alarms, log: o.log, replica: o.replica, policy: o.policy, leaseMs: o.leaseMs, now: this.now });
     this.producer.on('claimed', (rows: ClaimedRow[]) => this.emit('claimed', rows));
     this.producer.on('idle', () => this.emit('idle'));
     this.producer.on('sleep', (ms: number) => this.emit('sleep', ms));
+    this.producer.on('woke', () => this.emit('woke'));
     this.completer.on('settled', (e: SettledEvent) => this.emit('settled', e));
   }
 

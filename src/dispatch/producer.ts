@@ -26,6 +26,21 @@ export interface Job {
   readonly offWire: () => void;
 }
 
+/**
+ * The timers that hold a claim until its due instant (default: setTimeout).
+ * Tests pass their own to see the delay asked for, and to run a timer when
+ * they choose instead of waiting for the instant.
+ */
+export interface HoldTimers {
+  set(fn: () => void, ms: number): unknown;
+  clear(timer: unknown): void;
+}
+
+const NODE_TIMERS: HoldTimers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
 /** Subscribes to a NOTIFY channel (postgres.js `sql.listen`). */
 export type Listen = (channel: string, onNotify: (payload: string) => void) => Promise<{ unlisten(): Promise<void> }>;
 
@@ -50,6 +65,8 @@ export interface ProducerOptions {
   /** Runs one job: sends the wake, calls `job.offWire()`, hands the outcome on. */
   readonly execute: (job: Job) => Promise<void>;
   readonly now?: () => number;
+  /** Timers holding claims until their instant; setTimeout unless a test passes its own. */
+  readonly holdTimers?: HoldTimers;
 }
 
 // After a database error the loop waits this long before claiming again, doubling up to the poll interval.
@@ -61,7 +78,8 @@ const ABORTED_AT_SHUTDOWN = 'aborted: chronosd was shutting down';
 interface Held extends Job {
   readonly key: string;
   queued: boolean;
-  timer: NodeJS.Timeout | undefined;
+  /** A {@link HoldTimers} timer. */
+  timer: unknown;
   done: Promise<void> | undefined;
   /** Counted against the claim capacity until its wake is off the wire. */
   inCapacity: boolean;
@@ -69,9 +87,10 @@ interface Held extends Job {
   sending: boolean;
 }
 
-/** The producer service; events: `claimed` (rows), `idle`, `sleep` (ms: how long it means to sleep). */
+/** The producer service; events: `claimed` (rows), `idle`, `sleep` (ms: how long it means to sleep), `woke` (the sleep ended: its time, or a wake-up). */
 export class Producer extends EventEmitter {
   private readonly now: () => number;
+  private readonly timers: HoldTimers;
   private readonly held = new Map<string, Held>();
   /** Claims waiting, queued or on the wire: what the claim capacity limits. */
   private busy = 0;
@@ -97,6 +116,7 @@ export class Producer extends EventEmitter {
   constructor(private readonly o: ProducerOptions) {
     super();
     this.now = o.now ?? Date.now;
+    this.timers = o.holdTimers ?? NODE_TIMERS;
     this.capacity = 2 * o.concurrency;
   }
 
@@ -174,7 +194,7 @@ export class Producer extends EventEmitter {
 
   /** Forgets an unsent claim: its timer, its place in the queue, its capacity. */
   private drop(h: Held): void {
-    clearTimeout(h.timer);
+    if (h.timer !== undefined) this.timers.clear(h.timer);
     h.timer = undefined;
     if (h.queued) this.ready.splice(this.ready.indexOf(h), 1);
     h.queued = false;
@@ -203,6 +223,7 @@ export class Producer extends EventEmitter {
         clearTimeout(timer);
         this.plannedWakeAt = Infinity;
         resolve();
+        this.emit('woke');
       };
     });
   }
@@ -280,7 +301,7 @@ export class Producer extends EventEmitter {
       }
     };
     const delay = sendAt - this.now();
-    if (delay > 0) h.timer = setTimeout(due, delay);
+    if (delay > 0) h.timer = this.timers.set(due, delay);
     else due();
   }
 

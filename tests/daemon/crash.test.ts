@@ -75,8 +75,10 @@ t.test('database restarted under load: the daemon recovers by itself and loses n
   const client = new ChronosClient({ url: daemon.url, transportToken: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, seed: generateSeed() });
   const ids = [...(await createMany(client, 60, '1s')), ...(await createMany(client, 60, '3s'))];
   await router.waitForCount(30);
+  const downFrom = daemon.logs.length;
   await pg.stop();
-  await new Promise((r) => setTimeout(r, 1_500));
+  // The database stays down until the daemon has met the outage: a claim that failed and will be retried.
+  await daemon.waitForLog((l) => l.msg === 'claim failed; retrying' && l.connection === true && daemon.logs.indexOf(l) >= downFrom);
   pg = await startEmbedded({ dir, log, port });
   await waitFor(async () => ((await statuses(client)).completed === ids.length ? true : undefined), 60_000, 250);
   const delivered = new Set(router.received.map((r) => r.body.alarm_id));

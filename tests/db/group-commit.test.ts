@@ -1,6 +1,27 @@
 import t from 'tap';
 import { GroupCommit } from '../../src/db/group-commit.js';
 
+/**
+ * Runs `fn` with setTimeout recording instead: the timers it sets run only
+ * when the test fires them (GroupCommit takes no clock, so this is how the
+ * test holds one).
+ */
+function withHeldTimers<T>(fn: () => T): { result: T; timers: { ms: number | undefined; fire: () => void }[] } {
+  const timers: { ms: number | undefined; fire: () => void }[] = [];
+  const real = globalThis.setTimeout;
+  globalThis.setTimeout = ((callback: () => void, ms?: number) => {
+    const timer = { ms, fire: callback };
+    timers.push(timer);
+    // No _onTimeout: clearTimeout() lets it be.
+    return timer;
+  }) as unknown as typeof setTimeout;
+  try {
+    return { result: fn(), timers };
+  } finally {
+    globalThis.setTimeout = real;
+  }
+}
+
 /** A runner that records its groups and answers when `release` is called. */
 function gatedRunner() {
   const groups: number[][] = [];
@@ -57,10 +78,12 @@ t.test('a failing group rejects its own items only', async (t) => {
 t.test('linger: a group waits for company, and starts at once when full', async (t) => {
   const groups: number[][] = [];
   const gc = new GroupCommit(async (items: number[]) => (groups.push(items), items), { maxGroup: 3, maxParallel: 1, lingerMs: 50 });
-  const first = [gc.submit(1), gc.submit(2)];
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  const { result: first, timers } = withHeldTimers(() => [gc.submit(1), gc.submit(2)]);
+  t.same(timers.map((timer) => timer.ms), [50], 'one linger timer, of lingerMs, for both items');
+  await new Promise((resolve) => setImmediate(resolve));
   t.same(groups, [], 'two items wait for the linger');
-  await Promise.all(first);
+  timers[0]!.fire();
+  t.same(await Promise.all(first), [1, 2]);
   t.same(groups, [[1, 2]], 'then go as one group');
   const full = [gc.submit(3), gc.submit(4), gc.submit(5)];
   await new Promise((resolve) => setImmediate(resolve));

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import t from 'tap';
+import { CANCEL_CHANNEL, type ClaimedRow } from '../../src/store/claims.js';
 import { testApp } from '../helpers/app.js';
-import { settledEvents, startDispatcher } from '../helpers/dispatch.js';
+import { nextEvent, nextRound, notifyHandled, rounds, settledEvents, startDispatcher, testHoldTimers } from '../helpers/dispatch.js';
 import { fakeRouter } from '../helpers/router.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
@@ -122,16 +123,23 @@ t.test('recurring: failed occurrences move on, and max_consecutive_failures ends
 
 t.test('cancel while firing: no new attempt, the row stays cancelled, the attempt is recorded', async (t) => {
   const { h, client, create, get, fires } = await setup(t);
-  const router = await fakeRouter(t, () => ({ status: 503, delayMs: 300 }));
+  // The router answers (a retryable 503) only once the cancel is in: the attempt is on the wire throughout.
+  let cancelled!: () => void;
+  const cancel = new Promise<void>((r) => (cancelled = r));
+  const router = await fakeRouter(t, () => ({ status: 503, after: cancel }));
   const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
   const dispatcher = await startDispatcher(t, h.database, router.url);
+  const settled = settledEvents(dispatcher, 1);
   await router.waitForCount(1);
   await client.call('DELETE', `/v1/alarms/${id}`);
-  const [settled] = await settledEvents(dispatcher, 1);
-  t.match(settled, { alarmId: id, held: false });
+  cancelled();
+  const [event] = await settled;
+  t.match(event, { alarmId: id, held: false });
   t.match(await get(id), { status: 'cancelled', next_fire_at: null });
   t.equal((await fires(id)).length, 1);
-  await new Promise((r) => setTimeout(r, 300));
+  // Another attempt would need a claim. A round that starts after the settle claims nothing, holds nothing and plans a
+  // full poll interval (nothing scheduled at all, so no retry either): with the alarm cancelled, no claim can follow.
+  t.same(await nextRound(dispatcher), { claimed: [], idle: true, sleepMs: 200 }, 'the next claim round finds nothing to do');
   t.equal(router.received.length, 1, 'no retry after the cancel');
 });
 
@@ -148,31 +156,36 @@ t.test('health reports the dispatcher running', async (t) => {
 t.test('a create through the API wakes a dispatcher sleeping a long poll interval', async (t) => {
   const { h, create } = await setup(t);
   const router = await fakeRouter(t);
-  const dispatcher = await startDispatcher(t, h.database, router.url, { pollIntervalMs: 10_000 });
-  await new Promise((r) => dispatcher.once('idle', r));
-  const before = Date.now();
+  // A poll interval far beyond this test's waits: a wake that arrives at all was brought by the create's NOTIFY.
+  const pollIntervalMs = 600_000;
+  const dispatcher = await startDispatcher(t, h.database, router.url, { pollIntervalMs });
+  t.equal(await nextEvent(dispatcher, 'sleep'), pollIntervalMs, 'idle, it sleeps the whole poll interval');
+  const settled = settledEvents(dispatcher, 1);
   const id = await create({ delay: '1s' });
-  const [settled] = await settledEvents(dispatcher, 1, () => true, 8_000);
-  t.equal(settled!.alarmId, id);
-  t.ok(Date.now() - before < 5_000, `delivered ${Date.now() - before} ms after the create, not at the 10 s poll`);
+  const [event] = await settled;
+  t.match(event, { alarmId: id, outcome: 'delivered' }, 'delivered long before the poll interval ran out');
 });
 
 t.test('missed occurrences (chronosd was down) coalesce into one fire, then the next future one', async (t) => {
   const { h, create, get } = await setup(t);
   const router = await fakeRouter(t);
-  const id = await create({ kind: 'cron', cron: '* * * * *', delay: undefined });
-  // As if the daemon had been down for ten minutes: the current occurrence is ten minutes old.
-  const old = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 600_000);
-  await h.database.sql`UPDATE alarms SET next_fire_at = ${old}, occurrence_at = ${old} WHERE id = ${id}`;
+  // Daily, so the next future occurrence (the coming midnight) is never due within the rounds this test watches.
+  const id = await create({ kind: 'cron', cron: '0 0 * * *', delay: undefined });
+  // As if the daemon had been down for ten days: the current occurrence is ten days old, and the schedule started
+  // before it (else its start alone, never searched before, would skip the missed ones).
+  const old = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 10 * 86_400_000);
+  await h.database.sql`UPDATE alarms SET next_fire_at = ${old}, occurrence_at = ${old}, start_at = ${old} WHERE id = ${id}`;
   const dispatcher = await startDispatcher(t, h.database, router.url);
   await settledEvents(dispatcher, 1);
-  await new Promise((r) => setTimeout(r, 300));
+  // A missed occurrence left due would be claimed by the next round; this one finds nothing due within the poll interval.
+  t.same(await nextRound(dispatcher), { claimed: [], idle: true, sleepMs: 200 }, 'nothing left due after the one fire');
   t.equal(router.received.length, 1, 'one wake for all that was missed');
   t.equal(router.received[0]!.body.scheduled_for, old.toISOString());
   const alarm = await get(id);
   t.equal(alarm.status, 'scheduled');
   t.ok(Date.parse(alarm.next_fire_at) > Date.now(), `next occurrence ${alarm.next_fire_at} is in the future`);
-  t.equal(Date.parse(alarm.next_fire_at) % 60_000, 0, 'on the minute');
+  t.ok(Date.parse(alarm.next_fire_at) - Date.now() <= 86_400_000, `next occurrence ${alarm.next_fire_at} is the coming one`);
+  t.equal(Date.parse(alarm.next_fire_at) % 86_400_000, 0, 'at midnight UTC');
 });
 
 t.test('until ends a recurring alarm as completed', async (t) => {
@@ -234,76 +247,109 @@ t.test('an idle dispatcher sleeps its poll interval: no busy loop on an empty ta
   const { h } = await setup(t);
   const router = await fakeRouter(t);
   const dispatcher = await startDispatcher(t, h.database, router.url, { pollIntervalMs: 200 });
-  let idle = 0;
-  dispatcher.on('idle', () => idle++);
-  await new Promise((r) => setTimeout(r, 1_000));
-  t.ok(idle <= 8, `${idle} idle rounds in 1 s with a 200 ms poll interval`);
+  const events: string[] = [];
+  dispatcher.on('claimed', () => events.push('claimed')).on('idle', () => events.push('idle'));
+  dispatcher.on('sleep', (ms: number) => events.push(`sleep ${ms}`)).on('woke', () => events.push('woke'));
+  await rounds(dispatcher, 2);
+  // Each round on an empty table goes idle and plans the whole poll interval, and the next round starts only once that sleep is over.
+  const watched = events.slice(events.indexOf('sleep 200'));
+  t.same(watched, ['sleep 200', 'woke', 'idle', 'sleep 200', 'woke', 'idle', 'sleep 200'], 'idle, a 200 ms sleep slept out, and again');
 });
 
 t.test('lookahead: a wake claimed ahead of time leaves at its due instant, not before', async (t) => {
-  const { h, create, get } = await setup(t);
+  const { h, create } = await setup(t);
   const router = await fakeRouter(t);
-  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 2_000 });
-  const claimed = new Promise<number>((r) => dispatcher.once('claimed', () => r(Date.now())));
-  const id = await create({ delay: '1s' });
-  const due = Date.parse((await get(id)).next_fire_at);
-  t.ok((await claimed) < due - 500, 'claimed well before it is due');
+  const hold = testHoldTimers('clock');
+  // A poll interval far beyond this test's waits: the wake can only leave by the timer that holds its claim.
+  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 2_000, pollIntervalMs: 600_000, holdTimers: hold.holdTimers });
+  let claimedAt = 0;
+  const claimed = nextEvent<ClaimedRow[]>(dispatcher, 'claimed').then((rows) => ((claimedAt = Date.now()), rows));
+  const before = Date.now();
+  await create({ delay: '1s' });
+  const [row] = await claimed;
+  const due = row!.next_fire_at!.getTime();
+  t.ok(row!.claimed_at!.getTime() < due, 'claimed ahead of its instant, by the database clock');
+  // The claim's timer aims at the due instant, read on the database clock: never before it, and after it by at most
+  // the round trip of the claim that read that clock (db-clock.ts), which ended by the time 'claimed' was seen.
+  t.equal(hold.timers.length, 1, 'the claim waits on its own timer');
+  const aim = hold.timers[0]!.setAt + hold.timers[0]!.ms;
+  t.ok(aim >= due - 1 && aim <= due + (claimedAt - before) + 1, `aims ${aim - due} ms after due (claim round trip at most ${claimedAt - before} ms)`);
   await router.waitForCount(1);
   const { at } = router.received[0]!;
   // Same machine, so the database clock is ours; the wake is timed by the database clock.
   t.ok(at >= due, `received ${at - due} ms after due`);
-  t.ok(at - due < 500, `received ${at - due} ms after due, not a poll later`);
 });
 
 t.test('cancel while a claimed wake waits for its instant: it is never sent', async (t) => {
   const { h, client, create, get, fires } = await setup(t);
   const router = await fakeRouter(t);
-  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 3_000 });
-  const claimed = new Promise((r) => dispatcher.once('claimed', r));
+  // The test is the clock here: the claim's instant comes when the test fires its timer.
+  const hold = testHoldTimers('manual');
+  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 3_000, holdTimers: hold.holdTimers });
+  const claimed = nextEvent(dispatcher, 'claimed');
   const id = await create({ delay: '2s' });
   await claimed;
   t.match(await get(id), { status: 'firing' });
+  t.equal(hold.timers.length, 1, 'the claim waits on its timer');
+  t.ok(hold.timers[0]!.ms > 0, 'for its instant, ahead');
+  const seen = notifyHandled(dispatcher, CANCEL_CHANNEL, id);
   await client.call('DELETE', `/v1/alarms/${id}`);
-  await new Promise((r) => setTimeout(r, 2_500));
+  await seen;
+  t.ok(hold.timers[0]!.cleared, 'the cancel stopped the timer');
+  // Its instant comes: every timer still set runs, as the clock would run it.
+  hold.fireAll();
+  const round = await nextRound(dispatcher);
+  t.same(round.claimed, [], 'nothing claimed again');
+  t.ok(round.idle, 'nothing held');
   t.equal(router.received.length, 0, 'no wake');
   t.match(await get(id), { status: 'cancelled' });
   t.equal((await fires(id)).length, 0, 'no attempt in the ledger');
 });
 
-t.test('shutdown hands back claims still waiting for their instant, at once', async (t) => {
+t.test('shutdown hands back claims still waiting for their instant, at once', { timeout: 30_000 }, async (t) => {
   const { h, create, get } = await setup(t);
   const router = await fakeRouter(t);
-  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 5_000, drainTimeoutMs: 5_000 });
-  const claimed = new Promise((r) => dispatcher.once('claimed', r));
-  const id = await create({ delay: '4s' });
+  // Its instant (a minute away) and the drain timeout (ten minutes) are both far beyond this test's timeout:
+  // stop() returning at all shows it waited for neither.
+  const dispatcher = await startDispatcher(t, h.database, router.url, { lookaheadMs: 120_000, leaseMs: 300_000, drainTimeoutMs: 600_000 });
+  const claimed = nextEvent(dispatcher, 'claimed');
+  const id = await create({ delay: '60s' });
   const due = (await get(id)).next_fire_at;
   await claimed;
-  const before = Date.now();
+  t.match(await get(id), { status: 'firing' });
   await dispatcher.stop();
-  t.ok(Date.now() - before < 2_000, `stopped in ${Date.now() - before} ms: nothing to drain`);
   t.match(await get(id), { status: 'scheduled', attempt: 0, next_fire_at: due }, 'due again at its own instant, not at once');
   t.equal(router.received.length, 0);
 });
 
 t.test('concurrency caps the wakes on the wire; due claims queue for a slot, and a cancel reaches them there', async (t) => {
   const { h, client, create, get, fires } = await setup(t);
-  const router = await fakeRouter(t, () => ({ status: 204, delayMs: 300 }));
+  // The first two wakes are answered only once the cancel below has reached the producer: until then two are on the
+  // wire and two claims queue for a slot.
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const router = await fakeRouter(t, (_r, n) => (n <= 2 ? { status: 204, after: released } : { status: 204 }));
   const ids: string[] = [];
-  // All due at one instant, so the first claim takes as many as it may.
-  const dueAt = new Date(Date.now() + 2_000).toISOString();
-  for (let i = 0; i < 6; i++) ids.push(await create({ delay: undefined, at: dueAt, wake_message: `w${i}` }));
-  const dispatcher = await startDispatcher(t, h.database, router.url, { concurrency: 2 });
-  const first = (await new Promise((r) => dispatcher.once('claimed', r))) as { id: string }[];
+  // All due (and past), so the first claim takes as many as it may and sends them at once, as far as slots allow.
+  for (let i = 0; i < 6; i++) ids.push(await create({ delay: undefined, at: '2026-01-01T00:00:00Z', wake_message: `w${i}` }));
+  // More connections than the cap: only the producer keeps the wakes on the wire to two.
+  const dispatcher = await startDispatcher(t, h.database, router.url, { concurrency: 2, connections: 8 });
+  const first = await nextEvent<ClaimedRow[]>(dispatcher, 'claimed');
   t.equal(first.length, 4, 'claimed ahead: two on the wire and two more waiting');
   const queued = first[3]!.id;
+  await router.waitForCount(2);
+  const seen = notifyHandled(dispatcher, CANCEL_CHANNEL, queued);
   await client.call('DELETE', `/v1/alarms/${queued}`);
-  await settledEvents(dispatcher, 5);
+  await seen;
+  t.equal(router.received.length, 2, 'the other two waited for a slot');
+  const settled = settledEvents(dispatcher, 5);
+  release();
+  await settled;
   t.equal(router.received.length, 5, 'every alarm but the cancelled one, once');
   t.notOk(router.received.some((r) => r.body.alarm_id === queued), 'the cancelled claim never left its queue');
   t.match(await get(queued), { status: 'cancelled' });
   t.equal((await fires(queued)).length, 0);
-  const at = router.received.map((r) => r.at);
-  for (let i = 2; i < at.length; i++) t.ok(at[i]! - at[i - 2]! >= 280, `wake ${i + 1} waited for a slot (${at[i]! - at[i - 2]!} ms after wake ${i - 1})`);
+  t.equal(router.maxInFlight, 2, 'never more than two wakes on the wire at once');
 });
 
 t.test('a claim that waited too long for a slot is handed back, not sent on a lease about to run out', async (t) => {

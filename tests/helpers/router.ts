@@ -15,6 +15,8 @@ export interface Reply {
   status?: number;
   body?: string;
   headers?: Record<string, string>;
+  /** Answer only once this settles (then after `delayMs`): the test decides when. */
+  after?: Promise<unknown>;
   /** Answer after this many ms. */
   delayMs?: number;
   /** Never answer (until the server closes). */
@@ -34,12 +36,25 @@ export async function fakeRouter(t: Teardown, reply: (req: Received, n: number) 
   const received: Received[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   let script = reply;
+  // Wakes received and not yet answered (or cut off), now and at most.
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       const r: Received = { headers: req.headers, text, body: JSON.parse(text) as Record<string, any>, at: Date.now() };
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      let answered = false;
+      // Counted off just before the answer is written (or when the connection closes without one), so it never lags the sender's own count.
+      const offWire = () => {
+        if (answered) return;
+        answered = true;
+        inFlight--;
+      };
+      res.once('close', offWire);
       received.push(r);
       for (const w of [...waiters]) {
         if (received.length < w.n) continue;
@@ -49,6 +64,7 @@ export async function fakeRouter(t: Teardown, reply: (req: Received, n: number) 
       const answer = script(r, received.length);
       if (answer.stall) return;
       const send = () => {
+        offWire();
         if (answer.reset) return req.socket.destroy();
         if (answer.cutBodyAt !== undefined) {
           res.writeHead(answer.status ?? 200, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body ?? '')) });
@@ -58,8 +74,9 @@ export async function fakeRouter(t: Teardown, reply: (req: Received, n: number) 
         res.writeHead(answer.status ?? 204, answer.headers);
         res.end(answer.body);
       };
-      if (answer.delayMs) setTimeout(send, answer.delayMs);
-      else send();
+      const delayed = () => (answer.delayMs ? setTimeout(send, answer.delayMs) : send());
+      if (answer.after) void answer.after.then(delayed, delayed);
+      else delayed();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,6 +87,14 @@ export async function fakeRouter(t: Teardown, reply: (req: Received, n: number) 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
+    /** Wakes received and not yet answered. */
+    get inFlight() {
+      return inFlight;
+    },
+    /** The most wakes that were ever received and not yet answered at once. */
+    get maxInFlight() {
+      return maxInFlight;
+    },
     /** Replaces the answer script. */
     answer(next: (req: Received, n: number) => Reply) {
       script = next;
