@@ -108,7 +108,7 @@ export class Dispatcher extends EventEmitter {
     const firedAt = new Date(this.now());
     const started = performance.now();
     const deliverer = this.o.deliverers[row.target.type] as Deliverer | undefined;
-    // A target this version does not serve (written by a newer replica) is retried: a replica that serves it may claim it.
+    // The claim takes only the target types this version serves (AlarmService.claim); a registry missing one is a retryable failure.
     const result: AttemptResult = deliverer ? await deliverer.deliver(row, firedAt, job.abort) : { kind: 'error', message: `target type "${row.target.type}" is not served by this chronosd version` };
     job.offWire();
     // Handed back by stop(): not settled.

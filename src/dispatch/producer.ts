@@ -150,7 +150,8 @@ export class Producer extends EventEmitter {
     await this.loopDone;
     this.loopDone = undefined;
     await this.unlisten?.().catch(() => {});
-    const unsent = [...this.held.values()].filter((h) => !h.sending);
+    // Unsent: waiting for their instant or a slot (a claim being handed back has `done` and is waited for below).
+    const unsent = [...this.held.values()].filter((h) => !h.sending && h.done === undefined);
     for (const h of unsent) this.drop(h);
     await this.handBack(unsent.map((h) => h.row.id), 'claims not yet sent handed back');
     const drained = await Promise.race([
@@ -293,6 +294,12 @@ export class Producer extends EventEmitter {
     this.held.set(key, h);
     this.busy++;
     const due = () => {
+      // A timer may fire a little before its time (Node counts it from the start of a loop turn): never send early.
+      const left = sendAt - this.now();
+      if (left > 0) {
+        h.timer = this.timers.set(due, left);
+        return;
+      }
       h.timer = undefined;
       if (this.sending < this.o.concurrency) this.send(h, false);
       else {
@@ -317,8 +324,12 @@ export class Producer extends EventEmitter {
     if (waited && this.dbClock.toLocal(h.row.lease_until!.getTime()) - this.now() < this.o.attemptTimeoutMs) {
       h.done = (async () => {
         this.offWire(h);
-        this.held.delete(h.key);
-        await this.handBack([h.row.id], 'claim waited too long for a sending slot: handed back');
+        try {
+          await this.handBack([h.row.id], 'claim waited too long for a sending slot: handed back');
+        } finally {
+          // Held until handed back, so a stop() meanwhile waits for it before the pool closes.
+          this.held.delete(h.key);
+        }
       })();
       return;
     }
