@@ -256,7 +256,7 @@ t.test('an idle dispatcher sleeps its poll interval: no busy loop on an empty ta
   t.same(watched, ['sleep 200', 'woke', 'idle', 'sleep 200', 'woke', 'idle', 'sleep 200'], 'idle, a 200 ms sleep slept out, and again');
 });
 
-t.test('lookahead: a wake claimed ahead of time leaves at its due instant, not before', async (t) => {
+t.test('lookahead: a wake claimed ahead of time leaves at its due instant, not (beyond the timers\' millisecond) before', async (t) => {
   const { h, create } = await setup(t);
   const router = await fakeRouter(t);
   const hold = testHoldTimers('clock');
@@ -276,8 +276,8 @@ t.test('lookahead: a wake claimed ahead of time leaves at its due instant, not b
   t.ok(aim >= due - 1 && aim <= due + (claimedAt - before) + 1, `aims ${aim - due} ms after due (claim round trip at most ${claimedAt - before} ms)`);
   await router.waitForCount(1);
   const { at } = router.received[0]!;
-  // Same machine, so the database clock is ours; the wake is timed by the database clock.
-  t.ok(at >= due, `received ${at - due} ms after due`);
+  // Same machine, so the database clock is ours; the wake is timed by the database clock, to the timers' millisecond.
+  t.ok(at >= due - 1, `received ${at - due} ms after due`);
 });
 
 t.test('cancel while a claimed wake waits for its instant: it is never sent', async (t) => {
