@@ -297,8 +297,8 @@ export class Producer extends EventEmitter {
     this.busy++;
     const due = () => {
       // Node counts a timer from the start of the loop turn that set it, so one set late in a long turn fires early:
-      // re-armed for what is left. Within the timers' millisecond resolution it is sent: a re-arm costs a whole
-      // millisecond more (the steady lateness p50 went from 1.0 to 2.0 ms), and the wake is then at most 1 ms early.
+      // re-armed for what is left. Within the timers' millisecond resolution it is sent (at most 1 ms early): a
+      // re-arm costs a whole millisecond, and Node's and the wall clock's milliseconds are out of phase.
       const left = sendAt - this.now();
       if (left > TIMER_RESOLUTION_MS) {
         h.timer = this.timers.set(due, left);
@@ -311,9 +311,12 @@ export class Producer extends EventEmitter {
         this.ready.push(h);
       }
     };
-    const delay = sendAt - this.now();
-    if (delay > 0) h.timer = this.timers.set(due, delay);
-    else due();
+    if (sendAt - this.now() <= 0) return due();
+    // Armed from the next loop turn: a timer counts from the start of the turn that sets it, and this turn, reading
+    // the claim's answer, may have run for milliseconds already (the wake would leave that much early).
+    h.timer = this.timers.set(() => {
+      h.timer = this.timers.set(due, Math.max(0, sendAt - this.now()));
+    }, 0);
   }
 
   /**

@@ -4,6 +4,7 @@ import { CANCEL_CHANNEL, type ClaimedRow } from '../../src/store/claims.js';
 import { testApp } from '../helpers/app.js';
 import { nextEvent, nextRound, notifyHandled, rounds, settledEvents, startDispatcher, testHoldTimers } from '../helpers/dispatch.js';
 import { fakeRouter } from '../helpers/router.js';
+import { waitFor } from '../helpers/wait.js';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const h = await testApp(t, { realClock: true });
@@ -269,10 +270,12 @@ t.test('lookahead: a wake claimed ahead of time leaves at its due instant, not (
   const [row] = await claimed;
   const due = row!.next_fire_at!.getTime();
   t.ok(row!.claimed_at!.getTime() < due, 'claimed ahead of its instant, by the database clock');
-  // The claim's timer aims at the due instant, read on the database clock: never before it, and after it by at most
-  // the round trip of the claim that read that clock (db-clock.ts), which ended by the time 'claimed' was seen.
-  t.equal(hold.timers.length, 1, 'the claim waits on its own timer');
-  const aim = hold.timers[0]!.setAt + hold.timers[0]!.ms;
+  // The claim's timer is armed from the next loop turn, and aims at the due instant, read on the database clock: never
+  // before it, and after it by at most the round trip of the claim that read that clock (db-clock.ts), which ended
+  // by the time 'claimed' was seen.
+  t.equal(hold.timers.length, 1, 'the claim is armed from the next loop turn');
+  await waitFor(async () => (hold.timers.length === 2 ? true : undefined), 5_000);
+  const aim = hold.timers[1]!.setAt + hold.timers[1]!.ms;
   t.ok(aim >= due - 1 && aim <= due + (claimedAt - before) + 1, `aims ${aim - due} ms after due (claim round trip at most ${claimedAt - before} ms)`);
   await router.waitForCount(1);
   const { at } = router.received[0]!;
@@ -290,12 +293,13 @@ t.test('cancel while a claimed wake waits for its instant: it is never sent', as
   const id = await create({ delay: '2s' });
   await claimed;
   t.match(await get(id), { status: 'firing' });
-  t.equal(hold.timers.length, 1, 'the claim waits on its timer');
-  t.ok(hold.timers[0]!.ms > 0, 'for its instant, ahead');
+  hold.fireAll(); // the next loop turn arms the claim's timer
+  t.equal(hold.timers.length, 2, 'the claim waits on its timer');
+  t.ok(hold.timers[1]!.ms > 0, 'for its instant, ahead');
   const seen = notifyHandled(dispatcher, CANCEL_CHANNEL, id);
   await client.call('DELETE', `/v1/alarms/${id}`);
   await seen;
-  t.ok(hold.timers[0]!.cleared, 'the cancel stopped the timer');
+  t.ok(hold.timers[1]!.cleared, 'the cancel stopped the timer');
   // Its instant comes: every timer still set runs, as the clock would run it.
   hold.fireAll();
   const round = await nextRound(dispatcher);
