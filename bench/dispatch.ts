@@ -21,6 +21,9 @@ export interface DispatchRun {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** Wakes the router received before their scheduled instant, and the earliest of them (ms, negative), or 0. */
+  readonly early: number;
+  readonly min: number;
   /** First due instant to last receive, ms. */
   readonly spanMs: number;
   readonly duplicates: number;
@@ -104,6 +107,8 @@ export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
       p50: percentile(lateness, 50),
       p99: percentile(lateness, 99),
       max: lateness[lateness.length - 1]!,
+      early: lateness.filter((l) => l < 0).length,
+      min: Math.min(0, lateness[0]!),
       spanMs: r.lastAt - dues[0]!.getTime(),
       duplicates: r.duplicates,
       cpuPer1000: (cpu * 1000) / n,

@@ -40,7 +40,7 @@ async function alternate(env: BenchEnv, runOne: (system: SystemUnderTest) => Pro
     for (const make of env.systems) {
       const system = make();
       const run = await runOne(system);
-      process.stderr.write(`  ${system.name}: n=${run.n} p50=${num(run.p50, 1)} p99=${num(run.p99, 1)} span=${num(run.spanMs)} ms dup=${run.duplicates}\n`);
+      process.stderr.write(`  ${system.name}: n=${run.n} p50=${num(run.p50, 1)} p99=${num(run.p99, 1)} early=${run.early} (earliest ${num(run.min, 1)} ms) span=${num(run.spanMs)} ms dup=${run.duplicates}\n`);
       runs.set(system.name, [...(runs.get(system.name) ?? []), run]);
     }
   }
@@ -89,8 +89,8 @@ function settingsList(env: BenchEnv): string {
 export async function steady(env: BenchEnv): Promise<void> {
   const seconds = env.quick ? 2 : 60;
   console.log(`## steady: lateness at the router, ${seconds} s at a fixed rate\n\n${settingsList(env)}\n`);
-  console.log('| rate | system | wakes | p50 ms | p99 ms | max ms | CPU s / 1,000 wakes (process) | CPU s / 1,000 wakes (PostgreSQL) | duplicates |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| rate | system | wakes | p50 ms | p99 ms | max ms | received early (earliest, ms) | CPU s / 1,000 wakes (process) | CPU s / 1,000 wakes (PostgreSQL) | duplicates |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const notes: string[] = [];
   for (const rate of [200, 1_000]) {
     process.stderr.write(`steady ${rate}/s\n`);
@@ -98,7 +98,7 @@ export async function steady(env: BenchEnv): Promise<void> {
     const runs = await alternate(env, (system) => dispatchRun({ pg: env.pg, stub: env.stub, system, offsetsMs: offsets, quick: env.quick }));
     for (const [name, r] of runs) {
       console.log(
-        `| ${rate}/s | ${name} | ${r[0]!.n} | ${cell(over(r, (x) => x.p50), 1)} | ${cell(over(r, (x) => x.p99), 1)} | ${cell(over(r, (x) => x.max), 1)} | ${cell(over(r, (x) => x.cpuPer1000), 3)} | ${r[0]!.pgCpuPer1000 === null ? 'n/a' : cell(over(r, (x) => x.pgCpuPer1000!), 3)} | ${Math.max(...r.map((x) => x.duplicates))} |`,
+        `| ${rate}/s | ${name} | ${r[0]!.n} | ${cell(over(r, (x) => x.p50), 1)} | ${cell(over(r, (x) => x.p99), 1)} | ${cell(over(r, (x) => x.max), 1)} | ${cell(over(r, (x) => x.early))} (${num(Math.min(...r.map((x) => x.min)), 1)}) | ${cell(over(r, (x) => x.cpuPer1000), 3)} | ${r[0]!.pgCpuPer1000 === null ? 'n/a' : cell(over(r, (x) => x.pgCpuPer1000!), 3)} | ${Math.max(...r.map((x) => x.duplicates))} |`,
       );
     }
     const p99 = ratios(env, runs, (x) => x.p99);
