@@ -76,19 +76,24 @@ export const CreateAlarm = bodyObject({
 /** A create body, as validated. */
 export type CreateAlarm = z.infer<typeof CreateAlarm>;
 
-/** A comma list of statuses, for the `status` filter. */
+/** A comma list of statuses, for the `status` filter; parsed into the list. */
 const StatusList = z
   .string()
-  .refine((s) => s.split(',').every((x) => (STATUSES as readonly string[]).includes(x.trim())), { error: `must be a comma list of ${STATUSES.join(', ')}` })
+  .transform((text, ctx) => {
+    const list = text.split(',').map((x) => x.trim());
+    if (list.every((x) => (STATUSES as readonly string[]).includes(x))) return list as AlarmStatus[];
+    ctx.addIssue({ code: 'custom', message: `must be a comma list of ${STATUSES.join(', ')}` });
+    return z.NEVER;
+  })
   .describe(`A comma list of ${STATUSES.join(', ')}.`);
 
-/** The statuses of a `status` filter that passed {@link ListAlarmsQuery}. */
-export function statusList(text: string): AlarmStatus[] {
-  return text.split(',').map((x) => x.trim() as AlarmStatus);
-}
-
-/** A page cursor: refused unless it is one this API made (decode it with decodeCursor). */
-const Cursor = PageCursor.refine((text) => decodeCursor(text) !== undefined, { error: 'is not a cursor from this API: pass next_cursor as it came' });
+/** A page cursor, decoded; refused unless it is one this API made. */
+const Cursor = PageCursor.transform((text, ctx) => {
+  const cursor = decodeCursor(text);
+  if (cursor) return cursor;
+  ctx.addIssue({ code: 'custom', message: 'is not a cursor from this API: pass next_cursor as it came' });
+  return z.NEVER;
+});
 
 /** The query of `GET /v1/alarms`. */
 export const ListAlarmsQuery = z.strictObject({

@@ -9,11 +9,9 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/service.js';
 import type { ClaimedRow } from '../store/claims.js';
-import { CANCEL_CHANNEL, DUE_CHANNEL } from '../store/claims.js';
 import { Completer, type SettledEvent } from './completer.js';
 import type { Policy } from './decide.js';
-import type { Deliverer, Deliverers } from './deliverer.js';
-import type { AttemptResult } from './ladder.js';
+import type { Deliverers } from './deliverer.js';
 import { Producer, type HoldTimers, type Job, type Listen } from './producer.js';
 
 export type { SettledEvent } from './completer.js';
@@ -53,8 +51,6 @@ export class Dispatcher extends EventEmitter {
     this.producer = new Producer({
       alarms: o.alarms,
       listen: o.listen,
-      dueChannel: DUE_CHANNEL,
-      cancelChannel: CANCEL_CHANNEL,
       log: o.log,
       replica: o.replica,
       batchSize: o.batchSize,
@@ -107,9 +103,8 @@ export class Dispatcher extends EventEmitter {
     const { row } = job;
     const firedAt = new Date(this.now());
     const started = performance.now();
-    const deliverer = this.o.deliverers[row.target.type] as Deliverer | undefined;
-    // The claim takes only the target types this version serves (AlarmService.claim); a registry missing one is a retryable failure.
-    const result: AttemptResult = deliverer ? await deliverer.deliver(row, firedAt, job.abort) : { kind: 'error', message: `target type "${row.target.type}" is not served by this chronosd version` };
+    // Every claimed row has a deliverer: the claim takes only the Target schema's types, and Deliverers has one for each.
+    const result = await this.o.deliverers[row.target.type].deliver(row, firedAt, job.abort);
     job.offWire();
     // Handed back by stop(): not settled.
     if (job.stopped) return;

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/service.js';
 import { isConnectionError } from '../db/errors.js';
-import { claimKey, type ClaimedRow } from '../store/claims.js';
+import { CANCEL_CHANNEL, claimKey, DUE_CHANNEL, type ClaimedRow } from '../store/claims.js';
 import { WakeAbort } from './abort.js';
 import { DatabaseClock } from './db-clock.js';
 
@@ -48,8 +48,6 @@ export type Listen = (channel: string, onNotify: (payload: string) => void) => P
 export interface ProducerOptions {
   readonly alarms: AlarmService;
   readonly listen: Listen;
-  readonly dueChannel: string;
-  readonly cancelChannel: string;
   readonly log: Logger;
   /** This replica's id, written into claims. */
   readonly replica: string;
@@ -131,8 +129,8 @@ export class Producer extends EventEmitter {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const due = await this.o.listen(this.o.dueChannel, (payload) => this.onNotify(payload));
-    const cancelled = await this.o.listen(this.o.cancelChannel, (alarmId) => this.onCancelled(alarmId));
+    const due = await this.o.listen(DUE_CHANNEL, (payload) => this.onNotify(payload));
+    const cancelled = await this.o.listen(CANCEL_CHANNEL, (alarmId) => this.onCancelled(alarmId));
     this.unlisten = async () => {
       await due.unlisten();
       await cancelled.unlisten();

@@ -45,9 +45,9 @@ export interface Claim {
 
 /**
  * Claims, in one statement, up to `limit` alarms whose target type is one of
- * `targets`, due by the database clock within `horizonMs` from now: the earliest first, skipping rows another
- * replica holds, marked firing with this replica's id and a lease, each
- * one's attempt counted. Also returns the database clock and the next due
+ * `targets`, due by the database clock within `horizonMs` from now: the
+ * earliest first, skipping rows another replica holds, marked firing with
+ * this replica's id and a lease, each one's attempt counted. Also returns the database clock and the next due
  * time beyond the horizon, so the caller can sleep without asking again.
  */
 export async function claimDue(db: Kysely<Schema>, move: Move, targets: readonly string[], replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {

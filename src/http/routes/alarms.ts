@@ -1,7 +1,6 @@
 /** The alarm routes (SPEC 4.2): each parses its input with the route's schema and calls the alarm service as c.var.did. */
 import type { Handler } from 'hono';
-import { ListAlarmsQuery, ListFiresQuery, statusList } from '../../api/alarms.js';
-import { decodeCursor } from '../../api/cursor.js';
+import { ListAlarmsQuery, ListFiresQuery } from '../../api/alarms.js';
 import { parseOrThrow } from '../../api/problems.js';
 import { parseCreateRequest } from '../../alarms/create-request.js';
 import { alarmView, fireView } from '../../alarms/rows.js';
@@ -14,8 +13,6 @@ import { ok } from '../respond.js';
 
 const UNKNOWN_PARAMETER = 'unknown query parameter';
 
-/** The position a validated cursor names. */
-const cursorOf = (text: string | undefined) => (text === undefined ? undefined : decodeCursor(text));
 
 /** The handlers of the alarm routes, by route name (api/routes.ts). */
 export function alarmHandlers(service: AlarmService, now: () => number) {
@@ -29,15 +26,13 @@ export function alarmHandlers(service: AlarmService, now: () => number) {
       return ok(c, alarmView(alarm), created ? 201 : 200);
     }) satisfies Handler<AppEnv>,
     listAlarms: (async (c) => {
-      const query = parseOrThrow(ListAlarmsQuery, c.req.query(), UNKNOWN_PARAMETER);
-      const page = await service.list(c.get('did'), { ...query, status: query.status === undefined ? undefined : statusList(query.status), cursor: cursorOf(query.cursor) });
+      const page = await service.list(c.get('did'), parseOrThrow(ListAlarmsQuery, c.req.query(), UNKNOWN_PARAMETER));
       return ok(c, { alarms: page.items.map(alarmView), next_cursor: page.nextCursor });
     }) satisfies Handler<AppEnv>,
     getAlarm: (async (c) => ok(c, alarmView(await service.get(c.get('did'), c.req.param('id')!)))) satisfies Handler<AppEnv>,
     cancelAlarm: (async (c) => ok(c, alarmView(await service.cancel(c.get('did'), c.req.param('id')!)))) satisfies Handler<AppEnv>,
     listFires: (async (c) => {
-      const query = parseOrThrow(ListFiresQuery, c.req.query(), UNKNOWN_PARAMETER);
-      const page = await service.fires(c.get('did'), c.req.param('id')!, { ...query, cursor: cursorOf(query.cursor) });
+      const page = await service.fires(c.get('did'), c.req.param('id')!, parseOrThrow(ListFiresQuery, c.req.query(), UNKNOWN_PARAMETER));
       return ok(c, { fires: page.items.map(fireView), next_cursor: page.nextCursor });
     }) satisfies Handler<AppEnv>,
   };
