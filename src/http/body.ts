@@ -50,6 +50,11 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> 
   return Buffer.concat(chunks);
 }
 
+/**
+ * The body was refused before it was read to its end: the connection is
+ * closed after the answer (`Connection: close`), so that a client reusing it
+ * does not send its next request into a socket the server is about to drop.
+ */
 function tooLarge(maxBytes: number): ApiError {
-  return new ApiError(413, 'payload_too_large', `the body must be at most ${maxBytes} bytes`);
+  return new ApiError(413, 'payload_too_large', `the body must be at most ${maxBytes} bytes`, undefined, { Connection: 'close' });
 }
