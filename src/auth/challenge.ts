@@ -5,7 +5,7 @@ import { DomainError } from '../errors.js';
 import { consumeNonce, insertNonce } from '../store/nonces.js';
 import type { Schema } from '../store/schema.js';
 import { publicKeyFromDid, UnsupportedDid } from './did-key.js';
-import { verifySignature } from './ed25519.js';
+import { verifySignature, type Ed25519PublicKey } from './ed25519.js';
 
 /** The exact text an agent signs. */
 export function challengeMessage(did: string, nonce: string, expiresAt: string): string {
@@ -41,7 +41,7 @@ export async function verifyChallenge(db: Kysely<Schema>, did: string, nonce: st
   }
 }
 
-function checkDid(did: string): Uint8Array {
+function checkDid(did: string): Ed25519PublicKey {
   try {
     return publicKeyFromDid(did);
   } catch (err) {

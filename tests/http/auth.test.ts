@@ -5,6 +5,7 @@ import { tokenService } from '../../src/auth/token.js';
 import { challengeMessage } from '../../src/auth/challenge.js';
 import { ChronosClient } from '../../src/client/client.js';
 import { SECRETS, testApp } from '../helpers/app.js';
+import { SMALL_ORDER_CANONICAL, SMALL_ORDER_NON_CANONICAL } from '../helpers/ed25519-vectors.js';
 
 const RFC8032_TEST1_PUBLIC = Buffer.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', 'hex');
 const RFC8032_TEST1_SEED = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex');
@@ -100,6 +101,17 @@ t.test('every failure has its own code', async (t) => {
       t.match(ch, { status: 400, json: { error: { code: 'unsupported_did' } } }, `challenge ${did}`);
       const v = await h.request('POST', '/v1/auth/verify', { body: JSON.stringify({ did, nonce: 'n', signature: 's' }) });
       t.match(v, { status: 400, json: { error: { code: 'unsupported_did' } } }, `verify ${did}`);
+    }
+  });
+  await t.test('a small-order key, whose trivial signature (R = identity, S = 0) would verify, gets no challenge and no token', async (t) => {
+    const forged = Buffer.concat([Buffer.from(SMALL_ORDER_CANONICAL[0]!, 'hex'), Buffer.alloc(32)]).toString('base64url');
+    for (const key of [...SMALL_ORDER_CANONICAL, ...SMALL_ORDER_NON_CANONICAL]) {
+      const did = didFromPublicKey(Buffer.from(key, 'hex'));
+      const ch = await h.request('POST', '/v1/auth/challenge', { body: JSON.stringify({ did }) });
+      t.match(ch, { status: 400, json: { error: { code: 'unsupported_did', message: /refused ed25519 public key/ } } }, `challenge ${key}`);
+      const nonce: string = ch.json.data?.nonce ?? 'none';
+      const v = await h.request('POST', '/v1/auth/verify', { body: JSON.stringify({ did, nonce, signature: forged }) });
+      t.match(v, { status: 400, json: { error: { code: 'unsupported_did' } } }, `verify ${key}`);
     }
   });
   await t.test('missing fields name them', async (t) => {
