@@ -1,4 +1,5 @@
 /** The opaque list cursor: the (time, id) of the last row of a page. */
+import { LAST_INSTANT_MS } from '../schedule/time.js';
 
 /** A position in a newest-first listing: the last row seen. */
 export interface ListCursor {
@@ -6,8 +7,6 @@ export interface ListCursor {
   readonly id: string;
 }
 
-// PostgreSQL's timestamptz ends in the year 294276, JavaScript's Date sooner; no row of ours is dated past 9999.
-const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** An opaque cursor naming the last row of a page. */
 export function encodeCursor(at: Date, id: string): string {
@@ -20,7 +19,7 @@ export function decodeCursor(text: string): ListCursor | undefined {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (!Array.isArray(value) || value.length !== 2) return undefined;
     const [ms, id] = value as unknown[];
-    if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > LAST_MS) return undefined;
+    if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > LAST_INSTANT_MS) return undefined;
     if (typeof id !== 'string' || id.length > 64 || !/^[a-z]{3}_[A-Za-z0-9_-]+$/.test(id)) return undefined;
     return { at: new Date(ms), id };
   } catch {

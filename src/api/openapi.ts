@@ -9,16 +9,25 @@ import { ROUTES, type RouteAuth, type RouteSpec } from './routes.js';
 // Errors any route of an auth layer may answer, on top of its own.
 const LAYER_ERRORS: Record<RouteAuth, readonly string[]> = {
   none: [],
-  transport: ['unauthorized', 'invalid_json', 'invalid_request', 'unsupported_media_type', 'database_unavailable'],
-  principal: ['unauthorized', 'invalid_token', 'token_expired', 'invalid_json', 'invalid_request', 'unsupported_media_type', 'database_unavailable'],
+  transport: ['unauthorized', 'invalid_request', 'database_unavailable'],
+  principal: ['unauthorized', 'invalid_token', 'token_expired', 'invalid_request', 'database_unavailable'],
 };
-const STATUS_OF_CODE: Record<string, number> = {
+// Errors of reading a JSON body (http/body.ts), on every route that takes one.
+const BODY_ERRORS: readonly string[] = ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type'];
+
+/** The status of each error code. */
+export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400, invalid_json: 400, unsupported_did: 400,
   unauthorized: 401, invalid_token: 401, token_expired: 401, invalid_nonce: 401, invalid_signature: 401,
   not_found: 404, not_cancellable: 409, idempotency_conflict: 409,
   payload_too_large: 413, unsupported_media_type: 415,
   quota_exceeded: 429, rate_limited: 429, database_unavailable: 503,
 };
+
+/** Every error code `route` may answer: its auth layer's, its body's and its own. */
+export function errorCodesOf(route: RouteSpec): string[] {
+  return [...new Set([...LAYER_ERRORS[route.auth], ...(route.body ? BODY_ERRORS : []), ...route.errors])];
+}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -53,7 +62,7 @@ function operation(name: string, route: RouteSpec, components: Record<string, Js
     responses[status] = { description: answer.description, content: { 'application/json': { schema: schemaOf(body, 'output', components) } } };
   }
   const byStatus = new Map<number, string[]>();
-  for (const code of [...LAYER_ERRORS[route.auth], ...route.errors]) {
+  for (const code of errorCodesOf(route)) {
     const status = STATUS_OF_CODE[code];
     if (status === undefined) throw new Error(`route ${name}: error code ${code} has no status`);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);

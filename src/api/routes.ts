@@ -73,7 +73,7 @@ export const ROUTES = {
     auth: 'principal',
     body: CreateAlarm,
     ok: { 201: { description: 'Created.', data: AlarmView }, 200: { description: 'The existing alarm of a replayed idempotency key.', data: AlarmView } },
-    errors: ['payload_too_large', 'idempotency_conflict', 'quota_exceeded', 'rate_limited'],
+    errors: ['idempotency_conflict', 'quota_exceeded', 'rate_limited'],
   },
   listAlarms: {
     method: 'get',

@@ -1,5 +1,7 @@
-/** Reading a JSON request body: content type (415), size (413), UTF-8 and JSON syntax (400 invalid_json). */
+/** Reading a JSON request body: content type (415), size (413), UTF-8 and JSON syntax (400 invalid_json), nesting depth (400). */
 import type { Context } from 'hono';
+import { InvalidInput } from '../errors.js';
+import { firstTooDeep, MAX_JSON_DEPTH } from '../json/depth.js';
 import { ApiError } from './errors.js';
 
 /** The whole request body at most (SPEC 4.3). */
@@ -31,11 +33,15 @@ export async function readJsonBody(c: Context, maxBytes: number = MAX_BODY_BYTES
   } catch {
     throw new ApiError(400, 'invalid_json', 'the body is not valid UTF-8');
   }
+  let value: unknown;
   try {
-    return { value: JSON.parse(text) as unknown, text };
+    value = JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, 'invalid_json', `the body is not valid JSON: ${(err as Error).message}`);
   }
+  const deep = firstTooDeep(text);
+  if (deep) throw new InvalidInput([{ path: deep.member, message: `nests arrays and objects more than ${MAX_JSON_DEPTH} deep` }]);
+  return { value, text };
 }
 
 async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> {

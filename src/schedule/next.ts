@@ -6,7 +6,7 @@
 import { Cron } from 'croner';
 import { RRuleTemporal } from 'rrule-temporal';
 import { parseDuration } from '../config/units.js';
-import { localParts } from './time.js';
+import { LAST_INSTANT_MS, localParts } from './time.js';
 import type { CronSchedule, RruleSchedule, Schedule } from './types.js';
 
 /** `@yearly` .. `@hourly` as the five-field expressions Vixie cron gives them. */
@@ -132,6 +132,8 @@ export function nextOccurrence(s: Schedule, after: Date): Date | null {
     next = evaluator(s)(from);
   }
   if (next && s.until && next > s.until) return null;
+  // A schedule ends where stored instants end.
+  if (next && next.getTime() > LAST_INSTANT_MS) return null;
   return next;
 }
 

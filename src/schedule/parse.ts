@@ -61,7 +61,7 @@ export function parseSchedule(input: ScheduleInput, now: Date): Schedule {
     else tz = zone;
   }
   const until = optionalInstant(input.until, 'until', problem);
-  const givenStart = optionalInstant(input.start, 'start', problem);
+  const givenStart = withinHorizon(optionalInstant(input.start, 'start', problem), 'start', now, problem);
   // Occurrences never come before start, so start is rounded up, never down: a
   // given start to the whole second (DTSTART has no milliseconds), the default
   // to the whole minute, so that an RRULE without BYSECOND fires at :00.
@@ -137,15 +137,17 @@ function onceInstant(input: ScheduleInput, now: Date, problem: (p: string, m: st
     }
     return new Date(now.getTime() + ms);
   }
-  const at = optionalInstant(input.at, 'at', problem);
-  if (!at) return undefined;
+  return withinHorizon(optionalInstant(input.at, 'at', problem), 'at', now, problem) ?? undefined;
+}
+
+/** `date` unless it lies more than 10 years after `now` (then a problem of `path`): the bound of `at` and `start`. */
+function withinHorizon(date: Date | null, path: string, now: Date, problem: (p: string, m: string) => void): Date | null {
+  if (!date) return null;
   const horizon = new Date(now);
   horizon.setUTCFullYear(horizon.getUTCFullYear() + 10);
-  if (at > horizon) {
-    problem('at', 'must be at most 10 years ahead');
-    return undefined;
-  }
-  return at;
+  if (date <= horizon) return date;
+  problem(path, 'must be at most 10 years ahead');
+  return null;
 }
 
 function cronExpression(value: unknown, tz: string, problem: (p: string, m: string) => void): string | undefined {

@@ -1,5 +1,8 @@
 /** Time values of the API: RFC 3339 instants with an offset, IANA zones, and their formatting. */
 
+/** The last instant the API writes or stores: RFC 3339 has four-digit years, and PostgreSQL reads no other ISO form. */
+export const LAST_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
 /**

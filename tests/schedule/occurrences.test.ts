@@ -54,6 +54,7 @@ const rows: Row[] = [
   { name: '@every from a later start', input: cron('@every 1h30m', 'UTC', { start: '2026-01-02T00:00:00Z' }), now: '2026-01-01T00:00:00Z', expect: ['2026-01-02T01:30:00.000Z', '2026-01-02T03:00:00.000Z'] },
   { name: 'cron with until (inclusive) and start', input: cron('0 9 * * *', 'UTC', { start: '2026-01-02T00:00:00Z', until: '2026-01-04T09:00:00Z' }), now: '2026-01-01T00:00:00Z', expect: ['2026-01-02T09:00:00.000Z', '2026-01-03T09:00:00.000Z', '2026-01-04T09:00:00.000Z'], ends: true },
   { name: 'max_fires bounds the preview', input: cron('0 9 * * *', 'UTC', { max_fires: 2 }), now: '2026-01-01T00:00:00Z', expect: ['2026-01-01T09:00:00.000Z', '2026-01-02T09:00:00.000Z'], ends: true },
+  { name: '@every ends at the last storable instant, 9999-12-31T23:59:59.999Z', input: cron('@every 4s', 'UTC', { start: '9999-12-31T23:59:50Z' }), now: '9999-12-31T00:00:00Z', expect: ['9999-12-31T23:59:54.000Z', '9999-12-31T23:59:58.000Z'], ends: true },
   { name: 'a time exactly now is the first occurrence', input: cron('0 9 * * *', 'UTC'), now: '2026-01-01T09:00:00Z', expect: ['2026-01-01T09:00:00.000Z'] },
 
   // rrule
@@ -66,6 +67,7 @@ const rows: Row[] = [
   { name: 'rrule last day of month (BYMONTHDAY=-1)', input: rrule('FREQ=MONTHLY;BYMONTHDAY=-1', 'UTC', '2026-01-15T00:00:00Z'), now: '2026-01-01T00:00:00Z', expect: ['2026-01-31T00:00:00.000Z', '2026-02-28T00:00:00.000Z', '2026-03-31T00:00:00.000Z'] },
   { name: 'rrule UNTIL across the year boundary', input: rrule('FREQ=DAILY;UNTIL=20270102T000000Z', 'UTC', '2026-12-30T12:00:00Z'), now: '2026-12-01T00:00:00Z', expect: ['2026-12-30T12:00:00.000Z', '2026-12-31T12:00:00.000Z', '2027-01-01T12:00:00.000Z'], ends: true },
   { name: 'rrule with a past start begins at the first occurrence from now', input: rrule('FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0', 'UTC', '2020-01-01T00:00:00Z'), now: '2026-11-23T10:00:00Z', expect: ['2026-11-24T09:00:00.000Z', '2026-11-25T09:00:00.000Z'] },
+  { name: 'rrule ends in the year 9999', input: rrule('FREQ=YEARLY', 'UTC', '9998-07-01T00:00:00Z'), now: '9998-01-01T00:00:00Z', expect: ['9998-07-01T00:00:00.000Z', '9999-07-01T00:00:00.000Z'], ends: true },
   { name: 'rrule COUNT counts from start, not from now', input: rrule('FREQ=DAILY;COUNT=3', 'UTC', '2026-01-01T09:00:00Z'), now: '2026-01-02T10:00:00Z', expect: ['2026-01-03T09:00:00.000Z'], ends: true },
 ];
 
