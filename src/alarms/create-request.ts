@@ -48,7 +48,7 @@ function headerKeyProblem(key: string): string | undefined {
  */
 export function parseCreateRequest(body: unknown, payloadText: string | undefined, headerKey: string | undefined, now: Date): CreateRequest {
   const parsed = CreateAlarm.safeParse(body);
-  const { problems, tooLarge } = parsed.success ? { problems: [], tooLarge: [] } : problemsOf(parsed.error);
+  const { problems, tooLarge } = parsed.success ? { problems: [], tooLarge: [] } : problemsOf(CreateAlarm, parsed.error);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInput(problems);
 
   const payload = payloadText ?? 'null';

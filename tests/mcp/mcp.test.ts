@@ -64,7 +64,7 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
   t.match(invalid.content[0]!.text, /^invalid_request: cron: never fires/);
   const misspelled = await call('alarm_set', { kind: 'cron', cron: '0 9 * * *', timezone: 'Europe/Berlin', wake_message: 'standup' });
   t.equal(misspelled.isError, true, 'an unknown field is refused, as the API refuses it, not dropped');
-  t.equal(misspelled.content[0]!.text, 'invalid_request: timezone: unknown field');
+  t.equal(misspelled.content[0]!.text, 'invalid_request: timezone: unknown field: did you mean "tz"?');
   const tooMany = await call('alarm_set', { kind: 'once', delay: '1h', wake_message: 'w', tags: Array.from({ length: 17 }, (_, i) => `t${i}`) });
   t.match(tooMany, { isError: true, content: [{ text: 'invalid_request: tags: must have at most 16 tags' }] }, "the API's code and message");
   const tooLong = await call('alarm_set', { kind: 'once', delay: '1h', wake_message: 'x'.repeat(9_000) });
