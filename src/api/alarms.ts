@@ -10,6 +10,7 @@ import { decodeCursor } from './cursor.js';
 import { bodyObject, NextCursor, PageCursor, PageLimit, storedText, Timestamp } from './fields.js';
 
 const RFC3339 = 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"';
+const LOCAL_TIME = 'must be a local time without offset, like "2027-03-01T09:00" or "2027-03-01T09:00:30"';
 
 /** Where an alarm's wakes go (SPEC 8); today the router. */
 export const Target = z
@@ -50,14 +51,22 @@ export const CreateAlarm = bodyObject({
     'The message the agent wakes up to (at most 8 KiB of UTF-8).',
   ),
   delay: z.string({ error: 'must be a duration from 1s to 3650d, like "90s", "15m" or "1h30m"' }).nullish().describe('once: how long from now, like "90s", "15m", "1h30m", "2d".'),
-  at: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('once: an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" (a time without an offset is refused).'),
+  at: z
+    .string({ error: RFC3339 })
+    .meta({ format: 'date-time' })
+    .nullish()
+    .describe('once: an RFC 3339 time WITH an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00" (a time without an offset is refused: use at_local).'),
+  at_local: z
+    .string({ error: LOCAL_TIME })
+    .nullish()
+    .describe('once: a local wall time WITHOUT an offset, like "2027-03-01T09:00", read in tz (give tz, like "Europe/Berlin"). A time skipped by a DST change fires right after the gap; one that happens twice, at its first instance.'),
   cron: z.string({ error: 'required: a cron expression like "0 9 * * MON-FRI", a descriptor like "@daily", or "@every 15m"' }).nullish().describe(
     'cron: 5 fields (minute hour day month weekday), 6 (seconds first), @daily, @hourly, ... or "@every 30m".',
   ),
   rrule: z.string({ error: 'required: an RFC 5545 RRULE value like "FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0"' }).nullish().describe('rrule: the RRULE value, like "FREQ=DAILY;BYHOUR=9;BYMINUTE=0" (no "RRULE:" prefix).'),
   tz: z.string({ error: 'must be an IANA time zone name, like "Europe/Berlin" or "UTC"' }).optional().describe('IANA time zone the schedule is read in, like "Europe/Berlin". Default UTC.'),
-  start: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake before this RFC 3339 time (the RRULE DTSTART).'),
-  until: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake after this RFC 3339 time.'),
+  start: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake before this RFC 3339 time WITH an offset, like "2026-12-01T00:00:00Z" (the RRULE DTSTART); at most 10 years ahead.'),
+  until: z.string({ error: RFC3339 }).meta({ format: 'date-time' }).nullish().describe('cron/rrule: no wake after this RFC 3339 time WITH an offset, like "2027-03-01T00:00:00+01:00".'),
   max_fires: z.number({ error: 'must be a whole number from 1 to 2147483647' }).int().min(1).max(2_147_483_647).nullish().describe('cron/rrule: stop after this many delivered wakes.'),
   payload: z.unknown().optional().describe('Any JSON, handed back verbatim in the wake (at most 64 KiB of JSON text).'),
   label: textOf200('').nullish().describe('A short name for lists (at most 200 characters).'),
@@ -118,6 +127,7 @@ export const AlarmView = z
     label: z.string().nullable(),
     conversation_id: z.string().nullable(),
     at: Timestamp.optional().describe('once: when it fires.'),
+    at_local: z.string().optional().describe('once, when set by wall time: that time as given, read in tz (at is the instant it resolved to).'),
     cron: z.string().optional(),
     rrule: z.string().optional(),
     tz: z.string(),

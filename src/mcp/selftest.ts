@@ -2,14 +2,15 @@
  * selftest (SPEC 5): reachability, transport token, key and DID, token round
  * trip, clock skew; each failure says what to fix in words an agent can act on.
  */
+import { z } from 'zod';
 import { ChronosApiError, type ChronosClient } from '../client/client.js';
 
 /** One check's outcome. */
-export interface Check {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
+export const Check = z.strictObject({ name: z.string(), ok: z.boolean(), detail: z.string().describe('What was found, or what to fix.') });
+/** One check's outcome. */
+export type Check = z.infer<typeof Check>;
+/** What the selftest tool answers as structured content. */
+export const SelftestAnswer = z.strictObject({ checks: z.array(Check) });
 
 // More skew than this makes absolute alarm times ("at") land visibly off.
 const MAX_SKEW_MS = 30_000;

@@ -5,7 +5,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ChronosClient } from '../client/client.js';
 import { parseOrThrow } from '../api/problems.js';
-import { selftest, selftestText } from './selftest.js';
+import { selftest, SelftestAnswer, selftestText } from './selftest.js';
 import { listedAs } from './tool-schema.js';
 import { TOOLS, toolErrorText } from './tools.js';
 
@@ -13,7 +13,8 @@ import { TOOLS, toolErrorText } from './tools.js';
 export function buildMcpServer(client: ChronosClient, url: string, version: string): McpServer {
   const server = new McpServer({ name: 'chronos', version });
   for (const tool of TOOLS) {
-    server.registerTool(tool.name, { title: tool.title, description: tool.description, inputSchema: listedAs(tool.input) }, async (args: Record<string, unknown>) => {
+    const config = { title: tool.title, description: tool.description, inputSchema: listedAs(tool.input), outputSchema: tool.output, annotations: tool.annotations };
+    server.registerTool(tool.name, config, async (args: Record<string, unknown>) => {
       try {
         parseOrThrow(tool.input, args);
         const result = await tool.run(client, args);
@@ -25,7 +26,13 @@ export function buildMcpServer(client: ChronosClient, url: string, version: stri
   }
   server.registerTool(
     'selftest',
-    { title: 'Check the Chronos connection', description: 'Check that Chronos is reachable, accepts this agent\'s tokens and key, and that the clocks agree. Run it first when a tool fails unexpectedly; each failure says what to fix.', inputSchema: {} },
+    {
+      title: 'Check the Chronos connection',
+      description: 'Check that Chronos is reachable, accepts this agent\'s tokens and key, and that the clocks agree. Run it first when a tool fails unexpectedly; each failure says what to fix.',
+      inputSchema: {},
+      outputSchema: SelftestAnswer,
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
     async () => {
       const checks = await selftest(client, url);
       return { isError: checks.some((c) => !c.ok), content: [{ type: 'text' as const, text: selftestText(checks) }], structuredContent: { checks } };
@@ -40,7 +47,11 @@ export interface ListedTool {
   title?: string;
   description?: string;
   inputSchema: unknown;
+  outputSchema?: unknown;
+  annotations?: unknown;
 }
+
+const LISTED_FIELDS = ['title', 'description', 'inputSchema', 'outputSchema', 'annotations'] as const;
 
 /** What `server` lists to a client (through an in-memory transport), sorted by name. */
 export async function listedTools(server: McpServer): Promise<ListedTool[]> {
@@ -50,7 +61,7 @@ export async function listedTools(server: McpServer): Promise<ListedTool[]> {
   await client.connect(clientSide);
   try {
     const { tools } = await client.listTools();
-    return tools.map(({ name, title, description, inputSchema }) => ({ name, title, description, inputSchema })).sort((a, b) => a.name.localeCompare(b.name));
+    return tools.map(({ name, title, description, inputSchema, outputSchema, annotations }) => ({ name, title, description, inputSchema, outputSchema, annotations })).sort((a, b) => a.name.localeCompare(b.name));
   } finally {
     await client.close();
   }
@@ -77,7 +88,7 @@ export function manifestDrift(file: string, listed: readonly ListedTool[]): stri
   for (const [name, tool] of served) {
     const other = inFile.get(name);
     if (!other) continue;
-    for (const field of ['title', 'description', 'inputSchema'] as const) {
+    for (const field of LISTED_FIELDS) {
       if (JSON.stringify(tool[field]) !== JSON.stringify(other[field])) drift.push(`tool "${name}": ${field} differs from ${file}`);
     }
   }

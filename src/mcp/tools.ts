@@ -5,8 +5,9 @@
  * route takes. The MCP server registers exactly these, and
  * chronos-tools.json is written from what that server lists (i8).
  */
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { AlarmId, CreateAlarm, ListAlarmsQuery } from '../api/alarms.js';
+import { AlarmId, AlarmPage, AlarmView as AlarmViewSchema, CreateAlarm, ListAlarmsQuery } from '../api/alarms.js';
 import { ChronosApiError, type ChronosClient } from '../client/client.js';
 import { DomainError } from '../errors.js';
 
@@ -23,6 +24,10 @@ export interface ToolDef {
   readonly description: string;
   /** The API's schema of the tool's input: validated before `run`, and listed to clients. */
   readonly input: z.ZodObject;
+  /** The schema of `structured`, from the API's views: listed to clients, and checked by the SDK. */
+  readonly output: z.ZodObject;
+  /** What calling it does, for clients that ask before a call with effects. */
+  readonly annotations: ToolAnnotations;
   readonly run: (client: ChronosClient, args: Record<string, unknown>) => Promise<ToolResult>;
 }
 
@@ -47,6 +52,9 @@ function describeAlarm(a: AlarmView): string {
 }
 
 const byId = z.strictObject({ id: AlarmId });
+const oneAlarm = z.strictObject({ alarm: AlarmViewSchema });
+// Chronos is the only system a tool touches: no tool reaches an open world.
+const CLOSED = { openWorldHint: false } as const;
 
 /** The registry. */
 export const TOOLS: readonly ToolDef[] = [
@@ -56,12 +64,15 @@ export const TOOLS: readonly ToolDef[] = [
     description: [
       'Schedule a wake-up for yourself. When it is due, Chronos wakes you with wake_message and payload exactly as given, so write down what you need to continue.',
       'Examples: in 15 minutes: {"kind":"once","delay":"15m","wake_message":"Check the deploy of build 4f2a9c"}.',
-      'At a time: {"kind":"once","at":"2026-12-01T09:00:00+01:00",...} (an offset is required).',
+      'At a local time: {"kind":"once","at_local":"2027-03-01T09:00","tz":"Europe/Berlin",...} (no offset: Chronos resolves it in tz, DST included); or an exact instant: {"kind":"once","at":"2026-12-01T09:00:00+01:00",...} (an offset is required in at, start and until).',
       'Every weekday at 9 in Berlin: {"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin",...}.',
       'Every Monday and Friday at 9 in New York: {"kind":"rrule","rrule":"FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0","tz":"America/New_York",...}.',
       'Give an idempotency_key to make retries of this call safe.',
     ].join(' '),
     input: CreateAlarm,
+    output: oneAlarm,
+    // Idempotent only with an idempotency_key; the hint describes every call.
+    annotations: { ...CLOSED, readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     run: async (client, args) => {
       const answer = await client.call<AlarmView>('POST', '/v1/alarms', { body: args });
       const verb = answer.status === 201 ? 'Alarm set' : 'Alarm already existed (same idempotency key)';
@@ -73,6 +84,8 @@ export const TOOLS: readonly ToolDef[] = [
     title: 'Get an alarm',
     description: 'Show one of your alarms: its schedule, status (scheduled, firing, completed, failed, cancelled), next wake and last error.',
     input: byId,
+    output: oneAlarm,
+    annotations: { ...CLOSED, readOnlyHint: true },
     run: async (client, args) => {
       const answer = await client.call<AlarmView>('GET', `/v1/alarms/${encodeURIComponent(String(args.id))}`);
       return { text: describeAlarm(answer.data), structured: { alarm: answer.data } };
@@ -83,6 +96,8 @@ export const TOOLS: readonly ToolDef[] = [
     title: 'List alarms',
     description: 'List your alarms, newest first. Example: only active ones: {"status":"scheduled,firing"}; by tag: {"tag":"deploy"}. Pass next_cursor back as cursor for more.',
     input: ListAlarmsQuery,
+    output: AlarmPage,
+    annotations: { ...CLOSED, readOnlyHint: true },
     run: async (client, args) => {
       const params: [string, string][] = Object.entries(args)
         .filter(([, v]) => v !== undefined)
@@ -99,6 +114,9 @@ export const TOOLS: readonly ToolDef[] = [
     title: 'Cancel an alarm',
     description: 'Cancel one of your scheduled or firing alarms: no further wake starts. Cancelling again is fine; completed or failed alarms cannot be cancelled.',
     input: byId,
+    output: oneAlarm,
+    // Cancelling again answers the same: idempotent.
+    annotations: { ...CLOSED, readOnlyHint: false, destructiveHint: true, idempotentHint: true },
     run: async (client, args) => {
       const answer = await client.call<AlarmView>('DELETE', `/v1/alarms/${encodeURIComponent(String(args.id))}`);
       return { text: `Cancelled: ${describeAlarm(answer.data)}`, structured: { alarm: answer.data } };

@@ -6,7 +6,9 @@
 import { Cron } from 'croner';
 import { RRuleTemporal } from 'rrule-temporal';
 import { parseDuration } from '../config/units.js';
-import { LAST_INSTANT_MS, localParts } from './time.js';
+import { LAST_INSTANT_MS, localParts, type LocalTime } from './time.js';
+
+const DAY_MS = 86_400_000;
 import type { CronSchedule, RruleSchedule, Schedule } from './types.js';
 
 /** `@yearly` .. `@hourly` as the five-field expressions Vixie cron gives them. */
@@ -51,6 +53,19 @@ export function cronFields(cron: string): string[] {
 export function compileCron(cron: string, tz: string): Cron {
   const fields = cronFields(cron);
   return new Cron(fields.join(' '), { timezone: tz, paused: true, mode: '5-or-6-parts', fixedTimeRule: fixedTimeRule(fields) });
+}
+
+/**
+ * The instant of the wall time `local` in `tz`, by the rule of a fixed-time
+ * cron entry (SPEC 4.3): a time skipped by a DST change is the end of the
+ * gap, a time that happens twice its first instance. It is that entry's
+ * first run from two days before the date (no zone is 26 hours off UTC).
+ */
+export function instantOfLocalTime(local: LocalTime, tz: string): Date {
+  const job = new Cron(`${local.second} ${local.minute} ${local.hour} ${local.day} ${local.month} *`, { timezone: tz, paused: true, mode: '6-part', fixedTimeRule: 'no-wildcard' });
+  const run = job.nextRun(new Date(Date.UTC(local.year, local.month - 1, local.day) - 2 * DAY_MS));
+  if (!run) throw new Error(`no instant for ${JSON.stringify(local)} in ${tz}`);
+  return run;
 }
 
 /**

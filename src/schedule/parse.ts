@@ -4,15 +4,16 @@
  */
 import { parseDuration } from '../config/units.js';
 import { InvalidInput, type FieldProblem } from '../errors.js';
-import { compileCron, compileRrule, cronFields, evaluateRrule, everyIntervalMs, firstOccurrence, ScheduleEvaluationError } from './next.js';
+import { compileCron, compileRrule, cronFields, evaluateRrule, everyIntervalMs, firstOccurrence, instantOfLocalTime, ScheduleEvaluationError } from './next.js';
 import { checkRruleSyntax } from './rrule-syntax.js';
-import { canonicalZone, parseInstant } from './time.js';
+import { canonicalZone, parseInstant, parseLocalTime } from './time.js';
 import type { Schedule } from './types.js';
 
 /** The schedule fields of a create request, as received (types unchecked). */
 export interface ScheduleInput {
   readonly kind?: unknown;
   readonly at?: unknown;
+  readonly at_local?: unknown;
   readonly delay?: unknown;
   readonly cron?: unknown;
   readonly rrule?: unknown;
@@ -31,11 +32,11 @@ const MIN_INSTANT = Date.UTC(1970, 0, 1);
 
 /** Fields each kind accepts besides `kind` and `tz`. */
 const FIELDS_OF_KIND = {
-  once: ['at', 'delay'],
+  once: ['at', 'at_local', 'delay'],
   cron: ['cron', 'start', 'until', 'max_fires'],
   rrule: ['rrule', 'start', 'until', 'max_fires'],
 } as const;
-const SCHEDULE_FIELDS = ['at', 'delay', 'cron', 'rrule', 'start', 'until', 'max_fires'] as const;
+const SCHEDULE_FIELDS = ['at', 'at_local', 'delay', 'cron', 'rrule', 'start', 'until', 'max_fires'] as const;
 
 /** Validates `input` as of `now`; throws InvalidInput listing every problem. */
 export function parseSchedule(input: ScheduleInput, now: Date): Schedule {
@@ -75,8 +76,8 @@ export function parseSchedule(input: ScheduleInput, now: Date): Schedule {
 
   let schedule: Schedule | undefined;
   if (kind === 'once') {
-    const at = onceInstant(input, now, problem);
-    if (at) schedule = { kind, at, tz, until: null, maxFires: null };
+    const once = onceInstant(input, tz, now, problem);
+    if (once) schedule = { kind, ...once, tz, until: null, maxFires: null };
   } else if (kind === 'cron') {
     const cron = cronExpression(input.cron, tz, problem);
     if (cron !== undefined) schedule = { kind, cron, tz, start, until, maxFires };
@@ -111,20 +112,31 @@ function optionalInstant(value: unknown, path: string, problem: (p: string, m: s
   if (value === undefined || value === null) return null;
   const date = typeof value === 'string' ? parseInstant(value) : undefined;
   if (!date || date.getTime() < MIN_INSTANT) {
-    problem(path, 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"');
+    // A wall time without an offset is the usual slip: say what it lacks, and where a wall time goes.
+    const local = typeof value === 'string' && parseLocalTime(value.replace(/\.\d+$/, '')) !== undefined;
+    const alternative = path === 'at' ? ', or send the wall time as "at_local" with "tz"' : '';
+    problem(path, local ? `has no offset: add one, like "${value as string}Z" or "${value as string}+01:00"${alternative}` : 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"');
     return null;
   }
   return date;
 }
 
-function onceInstant(input: ScheduleInput, now: Date, problem: (p: string, m: string) => void): Date | undefined {
-  const hasAt = input.at !== undefined && input.at !== null;
-  const hasDelay = input.delay !== undefined && input.delay !== null;
-  if (hasAt === hasDelay) {
-    problem(hasAt ? 'delay' : 'at', 'give exactly one of "at" (an RFC 3339 time) or "delay" (a duration like "15m")');
+function onceInstant(input: ScheduleInput, tz: string, now: Date, problem: (p: string, m: string) => void): { at: Date; atLocal?: string } | undefined {
+  const given = (['at', 'at_local', 'delay'] as const).filter((f) => input[f] !== undefined && input[f] !== null);
+  if (given.length !== 1) {
+    problem(given[1] ?? 'at', 'give exactly one of "at" (an RFC 3339 time with an offset), "at_local" (a wall time read in tz, like "2027-03-01T09:00") or "delay" (a duration like "15m")');
     return undefined;
   }
-  if (hasDelay) {
+  if (given[0] === 'at_local') {
+    const local = typeof input.at_local === 'string' ? parseLocalTime(input.at_local) : undefined;
+    if (!local) {
+      problem('at_local', 'must be a local time without offset, like "2027-03-01T09:00" or "2027-03-01T09:00:30"');
+      return undefined;
+    }
+    const at = withinHorizon(instantOfLocalTime(local, tz), 'at_local', now, problem);
+    return at ? { at, atLocal: input.at_local as string } : undefined;
+  }
+  if (given[0] === 'delay') {
     let ms: number | undefined;
     try {
       ms = typeof input.delay === 'string' ? parseDuration(input.delay) : undefined;
@@ -135,9 +147,10 @@ function onceInstant(input: ScheduleInput, now: Date, problem: (p: string, m: st
       problem('delay', 'must be a duration from 1s to 3650d, like "90s", "15m" or "1h30m"');
       return undefined;
     }
-    return new Date(now.getTime() + ms);
+    return { at: new Date(now.getTime() + ms) };
   }
-  return withinHorizon(optionalInstant(input.at, 'at', problem), 'at', now, problem) ?? undefined;
+  const at = withinHorizon(optionalInstant(input.at, 'at', problem), 'at', now, problem);
+  return at ? { at } : undefined;
 }
 
 /** `date` unless it lies more than 10 years after `now` (then a problem of `path`): the bound of `at` and `start`. */

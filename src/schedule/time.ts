@@ -28,6 +28,27 @@ export function parseInstant(text: string): Date | undefined {
   return year < 100 || Number.isNaN(utc) ? undefined : date;
 }
 
+/** A wall-clock time with no zone: what `at_local` names. */
+export interface LocalTime {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/** Parses `YYYY-MM-DDTHH:MM[:SS]` (no offset, no fraction); undefined for anything else, including impossible dates. */
+export function parseLocalTime(text: string): LocalTime | undefined {
+  const m = LOCAL_TIME.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return undefined;
+  return { year, month, day, hour, minute, second };
+}
+
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

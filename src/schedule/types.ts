@@ -13,6 +13,8 @@ interface Bounds {
 export interface OnceSchedule extends Bounds {
   readonly kind: 'once';
   readonly at: Date;
+  /** The wall time `at` was resolved from in `tz`, when it was given as one. */
+  readonly atLocal?: string;
 }
 
 /** A cron expression, descriptor or `@every <duration>`, read in `tz` from `start`. */

@@ -13,6 +13,8 @@ export interface AlarmsTable {
   owner: string;
   kind: 'once' | 'cron' | 'rrule';
   at: NullableTimestamp;
+  /** once, set by wall time: that time as given (`at` is the instant it was resolved to in `tz`). */
+  at_local: string | null;
   cron: string | null;
   rrule: string | null;
   tz: Generated<string>;

@@ -16,6 +16,7 @@ function alarm(owner: string, extra: Partial<NewAlarmRow> = {}): NewAlarmRow {
     owner,
     kind: 'once',
     at: DUE,
+    at_local: null,
     cron: null,
     rrule: null,
     tz: 'UTC',

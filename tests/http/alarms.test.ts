@@ -72,6 +72,19 @@ t.test('cron and rrule views carry their own fields', async (t) => {
   t.match(delayed.json.data, { at: '2026-11-23T12:15:00.000Z', next_fire_at: '2026-11-23T12:15:00.000Z' }, 'delay counts from the injected clock');
 });
 
+t.test('at_local: a wall time read in tz; the view shows it beside the resolved at; it takes part in idempotency', async (t) => {
+  const { post, get } = await setup(t);
+  const body = { kind: 'once', at_local: '2027-03-14T02:30', tz: 'America/New_York', wake_message: 'w', idempotency_key: 'local-1' };
+  const created = await post(body);
+  t.equal(created.status, 201);
+  t.match(created.json.data, { kind: 'once', at: '2027-03-14T07:00:00.000Z', at_local: '2027-03-14T02:30', tz: 'America/New_York', next_fire_at: '2027-03-14T07:00:00.000Z' }, 'in the DST gap: right after it');
+  t.same(Object.keys(created.json.data).slice(5, 8), ['at', 'at_local', 'tz']);
+  t.equal((await get(`/v1/alarms/${created.json.data.id}`)).text, created.text, 'GET shows the same');
+  t.equal((await post(body)).status, 200, 'the same request again: the existing alarm');
+  t.match(await post({ ...body, at_local: '2027-03-14T03:00' }), { status: 409, json: { error: { code: 'idempotency_conflict' } } }, 'another wall time, even one resolving to the same instant, is another request');
+  t.notOk('at_local' in (await post(once())).json.data, 'absent when the alarm was set with at');
+});
+
 t.test('target and misfire: given at create, in the view, defaulted, validated; they take part in idempotency', async (t) => {
   const { post } = await setup(t);
   const explicit = await post(once({ target: { type: 'router' }, misfire: 'coalesce', idempotency_key: 'k-target' }));

@@ -25,7 +25,7 @@ const VALID = {
   conversation_id: 'conv_81c2',
   tags: ['deploy'],
 };
-const FIELDS = ['kind', 'at', 'delay', 'cron', 'rrule', 'tz', 'start', 'until', 'max_fires', 'wake_message', 'payload', 'label', 'conversation_id', 'idempotency_key', 'tags', 'target', 'misfire'];
+const FIELDS = ['kind', 'at', 'at_local', 'delay', 'cron', 'rrule', 'tz', 'start', 'until', 'max_fires', 'wake_message', 'payload', 'label', 'conversation_id', 'idempotency_key', 'tags', 'target', 'misfire'];
 
 /** Public keys of small order (the identity, the points of order 2, 4 and 8) and a non-canonical encoding of one. */
 const SMALL_ORDER_KEYS = [
@@ -51,7 +51,7 @@ const nastyString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary' }),
   farInstant,
-  fc.constantFrom('', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', 'x'.repeat(70_000), '0 9 * * MON-FRI', '@every 5s', '@every 1000000d', 'FREQ=DAILY', 'FREQ=YEARLY;INTERVAL=9000', 'Europe/Berlin', '2026-11-23T13:00:00Z', '15m', 'once', 'cron', 'rrule', 'router', 'coalesce', ...SMALL_ORDER_KEYS),
+  fc.constantFrom('', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', 'x'.repeat(70_000), '0 9 * * MON-FRI', '@every 5s', '@every 1000000d', 'FREQ=DAILY', 'FREQ=YEARLY;INTERVAL=9000', 'Europe/Berlin', '2026-11-23T13:00:00Z', '2027-03-14T02:30', '2027-02-29T09:00', '15m', 'once', 'cron', 'rrule', 'router', 'coalesce', ...SMALL_ORDER_KEYS),
 );
 const anyValue = fc.oneof(fc.jsonValue(), nastyString, fc.integer(), fc.double(), fc.constant(null), fc.constant({ type: 'router' }), fc.record({ type: nastyString }));
 

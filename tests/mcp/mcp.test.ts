@@ -37,10 +37,16 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
   const { tools } = await client.listTools();
   const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as { tools: { name: string; description: string; inputSchema: unknown }[] };
   t.same(
-    tools.map((x) => ({ name: x.name, title: x.title, description: x.description, inputSchema: x.inputSchema })).sort((a, b) => a.name.localeCompare(b.name)),
+    tools.map((x) => ({ name: x.name, title: x.title, description: x.description, inputSchema: x.inputSchema, outputSchema: x.outputSchema, annotations: x.annotations })).sort((a, b) => a.name.localeCompare(b.name)),
     manifest.tools,
     'list tools equals chronos-tools.json',
   );
+  const listed = Object.fromEntries(tools.map((x) => [x.name, x]));
+  for (const name of ['alarm_get', 'alarm_list', 'selftest']) t.match(listed[name]!.annotations, { readOnlyHint: true, openWorldHint: false }, `${name} is read-only`);
+  t.match(listed.alarm_cancel!.annotations, { readOnlyHint: false, destructiveHint: true, idempotentHint: true }, 'cancel is destructive and idempotent');
+  t.match(listed.alarm_set!.annotations, { readOnlyHint: false, destructiveHint: false, idempotentHint: false });
+  for (const tool of tools) t.equal(tool.outputSchema?.type, 'object', `${tool.name} lists an output schema`);
+  t.ok(listed.alarm_set!.outputSchema?.properties?.alarm, 'alarm_set answers { alarm: AlarmView }');
   const call = async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as ToolAnswer;
 
   const set = await call('alarm_set', { kind: 'once', delay: '15m', wake_message: 'Check the deploy', payload: { build: '4f2a9c' }, label: 'deploy' });
@@ -62,6 +68,8 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
   const invalid = await call('alarm_set', { kind: 'cron', cron: '0 0 30 2 *', wake_message: 'never' });
   t.equal(invalid.isError, true);
   t.match(invalid.content[0]!.text, /^invalid_request: cron: never fires/);
+  const local = await call('alarm_set', { kind: 'once', at_local: '2027-03-01T09:00', tz: 'Europe/Berlin', wake_message: 'standup' });
+  t.match(local.structuredContent, { alarm: { at: '2027-03-01T08:00:00.000Z', at_local: '2027-03-01T09:00', tz: 'Europe/Berlin' } }, 'a wall time in tz, no offset to work out');
   const misspelled = await call('alarm_set', { kind: 'cron', cron: '0 9 * * *', timezone: 'Europe/Berlin', wake_message: 'standup' });
   t.equal(misspelled.isError, true, 'an unknown field is refused, as the API refuses it, not dropped');
   t.equal(misspelled.content[0]!.text, 'invalid_request: timezone: unknown field: did you mean "tz"?');

@@ -28,13 +28,32 @@ t.test('once: at or delay', async (t) => {
   t.ok(parseSchedule({ kind: 'once', at: '2026-11-23T12:00:00.123456789Z' }, now), 'nanosecond fractions are accepted');
 });
 
+t.test('once: at_local is a wall time read in tz, by the DST rule of fixed-time cron entries', async (t) => {
+  const local = (at_local: string, tz: string) => {
+    const s = parseSchedule({ kind: 'once', at_local, tz }, now);
+    return s.kind === 'once' ? [s.at.toISOString(), s.atLocal] : [];
+  };
+  t.same(local('2027-03-01T09:00', 'Europe/Berlin'), ['2027-03-01T08:00:00.000Z', '2027-03-01T09:00'], 'winter: UTC+1');
+  t.same(local('2027-07-01T09:00:30', 'Europe/Berlin'), ['2027-07-01T07:00:30.000Z', '2027-07-01T09:00:30'], 'summer: UTC+2, seconds kept');
+  t.same(local('2027-03-14T02:30', 'America/New_York'), ['2027-03-14T07:00:00.000Z', '2027-03-14T02:30'], 'in the spring-forward gap: right after it, 03:00 EDT');
+  t.same(local('2027-11-07T01:30', 'America/New_York'), ['2027-11-07T05:30:00.000Z', '2027-11-07T01:30'], 'repeated at fall-back: the first instance, EDT');
+  t.same(local('2027-10-03T02:15', 'Australia/Lord_Howe'), ['2027-10-02T15:30:00.000Z', '2027-10-03T02:15'], 'a 30-minute gap: 02:30 +11');
+  t.same(local('2028-02-29T23:59', 'Pacific/Kiritimati'), ['2028-02-29T09:59:00.000Z', '2028-02-29T23:59'], 'UTC+14, leap day');
+  t.same(local('2027-01-01T00:00', 'UTC'), ['2027-01-01T00:00:00.000Z', '2027-01-01T00:00'], 'tz defaults to UTC');
+  t.same(problems({ kind: 'once', at_local: '2027-03-01T09:00+01:00', tz: 'Europe/Berlin' }), [{ path: 'at_local', message: 'must be a local time without offset, like "2027-03-01T09:00" or "2027-03-01T09:00:30"' }], 'an offset belongs in at');
+  t.same(problems({ kind: 'once', at_local: '2027-02-29T09:00' }).map((p) => p.path), ['at_local'], 'a date that does not exist');
+  t.same(problems({ kind: 'once', at_local: '2037-01-01T00:00' }), [{ path: 'at_local', message: 'must be at most 10 years ahead' }]);
+  t.same(problems({ kind: 'once', at_local: '2027-03-01T09:00', delay: '1h' }).map((p) => p.path), ['delay'], 'one of at, at_local, delay');
+  t.same(problems({ kind: 'cron', cron: '@daily', at_local: '2027-03-01T09:00' }).map((p) => p.path), ['at_local'], 'only for once');
+});
+
 t.test('rejections name the field', async (t) => {
   const cases: [ScheduleInput, string, RegExp][] = [
     [{}, 'kind', /"once", "cron" or "rrule"/],
     [{ kind: 'weekly' }, 'kind', /"once", "cron" or "rrule"/],
     [{ kind: 'once' }, 'at', /exactly one of "at".*or "delay"/],
     [{ kind: 'once', at: '2026-11-23T13:00:00Z', delay: '5m' }, 'delay', /exactly one/],
-    [{ kind: 'once', at: '2026-11-23T13:00:00' }, 'at', /RFC 3339 time with an offset/],
+    [{ kind: 'once', at: '2026-11-23T13:00:00' }, 'at', /^has no offset: add one, like "2026-11-23T13:00:00Z" or "2026-11-23T13:00:00\+01:00", or send the wall time as "at_local" with "tz"$/],
     [{ kind: 'once', at: '2026-11-23 13:00' }, 'at', /RFC 3339/],
     [{ kind: 'once', at: '2026-02-30T13:00:00Z' }, 'at', /RFC 3339/],
     [{ kind: 'once', at: '2026-11-23T24:00:00Z' }, 'at', /RFC 3339/],
