@@ -28,7 +28,7 @@ cd "$root"
 npx --no-install patch-package >/dev/null
 # npm pack runs `prepare` (the build) first; a build error stops here.
 npm pack --pack-destination "$work" >"$work/pack.log" 2>&1 || { tail -n 30 "$work/pack.log" >&2; fail "npm pack failed"; }
-tgz=$(cd "$work" && ls chronos-*.tgz 2>/dev/null | head -n 1)
+tgz=$(cd "$work" && ls chronosd-*.tgz 2>/dev/null | head -n 1)
 [ -n "$tgz" ] || { tail -n 30 "$work/pack.log" >&2; fail "npm pack produced no tarball"; }
 grep -q "bundled deps: 2" "$work/pack.log" || fail "npm pack did not bundle postgres and kysely-postgres-js"
 echo "check-pack: packed $tgz"
