@@ -15,7 +15,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY package.json chronos.config.kvx ./
+COPY package.json chronos.config.kvx chronos-tools.json ./
 COPY migrations ./migrations
 RUN mkdir -p /var/lib/chronos && chown node:node /var/lib/chronos
 USER node
