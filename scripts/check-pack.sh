@@ -45,7 +45,7 @@ echo '{ "name": "check-pack-app", "version": "1.0.0", "private": true }' > packa
 npm install --silent --no-audit --no-fund "$work/$tgz" >/dev/null
 echo "check-pack: installed into $work/app"
 
-pkg=node_modules/chronos/node_modules
+pkg=node_modules/chronosd/node_modules
 check() { # file, pattern, expected count
   local n
   n=$(grep -c -- "$2" "$1" || true)
@@ -60,13 +60,13 @@ check "$pkg/kysely-postgres-js/dist/index.js" "prepare: true" 1
 check "$pkg/kysely-postgres-js/dist/index.cjs" "prepare: true" 1
 
 # The patched copies must be the ones chronos loads, not some other copy up the tree.
-resolved=$(cd node_modules/chronos && node --input-type=module -e \
+resolved=$(cd node_modules/chronosd && node --input-type=module -e \
   "console.log(import.meta.resolve('postgres') + ' ' + import.meta.resolve('kysely-postgres-js'))")
 case "$resolved" in
-  *"/chronos/node_modules/postgres/"*" "*"/chronos/node_modules/kysely-postgres-js/"*) ;;
-  *) fail "chronos resolves the drivers elsewhere: $resolved" ;;
+  *"/chronosd/node_modules/postgres/"*" "*"/chronosd/node_modules/kysely-postgres-js/"*) ;;
+  *) fail "chronosd resolves the drivers elsewhere: $resolved" ;;
 esac
-echo "check-pack: ok  chronos resolves the bundled drivers"
+echo "check-pack: ok  chronosd resolves the bundled drivers"
 
 if [ "${1:-}" = "--run" ]; then
   port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
