@@ -147,7 +147,7 @@ export class AlarmService {
     return releaseClaims(this.o.db, HAND_BACK, replica, ids);
   }
 
-  /** reap: up to `limit` claims whose lease expired go back to scheduled, due at once. */
+  /** reap: up to `limit` claims whose lease expired go back to scheduled, due at once, the lost attempt counted. */
   reap(limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
     return recoverExpiredLeases(this.o.db, REAP, limit, attemptIds);
   }

@@ -26,14 +26,14 @@ export const TRANSITIONS = {
   settle: {
     from: ['firing'],
     to: {
-      scheduled: 'retry along the ladder (same fire_id), or the next occurrence of a recurring alarm (new fire_id)',
+      scheduled: 'retry along the ladder (same fire_id), at once after an attempt cut off at shutdown (same fire_id), or the next occurrence of a recurring alarm (new fire_id)',
       completed: 'delivered, and no occurrence is left (a once alarm, max_fires, until, the rule ends)',
       failed: 'a once alarm failed for good, or a recurring one failed max_consecutive_failures occurrences in a row',
     },
     by: 'the dispatcher (completer)',
   },
-  handBack: { from: ['firing'], to: { scheduled: 'handed back unsent: shutdown, or a claim that waited too long for a slot' }, by: 'the dispatcher' },
-  reap: { from: ['firing'], to: { scheduled: 'the lease expired (its replica died), sent again with the same fire_id' }, by: 'the rescuer' },
+  handBack: { from: ['firing'], to: { scheduled: 'handed back unsent, at shutdown or after waiting too long for a slot (the attempt is not counted)' }, by: 'the dispatcher' },
+  reap: { from: ['firing'], to: { scheduled: 'the lease expired (its replica died), the lost attempt counted, sent again at once with the same fire_id' }, by: 'the rescuer' },
   cancel: { from: ['scheduled', 'firing'], to: { cancelled: 'no further attempt starts' }, by: 'DELETE /v1/alarms/:id' },
   purge: { from: ['completed', 'failed', 'cancelled'], to: {}, by: 'the cleaner, after retention.alarms' },
 } as const satisfies Record<string, Transition>;

@@ -12,7 +12,7 @@ import { isConnectionError } from '../db/errors.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { newAttemptId } from '../ids.js';
 import { claimKey, type ClaimedRow, type SettleItem } from '../store/claims.js';
-import { decide, type Policy } from './decide.js';
+import { decide, resendAtOnce, type Policy } from './decide.js';
 import type { AttemptResult } from './ladder.js';
 
 /** Emitted after each attempt is settled. */
@@ -31,6 +31,8 @@ export interface FinishedAttempt {
   readonly result: AttemptResult;
   readonly firedAt: Date;
   readonly durationMs: number;
+  /** Aborted at shutdown's drain timeout: its outcome is unknown (see resendAtOnce). */
+  readonly cutOff?: boolean;
 }
 
 /** What the completer needs. */
@@ -82,8 +84,8 @@ export class Completer extends EventEmitter {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
-  private async settle({ row, result, firedAt, durationMs }: FinishedAttempt): Promise<void> {
-    const decision = decide(row, result, this.now(), this.o.policy);
+  private async settle({ row, result, firedAt, durationMs, cutOff }: FinishedAttempt): Promise<void> {
+    const decision = cutOff ? resendAtOnce(row, result, this.now()) : decide(row, result, this.now(), this.o.policy);
     const record = {
       id: newAttemptId(),
       fireId: row.fire_id ?? '',

@@ -57,6 +57,27 @@ export function decide(row: ClaimedRow, result: AttemptResult, nowMs: number, po
   return { patch, outcome: 'failed', error };
 }
 
+/**
+ * An attempt cut off at shutdown (aborted at the drain timeout): it was
+ * started, so it counts, but its outcome is unknown, so the wake goes again
+ * at once with the same fire_id as the next attempt, whatever the ladder
+ * says; as for a lease the reaper takes back (store/claims.ts).
+ */
+export function resendAtOnce(row: ClaimedRow, result: AttemptResult, nowMs: number): Decision {
+  const error = `${describeFailure(result)}; the outcome is unknown, so it is sent again with the same fire_id`;
+  const patch: SettlePatch = {
+    status: 'scheduled',
+    nextFireAt: new Date(nowMs),
+    occurrenceAt: row.occurrence_at,
+    fireId: row.fire_id,
+    attempt: row.attempt,
+    delivered: false,
+    consecutiveFailures: row.consecutive_failures,
+    lastError: error,
+  };
+  return { patch, outcome: 'retrying', error };
+}
+
 function finished(row: ClaimedRow, status: 'completed' | 'failed', lastError: string | null, delivered: boolean, failures: number): SettlePatch {
   return { status, nextFireAt: null, occurrenceAt: row.occurrence_at, fireId: row.fire_id, attempt: row.attempt, delivered, consecutiveFailures: failures, lastError };
 }

@@ -85,8 +85,8 @@ export class Dispatcher extends EventEmitter {
 
   /**
    * Ordered stop (SPEC 2): no new claims, unsent claims handed back, wakes
-   * on the wire drained up to drainTimeoutMs (the rest aborted and handed
-   * back), their settles written, the connections closed. Idempotent.
+   * on the wire drained up to drainTimeoutMs (the rest aborted, to go again
+   * at once), their settles written, the connections closed. Idempotent.
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -106,8 +106,8 @@ export class Dispatcher extends EventEmitter {
     // Every claimed row has a deliverer: the claim takes only the Target schema's types, and Deliverers has one for each.
     const result = await this.o.deliverers[row.target.type].deliver(row, firedAt, job.abort);
     job.offWire();
-    // Handed back by stop(): not settled.
-    if (job.stopped) return;
-    this.completer.complete({ row, result, firedAt, durationMs: Math.round(performance.now() - started) });
+    // Aborted by stop(): cut off, unless an answer came first (then it is settled as any other).
+    const cutOff = job.stopped && result.kind === 'error';
+    this.completer.complete({ row, result, firedAt, durationMs: Math.round(performance.now() - started), cutOff });
   }
 }

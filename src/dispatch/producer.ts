@@ -20,7 +20,7 @@ export interface Job {
   readonly row: ClaimedRow;
   /** Ends the wake on the wire: its timeout, or stop(). */
   readonly abort: WakeAbort;
-  /** Set by stop() when it aborts the wake: the claim is handed back, not settled. */
+  /** Set by stop() when it aborts the wake at the drain timeout: the attempt was cut off, its outcome is unknown. */
   stopped: boolean;
   /** Gives the sending slot back; the executor calls it once the wake is off the wire (idempotent). */
   readonly offWire: () => void;
@@ -141,7 +141,7 @@ export class Producer extends EventEmitter {
   /**
    * Ordered stop: no new claims, the claim in flight finished, claims not yet
    * sent handed back at once, wakes on the wire drained up to `drainTimeoutMs`,
-   * the rest aborted and their claims handed back.
+   * the rest aborted (the executor settles them as cut off, `job.stopped`).
    */
   async stop(drainTimeoutMs: number): Promise<void> {
     if (!this.running && !this.loopDone) return;
@@ -165,7 +165,7 @@ export class Producer extends EventEmitter {
         h.abort.abort(ABORTED_AT_SHUTDOWN);
       }
       await Promise.all(cut.map((h) => h.done));
-      await this.handBack(cut.map((h) => h.row.id), 'drain timeout: wakes aborted and their claims handed back');
+      this.o.log.warn({ wakes: cut.length }, 'drain timeout: wakes aborted; each goes again at once as its next attempt');
     }
   }
 

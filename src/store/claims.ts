@@ -184,8 +184,9 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
 
 /**
  * Hands claims back that this replica will not finish (shutdown): due again
- * at once (or at their instant, if claimed ahead of it), the unfinished
- * attempt not counted, the same fire id kept.
+ * at once (or at their instant, if claimed ahead of it), the same fire id
+ * kept. The claim counted an attempt that is taken back here, as if never
+ * started (unlike a lease the reaper takes back, recoverExpiredLeases).
  */
 export async function releaseClaims(db: Kysely<Schema>, move: Move, replica: string, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
@@ -217,8 +218,9 @@ export interface RecoveredClaim {
 
 /**
  * Takes back up to `limit` claims whose lease expired: due again at once
- * with the same fire id; the lost attempt goes into the ledger as retrying
- * (its outcome is unknown) and does not count against the ladder.
+ * with the same fire id. The lost attempt was started, so it counts: it goes
+ * into the ledger as retrying under its own number (its outcome is unknown),
+ * `attempt` keeps it, and the wake sent again carries the next number.
  */
 export async function recoverExpiredLeases(db: Kysely<Schema>, move: Move, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
   return db.transaction().execute(async (trx) => recoverIn(trx, move, limit, attemptIds));
@@ -237,7 +239,7 @@ async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptI
     ), old AS (
       SELECT a.id, a.claimed_by, a.claimed_at, a.attempt, a.fire_id, a.occurrence_at FROM alarms a JOIN expired USING (id)
     ), released AS (
-      UPDATE alarms a SET status = ${move.to}, next_fire_at = now(), attempt = greatest(a.attempt - 1, 0),
+      UPDATE alarms a SET status = ${move.to}, next_fire_at = now(),
         claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
       FROM expired WHERE a.id = expired.id
     )

@@ -35,23 +35,52 @@ t.test('three dispatchers, 5,000 alarms due at one instant: each fire_id deliver
   t.equal(ledger[0]?.n, 5_000, 'one ledger row each');
 });
 
-t.test('a replica that died mid-attempt: the reaper takes the claim back, the wake goes out again with the same fire_id', async (t) => {
+t.test('a replica that died mid-attempt: the reaper takes the claim back, the wake goes out again with the same fire_id as the next attempt', async (t) => {
   const database = await freshDatabase(t);
   const router = await fakeRouter(t);
   const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
   const { rows: dead } = await alarmService(database).claim('dead-replica', 10, 1);
   t.equal(dead.length, 1, 'claimed by a replica that then died (lease 1 ms)');
+  t.equal(dead[0]!.attempt, 1, 'its attempt 1');
   const reaper = leaseReaper(alarmService(database), pino({ level: 'silent' }), 60_000);
   await waitFor(async () => ((await reaper.runOnce()) === 1 ? true : undefined), 5_000);
+  const [taken] = await database.sql`SELECT status, attempt FROM alarms WHERE id = ${id!}`;
+  t.same({ ...taken }, { status: 'scheduled', attempt: 1 }, 'taken back with the lost attempt counted');
   const dispatcher = await startDispatcher(t, database, router.url);
   const [settled] = await settledEvents(dispatcher, 1);
-  t.match(settled, { alarmId: id, outcome: 'delivered', attempt: 1, fireId: dead[0]!.fire_id });
-  t.equal(router.received[0]!.body.fire_id, dead[0]!.fire_id, 'the same fire_id as the lost attempt');
-  const ledger = await database.sql`SELECT attempt, outcome, error FROM fires WHERE alarm_id = ${id!} ORDER BY finished_at`;
+  t.match(settled, { alarmId: id, outcome: 'delivered', attempt: 2, fireId: dead[0]!.fire_id });
+  t.match(router.received.map((r) => r.body), [{ fire_id: dead[0]!.fire_id, attempt: 2 }], 'sent again with the same fire_id, as attempt 2');
+  const ledger = await database.sql`SELECT fire_id, attempt, outcome, error FROM fires WHERE alarm_id = ${id!} ORDER BY finished_at`;
   t.match(ledger.map((r) => ({ ...r })), [
-    { attempt: 1, outcome: 'retrying', error: /^lease expired: replica dead-replica did not finish the attempt/ },
-    { attempt: 1, outcome: 'delivered', error: null },
+    { fire_id: dead[0]!.fire_id, attempt: 1, outcome: 'retrying', error: /^lease expired: replica dead-replica did not finish the attempt/ },
+    { fire_id: dead[0]!.fire_id, attempt: 2, outcome: 'delivered', error: null },
   ]);
+  const [alarm] = await database.sql`SELECT status, attempt, fire_count FROM alarms WHERE id = ${id!}`;
+  t.same({ ...alarm }, { status: 'completed', attempt: 2, fire_count: 1 }, 'the alarm counts both attempts');
+});
+
+t.test('lost attempts count against the ladder: once they spend it, the wake is still sent once more, and a failure of that one is final', async (t) => {
+  const database = await freshDatabase(t);
+  const router = await fakeRouter(t, () => ({ status: 503, body: 'busy' }));
+  const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
+  const reaper = leaseReaper(alarmService(database), pino({ level: 'silent' }), 60_000);
+  // A ladder of one step allows two attempts; two replicas die with one attempt each.
+  for (const replica of ['dead-1', 'dead-2']) {
+    t.equal((await alarmService(database).claim(replica, 10, 1)).rows.length, 1, `claimed by ${replica}, which then died`);
+    await waitFor(async () => ((await reaper.runOnce()) === 1 ? true : undefined), 5_000);
+  }
+  const dispatcher = await startDispatcher(t, database, router.url, { policy: { retryLadderMs: [50], maxConsecutiveFailures: 5 } });
+  const [settled] = await settledEvents(dispatcher, 1);
+  t.match(settled, { alarmId: id, attempt: 3, outcome: 'failed' }, 'the outcome of the lost ones unknown, a third attempt went out; it failed, and no step is left');
+  t.same(router.received.map((r) => r.body.attempt), [3]);
+  const ledger = await database.sql`SELECT attempt, outcome FROM fires WHERE alarm_id = ${id!} ORDER BY finished_at`;
+  t.same(ledger.map((r) => ({ ...r })), [
+    { attempt: 1, outcome: 'retrying' },
+    { attempt: 2, outcome: 'retrying' },
+    { attempt: 3, outcome: 'failed' },
+  ]);
+  const [alarm] = await database.sql`SELECT status, attempt, last_error FROM alarms WHERE id = ${id!}`;
+  t.same({ ...alarm }, { status: 'failed', attempt: 3, last_error: 'router answered 503: busy (gave up after 3 attempts)' });
 });
 
 t.test('a claim made ahead of its instant is taken back once its lease runs out, not before', async (t) => {
@@ -81,15 +110,25 @@ t.test('an alarm has a next fire time exactly while it is scheduled or firing', 
   t.pass('an alarm that ends loses its next fire time');
 });
 
-t.test('shutdown: wakes past the drain timeout are aborted and their claims handed back', async (t) => {
+t.test('shutdown: wakes past the drain timeout are aborted, counted and due again at once; the next replica sends the next attempt', async (t) => {
   const database = await freshDatabase(t);
   const router = await fakeRouter(t, () => ({ stall: true }));
   const [id] = await insertDue(database, 1, new Date(Date.now() - 1_000));
-  const dispatcher = await startDispatcher(t, database, router.url, { drainTimeoutMs: 100, target: { url: `${router.url}/internal/wake`, token: undefined, timeoutMs: 10_000 } });
+  const target = { url: `${router.url}/internal/wake`, token: undefined, timeoutMs: 10_000 };
+  const dispatcher = await startDispatcher(t, database, router.url, { drainTimeoutMs: 100, target });
   await router.waitForCount(1);
   await dispatcher.stop();
   const rows = await database.sql`SELECT status, attempt, claimed_by, next_fire_at <= now() AS due FROM alarms WHERE id = ${id!}`;
-  t.match({ ...rows[0] }, { status: 'scheduled', attempt: 0, claimed_by: null, due: true }, 'due again at once, the unfinished attempt not counted');
+  t.match({ ...rows[0] }, { status: 'scheduled', attempt: 1, claimed_by: null, due: true }, 'due again at once, the cut-off attempt counted');
+  router.answer(() => ({ status: 204 }));
+  const next = await startDispatcher(t, database, router.url, { target });
+  await settledEvents(next, 1);
+  t.same(router.received.map((r) => r.body.attempt), [1, 2], 'sent again as attempt 2');
+  const ledger = await database.sql`SELECT attempt, outcome, error FROM fires WHERE alarm_id = ${id!} ORDER BY finished_at`;
+  t.match(ledger.map((r) => ({ ...r })), [
+    { attempt: 1, outcome: 'retrying', error: /^aborted: chronosd was shutting down; the outcome is unknown, so it is sent again with the same fire_id$/ },
+    { attempt: 2, outcome: 'delivered', error: null },
+  ]);
 });
 
 t.test('NOTIFY: an alarm created during a long sleep fires on time, not at the next poll', async (t) => {
