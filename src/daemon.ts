@@ -14,6 +14,7 @@ import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/pool.js';
 import { AlarmService } from './alarms/service.js';
+import { CancelAcks } from './dispatch/cancels.js';
 import { RouterDeliverer } from './dispatch/deliverers/router.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { buildApp } from './http/app.js';
@@ -68,7 +69,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     await migrate(database.sql, log);
     if (secrets.file) log.info({ file: secrets.file }, 'using generated transport token and token secret; configure CHRONOS_TRANSPORT_TOKENS and CHRONOS_TOKEN_SECRETS to set your own');
 
-    const alarms = new AlarmService({ db: database.db, maxActiveAlarms: config.maxActiveAlarms, pollIntervalMs: config.pollIntervalMs, now: Date.now });
+    const listenNotify = (channel: string, onNotify: (payload: string) => void) => database.sql.listen(channel, onNotify);
+    // With a dispatcher or without: a cancel of a firing alarm waits for the replica holding its claim, wherever it runs.
+    const cancelAcks = new CancelAcks({ listen: listenNotify, log: log.child({ service: 'cancels' }) });
+    await cancelAcks.start();
+    undo.push(() => cancelAcks.stop());
+    const alarms = new AlarmService({ db: database.db, maxActiveAlarms: config.maxActiveAlarms, pollIntervalMs: config.pollIntervalMs, now: Date.now, cancelAcks });
     // Stopped in reverse: the HTTP server, the dispatcher (drain), these jobs, the pool.
     const jobs = [nonceSweeper(database.db, log), firePruner(database.db, log, config.fireRetentionMs), alarmCleaner(alarms, log.child({ service: 'cleaner' }), config.alarmRetentionMs)];
     for (const job of jobs) {
@@ -83,7 +89,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       undo.push(() => dispatch.close());
       dispatcher = new Dispatcher({
         alarms: new AlarmService({ db: dispatch.db, maxActiveAlarms: config.maxActiveAlarms, pollIntervalMs: config.pollIntervalMs, now: Date.now }),
-        listen: (channel, onNotify) => database.sql.listen(channel, onNotify),
+        listen: listenNotify,
         log: log.child({ service: 'dispatcher' }),
         replica,
         // One deliverer per target type (SPEC 8).
@@ -95,6 +101,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         lookaheadMs: config.lookaheadMs,
         pollIntervalMs: config.pollIntervalMs,
         drainTimeoutMs: config.drainTimeoutMs,
+        cancelAcks,
       });
       // Lease expiry is noticed within a quarter lease (at least every second, at most every 15 s).
       const reaper = leaseReaper(alarms, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));

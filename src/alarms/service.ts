@@ -10,11 +10,12 @@ import { Target } from '../api/alarms.js';
 import { encodeCursor, type ListCursor } from '../api/cursor.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { isConnectionError } from '../db/errors.js';
+import type { CancelAcks } from '../dispatch/cancels.js';
 import { DomainError, NotFound } from '../errors.js';
 import { isAlarmId, newAlarmId } from '../ids.js';
 import { firstOccurrence } from '../schedule/next.js';
 import { createAlarms, finishAlarm, getAlarm, listAlarms, listFires, purgeFinished, type AlarmRow, type CreateOutcome, type FireRow, type NewAlarmRow } from '../store/alarms.js';
-import { claimDue, recoverExpiredLeases, releaseClaims, settleMany, type Claim, type RecoveredClaim, type SettleItem } from '../store/claims.js';
+import { acknowledgeCancels, claimDue, recoverExpiredLeases, releaseClaims, settleMany, type Claim, type RecoveredClaim, type SettleItem } from '../store/claims.js';
 import type { Schema } from '../store/schema.js';
 import type { CreateRequest } from './create-request.js';
 import { newAlarmRow } from './rows.js';
@@ -28,6 +29,12 @@ export interface AlarmServiceOptions {
   /** Dispatchers sleep at most this long; a create due sooner notifies them. */
   readonly pollIntervalMs: number;
   readonly now: () => number;
+  /**
+   * A cancel of a firing alarm answers once the replica holding its claim
+   * has processed it (dispatch/cancels.ts). Every service that answers
+   * cancels has it; without it a cancel answers as soon as it commits.
+   */
+  readonly cancelAcks?: CancelAcks;
 }
 
 /** One page of a list, newest first. */
@@ -114,11 +121,24 @@ export class AlarmService {
   /**
    * cancel: a scheduled or firing alarm becomes cancelled; again on a
    * cancelled one returns it as it is; a completed or failed one is a
-   * conflict (`not_cancellable`).
+   * conflict (`not_cancellable`). A firing one is answered once the replica
+   * holding its claim has let it go (bounded: see CancelWatch.until), so no
+   * attempt starts after the answer (SPEC 4.5).
    */
   async cancel(owner: string, id: string): Promise<AlarmRow> {
-    const cancelled = isAlarmId(id) ? await finishAlarm(this.o.db, owner, id, fromStates('cancel'), toState('cancel')) : undefined;
-    if (cancelled) return cancelled;
+    if (isAlarmId(id)) {
+      // Watched before the cancel is written: the holder's ack can come before the cancel's own answer.
+      const watch = this.o.cancelAcks?.watch(id);
+      try {
+        const cancelled = await finishAlarm(this.o.db, owner, id, fromStates('cancel'), toState('cancel'));
+        if (cancelled) {
+          if (cancelled.claim) await watch?.until(cancelled.claim);
+          return cancelled.row;
+        }
+      } finally {
+        watch?.close();
+      }
+    }
     const current = await this.get(owner, id);
     if (current.status === toState('cancel')) return current;
     throw new DomainError('conflict', 'not_cancellable', `the alarm is ${current.status}: only ${fromStates('cancel').join(' or ')} alarms can be cancelled`, { status: current.status });
@@ -145,6 +165,11 @@ export class AlarmService {
   /** handBack: claims `replica` will not finish go back to scheduled, the attempt not counted. */
   handBack(replica: string, ids: readonly string[]): Promise<number> {
     return releaseClaims(this.o.db, HAND_BACK, replica, ids);
+  }
+
+  /** Tells the cancellers that `replica` has processed the cancels of `alarmIds` (dispatch/cancels.ts). */
+  acknowledgeCancels(replica: string, alarmIds: readonly string[]): Promise<void> {
+    return acknowledgeCancels(this.o.db, replica, alarmIds);
   }
 
   /** reap: up to `limit` claims whose lease expired go back to scheduled, due at once, the lost attempt counted. */

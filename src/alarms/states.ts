@@ -34,7 +34,7 @@ export const TRANSITIONS = {
   },
   handBack: { from: ['firing'], to: { scheduled: 'handed back unsent, at shutdown or after waiting too long for a slot (the attempt is not counted)' }, by: 'the dispatcher' },
   reap: { from: ['firing'], to: { scheduled: 'the lease expired (its replica died), the lost attempt counted, sent again at once with the same fire_id' }, by: 'the rescuer' },
-  cancel: { from: ['scheduled', 'firing'], to: { cancelled: 'no further attempt starts' }, by: 'DELETE /v1/alarms/:id' },
+  cancel: { from: ['scheduled', 'firing'], to: { cancelled: "no further attempt starts after its answer (which waits for the replica holding a firing alarm's claim)" }, by: 'DELETE /v1/alarms/:id' },
   purge: { from: ['completed', 'failed', 'cancelled'], to: {}, by: 'the cleaner, after retention.alarms' },
 } as const satisfies Record<string, Transition>;
 

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/service.js';
 import type { ClaimedRow } from '../store/claims.js';
+import type { CancelAcks } from './cancels.js';
 import { Completer, type SettledEvent } from './completer.js';
 import type { Policy } from './decide.js';
 import type { Deliverers } from './deliverer.js';
@@ -36,6 +37,8 @@ export interface DispatcherOptions {
   readonly now?: () => number;
   /** Timers holding claims until their instant; setTimeout unless a test passes its own. */
   readonly holdTimers?: HoldTimers;
+  /** The cancels of this process's API (the one its AlarmService waits on): they reach this dispatcher's claims by a call. */
+  readonly cancelAcks?: CancelAcks;
 }
 
 /** The dispatcher service; events: `claimed` (ClaimedRow[]), `settled` (SettledEvent), `idle`, `sleep` (ms), `woke`. */
@@ -62,6 +65,7 @@ export class Dispatcher extends EventEmitter {
       execute: (job) => this.execute(job),
       now: this.now,
       holdTimers: o.holdTimers,
+      cancelAcks: o.cancelAcks,
     });
     this.completer = new Completer({ alarms: o.alarms, log: o.log, replica: o.replica, policy: o.policy, leaseMs: o.leaseMs, now: this.now });
     this.producer.on('claimed', (rows: ClaimedRow[]) => this.emit('claimed', rows));

@@ -5,14 +5,18 @@
  * instant by the database clock instead of a claim round trip later. It
  * claims again at once after a full batch, and otherwise sleeps until the
  * next alarm enters the lookahead, the poll interval, a NOTIFY of an earlier
- * alarm, or freed capacity. (River's producer.go has the same job.)
+ * alarm, or freed capacity. (River's producer.go has the same job.) A
+ * cancel reaches the claims it holds (dispatch/cancels.ts): one whose wake
+ * has not started is dropped, and the canceller is told.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { AlarmService } from '../alarms/service.js';
 import { isConnectionError } from '../db/errors.js';
+import { GroupCommit } from '../db/group-commit.js';
 import { CANCEL_CHANNEL, claimKey, DUE_CHANNEL, type ClaimedRow } from '../store/claims.js';
 import { WakeAbort } from './abort.js';
+import { RecentCancels, type CancelAcks } from './cancels.js';
 import { DatabaseClock } from './db-clock.js';
 
 /** A claimed alarm given a sending slot. */
@@ -65,6 +69,8 @@ export interface ProducerOptions {
   readonly now?: () => number;
   /** Timers holding claims until their instant; setTimeout unless a test passes its own. */
   readonly holdTimers?: HoldTimers;
+  /** The cancels of this process's API, which reach this producer's claims by a call instead of a NOTIFY round trip. */
+  readonly cancelAcks?: CancelAcks;
 }
 
 // After a database error the loop waits this long before claiming again, doubling up to the poll interval.
@@ -73,6 +79,8 @@ const ERROR_BACKOFF_MS = 100;
 const TIMER_RESOLUTION_MS = 1;
 // The error of an attempt that shutdown cut off.
 const ABORTED_AT_SHUTDOWN = 'aborted: chronosd was shutting down';
+// Acks of cancels go out together, one statement per group.
+const ACK_GROUP_MAX = 1_000;
 
 /** A claim this replica holds: waiting for its due instant (`timer` set), queued for a sending slot, on the wire. */
 interface Held extends Job {
@@ -112,12 +120,23 @@ export class Producer extends EventEmitter {
   private waitingForCapacity = false;
   private wakePending = false;
   private unlisten: (() => Promise<void>) | undefined;
+  /** Cancels processed within a lease: a claim's rows can reach us after the NOTIFY of the cancel that took it. */
+  private readonly cancels: RecentCancels;
+  private readonly acks: GroupCommit<string, undefined>;
 
   constructor(private readonly o: ProducerOptions) {
     super();
     this.now = o.now ?? Date.now;
     this.timers = o.holdTimers ?? NODE_TIMERS;
     this.capacity = 2 * o.concurrency;
+    this.cancels = new RecentCancels(o.leaseMs);
+    this.acks = new GroupCommit(
+      async (ids) => {
+        await o.alarms.acknowledgeCancels(o.replica, ids);
+        return ids.map(() => undefined);
+      },
+      { maxGroup: ACK_GROUP_MAX, maxParallel: 1 },
+    );
   }
 
   /** True between start() and stop(). */
@@ -130,8 +149,10 @@ export class Producer extends EventEmitter {
     if (this.running) return;
     this.running = true;
     const due = await this.o.listen(DUE_CHANNEL, (payload) => this.onNotify(payload));
-    const cancelled = await this.o.listen(CANCEL_CHANNEL, (alarmId) => this.onCancelled(alarmId));
+    const cancelled = await this.o.listen(CANCEL_CHANNEL, (alarmId) => this.cancel(alarmId, true));
+    const detach = this.o.cancelAcks?.attach(this.o.replica, (alarmId) => this.cancel(alarmId, false));
     this.unlisten = async () => {
+      detach?.();
       await due.unlisten();
       await cancelled.unlisten();
     };
@@ -184,13 +205,26 @@ export class Producer extends EventEmitter {
     if (!Number.isFinite(dueAt) || dueAt - this.o.lookaheadMs / 2 < this.plannedWakeAt) this.wake();
   }
 
-  /** A cancelled alarm whose claim has not been sent does not start (SPEC 4.5). */
-  private onCancelled(alarmId: string): void {
-    for (const h of this.held.values()) {
+  /**
+   * Processes the cancel of `alarmId` once (SPEC 4.5: no attempt starts
+   * after it): a claim of it whose wake has not started is dropped, and one
+   * whose rows come later is never held. Heard by NOTIFY (`confirm`), it is
+   * confirmed to the canceller, which waits for the holder's confirmation
+   * (whether or not this replica is it: it cannot know before its rows
+   * come); a call from this process's canceller needs none.
+   */
+  private cancel(alarmId: string, confirm: boolean): void {
+    if (!this.cancels.add(alarmId, this.now())) return;
+    for (const h of [...this.held.values()]) {
       if (h.row.id !== alarmId || h.sending) continue;
       this.drop(h);
       this.o.log.info({ alarm_id: alarmId }, 'alarm cancelled before its wake was sent: not sent');
     }
+    if (confirm) this.acknowledge(alarmId);
+  }
+
+  private acknowledge(alarmId: string): void {
+    this.acks.submit(alarmId).catch((err: unknown) => this.o.log.warn({ err, alarm_id: alarmId }, 'could not confirm a cancel; its canceller answers at the end of its wait'));
   }
 
   /** Forgets an unsent claim: its timer, its place in the queue, its capacity. */
@@ -275,8 +309,12 @@ export class Producer extends EventEmitter {
     if (this.waitingForCapacity && (free >= Math.min(this.o.batchSize, this.capacity) / 2 || this.busy === 0)) this.wake();
   }
 
-  /** Holds the claim until `sendAt` (our clock), then sends it as soon as a sending slot is free. */
+  /** Holds the claim until `sendAt` (our clock), then sends it as soon as a sending slot is free; not a cancelled one. */
   private hold(row: ClaimedRow, sendAt: number): void {
+    if (this.cancels.has(row.id, this.now)) {
+      this.o.log.info({ alarm_id: row.id }, 'alarm cancelled before its claim was seen: not sent');
+      return;
+    }
     // Keyed by claim: a row claimed again after a lease expiry is a different claim.
     const key = claimKey(row.id, row.claimed_at!);
     const h: Held = {

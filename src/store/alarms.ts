@@ -63,34 +63,37 @@ export async function listAlarms(
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
 }
 
+/** An alarm that {@link finishAlarm} moved, and the claim it took, if any. */
+export interface FinishedAlarm {
+  readonly row: AlarmRow;
+  /** The replica whose claim was dropped (the alarm was firing) and how long its lease still ran, or null. */
+  readonly claim: { readonly replica: string; readonly leaseLeftMs: number } | null;
+}
+
 /**
  * Moves the owner's alarm from one of `from` to the final state `to`,
- * dropping its claim, and tells the dispatchers (a claimed wake that has not
- * left yet is not sent). Returns the row, or undefined when the alarm is in
- * none of `from` (or not the owner's). Clearing the claim makes the settle
- * of an attempt already on the wire find nothing, so the row stays as set.
+ * dropping its claim, and tells the dispatchers when there was one (a
+ * claimed wake that has not left yet is not sent). Returns the row and the
+ * claim it took, or undefined when the alarm is in none of `from` (or not
+ * the owner's). Clearing the claim makes the settle of an attempt already
+ * on the wire find nothing, so the row stays as set.
  */
-export async function finishAlarm(db: Kysely<Schema>, owner: string, id: string, from: readonly AlarmStatus[], to: AlarmStatus): Promise<AlarmRow | undefined> {
-  const row = await db
-    .updateTable('alarms')
-    .set({
-      status: to,
-      next_fire_at: null,
-      claimed_by: null,
-      claimed_at: null,
-      lease_until: null,
-      updated_at: sql<Date>`date_trunc('milliseconds', now())`,
-      finished_at: sql<Date>`date_trunc('milliseconds', now())`,
-    })
-    .where('id', '=', id)
-    .where('owner', '=', owner)
-    .where('status', 'in', [...from])
-    .returning((eb) => [eb.fn('pg_notify', [sql.lit(CANCEL_CHANNEL), eb.ref('id')]).as('notified')])
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) return undefined;
+export async function finishAlarm(db: Kysely<Schema>, owner: string, id: string, from: readonly AlarmStatus[], to: AlarmStatus): Promise<FinishedAlarm | undefined> {
+  // The locked subquery reads the claim as it is when the row is ours (a claim committing meanwhile is waited for and
+  // seen), which RETURNING alone cannot: it shows the row as updated. The lease left is read on the database clock.
+  const { rows } = await sql<AlarmRow & { held_by: string | null; lease_left_ms: number | null; notified: unknown }>`
+    UPDATE alarms a SET status = ${to}, next_fire_at = NULL, claimed_by = NULL, claimed_at = NULL, lease_until = NULL,
+      updated_at = date_trunc('milliseconds', now()), finished_at = date_trunc('milliseconds', now())
+    FROM (SELECT id, claimed_by, lease_until FROM alarms WHERE id = ${id} AND owner = ${owner} AND status = ANY (${[...from]}::text[]) FOR UPDATE) old
+    WHERE a.id = old.id
+    RETURNING a.*, old.claimed_by AS held_by,
+      greatest(0, ceil(extract(epoch FROM old.lease_until - clock_timestamp()) * 1000))::int AS lease_left_ms,
+      CASE WHEN old.claimed_by IS NOT NULL THEN pg_notify(${CANCEL_CHANNEL}, a.id) END AS notified`.execute(db);
+  const found = rows[0];
+  if (!found) return undefined;
+  const { held_by: heldBy, lease_left_ms: leaseLeftMs, ...row } = found;
   delete (row as Partial<typeof row>).notified;
-  return row;
+  return { row, claim: heldBy === null ? null : { replica: heldBy, leaseLeftMs: leaseLeftMs ?? 0 } };
 }
 
 /** One page of an alarm's delivery attempts, newest first (`limit + 1` rows). */

@@ -9,8 +9,14 @@ import type { Schema } from './schema.js';
 
 /** The NOTIFY channel that cuts a dispatcher's sleep short; the payload is the due time in epoch ms. */
 export const DUE_CHANNEL = 'chronos_due';
-/** The NOTIFY channel of cancels; the payload is the alarm id. */
+/** The NOTIFY channel of cancels that took a claim (the alarm was firing); the payload is the alarm id. */
 export const CANCEL_CHANNEL = 'chronos_cancelled';
+/**
+ * The NOTIFY channel on which each replica confirms it has processed a
+ * cancel: no attempt of the alarm starts there any more (dispatch/cancels.ts);
+ * the payload is `<alarm id> <replica>`.
+ */
+export const CANCEL_ACK_CHANNEL = 'chronos_cancel_ack';
 
 /**
  * The columns a claim returns: what the wake, the alarm's next state and the
@@ -207,6 +213,11 @@ export async function releaseClaims(db: Kysely<Schema>, move: Move, replica: str
     .where('status', '=', move.from)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/** Confirms, in one statement, that `replica` has processed the cancels of `alarmIds` ({@link CANCEL_ACK_CHANNEL}). */
+export async function acknowledgeCancels(db: Kysely<Schema>, replica: string, alarmIds: readonly string[]): Promise<void> {
+  await sql`SELECT pg_notify(${CANCEL_ACK_CHANNEL}, id || ' ' || ${replica}) FROM unnest(${[...alarmIds]}::text[]) AS id`.execute(db);
 }
 
 /** A claim taken back from a replica whose lease ran out. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { AlarmService } from '../../src/alarms/service.js';
+import { CancelAcks } from '../../src/dispatch/cancels.js';
 import { RouterDeliverer, type RouterOptions } from '../../src/dispatch/deliverers/router.js';
 import { Dispatcher, type DispatcherOptions, type SettledEvent } from '../../src/dispatch/dispatcher.js';
 import type { HoldTimers } from '../../src/dispatch/producer.js';
@@ -13,12 +14,27 @@ interface Teardown {
   teardown(fn: () => unknown): void;
 }
 
-/** Test settings to override; `target` and `connections` (default: `concurrency`) set up the router deliverer. */
-export type TestDispatcherOptions = Partial<Omit<DispatcherOptions, 'deliverers'>> & { target?: RouterOptions; connections?: number };
+/**
+ * Test settings to override; `target` and `connections` (default: `concurrency`) set up the router deliverer.
+ * `deferNotify` may return a promise for a NOTIFY: the producer handles it only once that settles.
+ */
+export type TestDispatcherOptions = Partial<Omit<DispatcherOptions, 'deliverers'>> & {
+  target?: RouterOptions;
+  connections?: number;
+  deferNotify?: (channel: string, payload: string) => Promise<unknown> | undefined;
+};
 
-/** The alarm service of a test database. */
-export function alarmService(database: Database): AlarmService {
-  return new AlarmService({ db: database.db, maxActiveAlarms: 10_000, pollIntervalMs: 1_000, now: Date.now });
+/** The alarm service of a test database; with `cancelAcks`, its cancels wait for the replica holding the claim. */
+export function alarmService(database: Database, cancelAcks?: CancelAcks): AlarmService {
+  return new AlarmService({ db: database.db, maxActiveAlarms: 10_000, pollIntervalMs: 1_000, now: Date.now, ...(cancelAcks ? { cancelAcks } : {}) });
+}
+
+/** The cancel acks of a process on `database` (listening), stopped at teardown. */
+export async function startCancelAcks(t: Teardown, database: Database): Promise<CancelAcks> {
+  const acks = new CancelAcks({ listen: (channel, onNotify) => database.sql.listen(channel, onNotify), log: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
+  await acks.start();
+  t.teardown(() => acks.stop());
+  return acks;
 }
 
 // Per dispatcher: an event (channel, payload) once its producer has handled a NOTIFY.
@@ -26,7 +42,7 @@ const notices = new WeakMap<Dispatcher, EventEmitter>();
 
 /** Starts a dispatcher against `routerUrl` with fast test settings (overridable). */
 export async function startDispatcher(t: Teardown, database: Database, routerUrl: string, overrides: TestDispatcherOptions = {}) {
-  const { target = { url: `${routerUrl}/internal/wake`, token: 'wake-token-for-tests', timeoutMs: 2_000 }, connections, ...rest } = overrides;
+  const { target = { url: `${routerUrl}/internal/wake`, token: 'wake-token-for-tests', timeoutMs: 2_000 }, connections, deferNotify, ...rest } = overrides;
   const concurrency = rest.concurrency ?? 64;
   const handled = new EventEmitter();
   const dispatcher = new Dispatcher({
@@ -34,8 +50,13 @@ export async function startDispatcher(t: Teardown, database: Database, routerUrl
     // postgres.js calls a channel's listeners one after another, so this runs right after the producer's own.
     listen: (channel, onNotify) =>
       database.sql.listen(channel, (payload) => {
-        onNotify(payload);
-        handled.emit(channel, payload);
+        const handle = () => {
+          onNotify(payload);
+          handled.emit(channel, payload);
+        };
+        const deferred = deferNotify?.(channel, payload);
+        if (deferred) void deferred.then(handle);
+        else handle();
       }),
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     replica: `test-${randomBytes(3).toString('hex')}`,
