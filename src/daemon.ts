@@ -124,6 +124,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       tokens: tokenService(secrets.tokenSecrets, config.tokenTtlMs, Date.now),
       challengeTtlMs: config.challengeTtlMs,
       rate: config.rateLimit,
+      databaseTimeoutMs: config.dbRequestTimeoutMs,
       version: VERSION,
       now: Date.now,
     });

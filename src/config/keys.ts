@@ -103,6 +103,14 @@ export const KEYS = {
   }),
   dataDir: key({ env: ['CHRONOS_DATA_DIR'], kvx: 'db.data_dir', flag: 'data-dir', default: './.chronos', parse: text, doc: 'embedded PostgreSQL and generated dev secrets' }),
   dbPool: key({ env: ['CHRONOS_DB_POOL'], kvx: 'db.pool', flag: 'db-pool', default: '10', parse: positive(1000), doc: 'database connections for the API and maintenance; the dispatcher opens 4 of its own' }),
+  dbRequestTimeoutMs: key({
+    env: ['CHRONOS_DB_REQUEST_TIMEOUT'],
+    kvx: 'db.request_timeout',
+    flag: 'db-request-timeout',
+    default: '5s',
+    parse: durationIn(100, 10 * 60_000),
+    doc: 'how long the database work of one API request may take (waiting for a connection included) before it is cancelled and answered 503 database_unavailable',
+  }),
   transportTokens: key({
     env: ['CHRONOS_TRANSPORT_TOKENS'],
     kvx: 'auth.transport_tokens',

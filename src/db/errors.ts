@@ -1,6 +1,17 @@
 /** Database errors classified by SQLSTATE and driver code, never by message text. */
 
+/** Thrown when database work outlives its deadline (deadline.ts): the database did not answer in time. */
+export class DatabaseTimeout extends Error {
+  override name = 'DatabaseTimeout';
+  readonly code = 'DATABASE_TIMEOUT';
+  constructor(timeoutMs: number) {
+    super(`the database did not answer within ${timeoutMs}ms`);
+  }
+}
+
 const CONNECTION_CODES = new Set([
+  // DatabaseTimeout
+  'DATABASE_TIMEOUT',
   // postgres.js and Node socket codes
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
@@ -26,7 +37,7 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** True when the database could not be reached or dropped the connection: worth retrying later. */
+/** True when the database could not be reached, dropped the connection or did not answer in time: worth retrying later. */
 export function isConnectionError(err: unknown): boolean {
   const code = codeOf(err);
   if (code === undefined) return false;

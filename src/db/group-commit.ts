@@ -4,7 +4,14 @@
  * group starts `lingerMs` after its first item (at once when full), and
  * items that arrive while groups are running wait for the next group, so
  * one statement serves many of them.
+ *
+ * Deadlines (deadline.ts): a caller's clock starts when it submits. At its
+ * deadline it gets DatabaseTimeout: an item still waiting leaves the queue
+ * and is never run; an item in a running group may still be written. A group
+ * runs outside its callers' scopes, under a deadline of its own as long as
+ * theirs, from its start: by then every caller in it has had its answer.
  */
+import { currentDeadline, untilAborted, withDeadline, withoutDeadline } from './deadline.js';
 
 /** Runs a group; returns one result per item, in order. Throwing fails the group (see {@link GroupCommitOptions.isolate}). */
 export type GroupRunner<T, R> = (items: T[]) => Promise<R[]>;
@@ -25,6 +32,8 @@ export interface GroupCommitOptions {
 
 interface Waiting<T, R> {
   readonly item: T;
+  /** The caller's deadline, if it has one. */
+  readonly timeoutMs: number | undefined;
   readonly resolve: (result: R) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -41,9 +50,19 @@ export class GroupCommit<T, R> {
 
   /** Queues `item` for the next group; resolves with its result. */
   submit(item: T): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+    const deadline = currentDeadline();
+    const signal = deadline?.begin();
+    let entry: Waiting<T, R> | undefined;
+    const result = new Promise<R>((resolve, reject) => {
+      entry = { item, timeoutMs: deadline?.timeoutMs, resolve, reject };
+      this.waiting.push(entry);
       this.pump();
+    });
+    return untilAborted(result, signal, () => {
+      const at = this.waiting.indexOf(entry!);
+      if (at >= 0) this.waiting.splice(at, 1);
+      // Answered already: an outcome that still comes is nobody's to handle.
+      result.catch(() => {});
     });
   }
 
@@ -65,7 +84,9 @@ export class GroupCommit<T, R> {
     while (this.running < this.o.maxParallel && this.waiting.length > 0) {
       const group = this.waiting.splice(0, this.o.maxGroup);
       this.running++;
-      this.runGroup(group).finally(() => {
+      const timeoutMs = Math.max(0, ...group.map((w) => w.timeoutMs ?? 0));
+      const run = () => this.runGroup(group);
+      (timeoutMs > 0 ? withDeadline(timeoutMs, run) : withoutDeadline(run)).finally(() => {
         this.running--;
         this.pump();
       });

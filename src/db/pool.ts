@@ -4,10 +4,11 @@ import { PostgresJSDialect } from 'kysely-postgres-js';
 import postgres from 'postgres';
 import type { Logger } from 'pino';
 import type { Schema } from '../store/schema.js';
+import { deadlineClient } from './deadline-client.js';
 
 const JSON_OID = 114;
 
-/** A connected pool: raw postgres.js for LISTEN and migrations, Kysely for queries. */
+/** A connected pool: raw postgres.js for LISTEN and migrations, Kysely for queries (held to the current deadline, see deadline.ts). */
 export interface Database {
   readonly sql: postgres.Sql;
   readonly db: Kysely<Schema>;
@@ -27,7 +28,7 @@ export function openDatabase(url: string, max: number, log: Logger, settings: Re
     // json columns (the payload) come back as their text, byte for byte (SPEC 6.3); jsonb is still parsed.
     types: { jsonText: { to: JSON_OID, from: [JSON_OID], serialize: (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value)), parse: (text: string) => text } },
   });
-  const db = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: deadlineClient(sql, max) }) });
   return {
     sql,
     db,

@@ -14,6 +14,7 @@ import { DomainError, type ErrorKind } from '../errors.js';
 import type { Schema } from '../store/schema.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './errors.js';
+import { databaseDeadline } from './middleware/database-deadline.js';
 import { principalAuth } from './middleware/principal.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   readonly tokens: TokenService;
   readonly challengeTtlMs: number;
   readonly rate: Rate;
+  /** How long the database work of one /v1 request may take, from its first database call (db.request_timeout). */
+  readonly databaseTimeoutMs: number;
   readonly version: string;
   readonly now: () => number;
 }
@@ -62,6 +65,7 @@ export function buildApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use('*', requestId(deps.log));
   app.use('/v1/*', transportAuth(deps.transportTokens));
+  app.use('/v1/*', databaseDeadline(deps.databaseTimeoutMs));
 
   // Each layer's checks, in order (SPEC 4.1): the transport token is checked for every /v1 path above.
   const layers: Record<RouteAuth, MiddlewareHandler<AppEnv>[]> = {

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { currentDeadline, withDeadline, type Deadline } from '../../src/db/deadline.js';
+import { DatabaseTimeout } from '../../src/db/errors.js';
 import { GroupCommit } from '../../src/db/group-commit.js';
 
 /**
@@ -118,4 +120,30 @@ t.test('isolate false: a failed group fails every item at once, without running 
   const results = await Promise.allSettled([1, 2].map((i) => gc.submit(i)));
   t.same(groups, [[1, 2]]);
   t.same(results.map((r) => r.status), ['rejected', 'rejected']);
+});
+
+t.test('deadlines: a caller is answered at its deadline; an item still waiting is never run', async (t) => {
+  const r = gatedRunner();
+  const gc = new GroupCommit(r.run, { maxGroup: 10, maxParallel: 1 });
+  const running = withDeadline(100, () => gc.submit(1));
+  const waiting = withDeadline(100, () => gc.submit(2));
+  await t.rejects(running, DatabaseTimeout, 'the item in the running group');
+  await t.rejects(waiting, DatabaseTimeout, 'the item waiting for the next group');
+  r.release();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(r.groups, [[1]], 'the waiting item left the queue');
+  const later = gc.submit(3);
+  r.release();
+  t.equal(await later, 30, 'a later item runs');
+});
+
+t.test('a group runs under a deadline of its own as long as its callers\', or under none', async (t) => {
+  const seen: (Deadline | undefined)[] = [];
+  const gc = new GroupCommit(async (items: number[]) => (seen.push(currentDeadline()), items), { maxGroup: 10, maxParallel: 1 });
+  let callers: Deadline | undefined;
+  await withDeadline(250, () => ((callers = currentDeadline()), gc.submit(1)));
+  await gc.submit(2);
+  t.equal(seen[0]?.timeoutMs, 250, 'the callers\' timeout');
+  t.not(seen[0], callers, 'not the caller\'s own deadline, which started before the group');
+  t.equal(seen[1], undefined, 'callers without a deadline: the group has none');
 });

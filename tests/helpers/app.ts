@@ -24,6 +24,8 @@ export interface TestAppOptions {
   tokenTtlMs?: number;
   /** Use the wall clock (for tests where the dispatcher, on the database clock, fires what the API creates). */
   realClock?: boolean;
+  /** db.request_timeout (default 5 s). */
+  databaseTimeoutMs?: number;
 }
 
 /** Builds the app on a fresh migrated database. */
@@ -43,6 +45,7 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
     challengeTtlMs: 120_000,
     version: 'test',
     rate: options.rate ?? { perSecond: 1_000_000, burst: 1_000_000 },
+    databaseTimeoutMs: options.databaseTimeoutMs ?? 5_000,
     now,
   });
   const appFetch = async (input: string, init: RequestInit) => app.request(input, init);
