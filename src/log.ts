@@ -1,5 +1,4 @@
 /** The pino logger: JSON lines, secrets redacted wherever they appear under a known name. */
-import { readFileSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 // Field names that may hold a secret, at the top level or one level down.
@@ -33,5 +32,4 @@ export function createLogger(level: string, fd: 1 | 2 | DestinationStream = 1): 
   );
 }
 
-/** The package version, read once. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { VERSION } from './version.js';

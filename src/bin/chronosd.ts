@@ -2,5 +2,5 @@
 /** chronosd: the daemon, the same as `chronos serve`. */
 import { runCli } from '../cli/main.js';
 
-process.exitCode = await runCli(['serve', ...process.argv.slice(2)], 'chronosd');
+process.exitCode = await runCli(process.argv.slice(2), 'chronosd');
 process.exit();

@@ -1,26 +1,10 @@
 /** `chronos alarm set|get|list|cancel`: the API for people; a readable table by default, --json for scripts. */
-import { ChronosApiError, ChronosClient } from '../client/client.js';
+import { ChronosClient } from '../client/client.js';
 import { loadClientSettings } from '../config/client.js';
-import { ConfigError } from '../config/kvx.js';
 import { memberTexts, RawJson, stringifyWithRaw } from '../json/raw.js';
-import { parseClientFlags } from './identity.js';
-
-const USAGE = `usage: chronos alarm <set|get|list|cancel> [options] [--json]
-  set     --kind once|cron|rrule --message TEXT [--delay 15m | --at TIME | --cron EXPR | --rrule RULE]
-          [--tz ZONE] [--start TIME] [--until TIME] [--max-fires N] [--payload JSON] [--label L]
-          [--conversation-id C] [--idempotency-key K] [--tag T ...]
-  get     ID
-  list    [--status S[,S]] [--tag T] [--limit N] [--cursor C]
-  cancel  ID
-Connection: CHRONOS_URL, CHRONOS_TRANSPORT_TOKEN, CHRONOS_AGENT_KEY (or --url, --transport-token, --key).`;
-
-// set's flags and the API fields they fill.
-const SET_FIELDS: Record<string, string> = {
-  '--kind': 'kind', '--message': 'wake_message', '--delay': 'delay', '--at': 'at', '--cron': 'cron', '--rrule': 'rrule', '--tz': 'tz',
-  '--start': 'start', '--until': 'until', '--max-fires': 'max_fires', '--payload': 'payload', '--label': 'label',
-  '--conversation-id': 'conversation_id', '--idempotency-key': 'idempotency_key', '--tag': 'tags',
-};
-const LIST_FIELDS: Record<string, string> = { '--status': 'status', '--tag': 'tag', '--limit': 'limit', '--cursor': 'cursor' };
+import type { Flags, Input } from './args.js';
+import type { ALARM_ID_FLAGS, ALARM_LIST_FLAGS, ALARM_SET_FLAGS } from './commands.js';
+import { clientFlags } from './connection.js';
 
 interface View {
   id: string;
@@ -36,71 +20,49 @@ interface View {
   fire_count: number;
 }
 
-/** Returns 0, 1 (the API refused), or throws ConfigError for usage (exit 2). */
-export async function alarmCommand(args: readonly string[]): Promise<number> {
-  const { flags, rest } = parseClientFlags(args, USAGE);
-  const [sub, ...opts] = rest;
-  const json = opts.includes('--json');
-  const words = opts.filter((o) => o !== '--json');
-  const client = (): ChronosClient => new ChronosClient(loadClientSettings(flags));
-  try {
-    switch (sub) {
-      case 'set': {
-        const fields = options(words, SET_FIELDS);
-        const body: Record<string, unknown> = {};
-        for (const [field, values] of Object.entries(fields)) {
-          if (field === 'tags') body.tags = values;
-          else if (field === 'max_fires') body.max_fires = Number(values[0]);
-          // The payload goes as the JSON text given, so it arrives verbatim.
-          else if (field === 'payload') body.payload = new RawJson(values[0]!);
-          else body[field] = values[0];
-        }
-        const text = stringifyWithRaw(body);
-        const answer = await client().call<View>('POST', '/v1/alarms', { rawBody: text });
-        return print(json, answer, () => `${answer.status === 201 ? 'set' : 'exists (same idempotency key)'}: ${line(answer.data)}`);
-      }
-      case 'get':
-      case 'cancel': {
-        if (words.length !== 1) throw new ConfigError(`chronos alarm ${sub} takes one alarm id\n${USAGE}`);
-        const answer = await client().call<View>(sub === 'get' ? 'GET' : 'DELETE', `/v1/alarms/${encodeURIComponent(words[0]!)}`);
-        const payload = memberTexts(memberTexts(answer.text).get('data')?.[0] ?? '{}').get('payload')?.[0];
-        return print(json, answer, () =>
-          Object.entries(answer.data)
-            .map(([k, v]) => `${k.padEnd(16)} ${k === 'payload' ? payload : typeof v === 'string' ? v : JSON.stringify(v)}`)
-            .join('\n'),
-        );
-      }
-      case 'list': {
-        const fields = options(words, LIST_FIELDS);
-        const query = new URLSearchParams(Object.entries(fields).map(([k, v]): [string, string] => [k, v[0]!])).toString();
-        const answer = await client().call<{ alarms: View[]; next_cursor: string | null }>('GET', `/v1/alarms${query ? `?${query}` : ''}`);
-        return print(json, answer, () => table(answer.data.alarms) + (answer.data.next_cursor ? `\nmore: --cursor ${answer.data.next_cursor}` : ''));
-      }
-      default:
-        throw new ConfigError(sub === undefined ? USAGE : `unknown alarm command "${sub}"\n${USAGE}`);
-    }
-  } catch (err) {
-    if (!(err instanceof ChronosApiError)) throw err;
-    console.error(`chronos alarm: ${err.code}: ${err.message}`);
-    return 1;
-  }
+/** Sets an alarm from the flags (each fills its API field) and prints it; the API's refusals are thrown. */
+export async function alarmSet(input: Input<typeof ALARM_SET_FLAGS>): Promise<number> {
+  const body = apiFields(input);
+  // The payload goes as the JSON text given, so it arrives verbatim.
+  if (input.flags.payload !== undefined) body.payload = new RawJson(input.flags.payload);
+  const answer = await client(input).call<View>('POST', '/v1/alarms', { rawBody: stringifyWithRaw(body) });
+  return print(input.flags.json, answer, () => `${answer.status === 201 ? 'set' : 'exists (same idempotency key)'}: ${line(answer.data)}`);
 }
 
-function options(words: readonly string[], known: Record<string, string>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (let i = 0; i < words.length; i++) {
-    const field = known[words[i]!];
-    const value = words[i + 1];
-    if (!field) throw new ConfigError(`unknown option "${words[i]}"\n${USAGE}`);
-    if (value === undefined) throw new ConfigError(`${words[i]} needs a value`);
-    (out[field] ??= []).push(value);
-    i++;
+/** Prints every field of one alarm (GET), or cancels it and prints it (DELETE). */
+export async function alarmGet(input: Input<typeof ALARM_ID_FLAGS>, method: 'GET' | 'DELETE'): Promise<number> {
+  const answer = await client(input).call<View>(method, `/v1/alarms/${encodeURIComponent(input.args[0]!)}`);
+  const payload = memberTexts(memberTexts(answer.text).get('data')?.[0] ?? '{}').get('payload')?.[0];
+  return print(input.flags.json, answer, () =>
+    Object.entries(answer.data)
+      .map(([k, v]) => `${k.padEnd(16)} ${k === 'payload' ? payload : typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join('\n'),
+  );
+}
+
+/** Prints one page of the agent's alarms, and how to get the next. */
+export async function alarmList(input: Input<typeof ALARM_LIST_FLAGS>): Promise<number> {
+  const query = new URLSearchParams(Object.entries(apiFields(input)).map(([k, v]): [string, string] => [k, String(v)])).toString();
+  const answer = await client(input).call<{ alarms: View[]; next_cursor: string | null }>('GET', `/v1/alarms${query ? `?${query}` : ''}`);
+  return print(input.flags.json, answer, () => table(answer.data.alarms) + (answer.data.next_cursor ? `\nmore: --cursor ${answer.data.next_cursor}` : ''));
+}
+
+function client(input: Input<typeof ALARM_ID_FLAGS>): ChronosClient {
+  return new ChronosClient(loadClientSettings(clientFlags(input.flags)));
+}
+
+/** The API fields (or query parameters) that the given flags fill. */
+function apiFields(input: Input<Flags>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, flag] of Object.entries(input.command.flags)) {
+    const value = (input.flags as Record<string, unknown>)[name];
+    if (flag.field && value !== undefined && !(Array.isArray(value) && value.length === 0)) out[flag.field] = value;
   }
   return out;
 }
 
 /** Prints the answer's `data` as received (--json), or the readable text. */
-function print(json: boolean, answer: { text: string }, text: () => string): number {
+function print(json: boolean | undefined, answer: { text: string }, text: () => string): number {
   console.log(json ? (memberTexts(answer.text).get('data')?.[0] ?? '') : text());
   return 0;
 }

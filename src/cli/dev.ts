@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { generateSeed, parseSeed } from '../auth/ed25519.js';
 import { ChronosClient } from '../client/client.js';
+import { DEFAULT_URL, DEV_AGENT_KEY_FILE } from '../config/client.js';
+import { KEYS } from '../config/keys.js';
 import { ConfigError, type CliFlags, type Config } from '../config/load.js';
 import { startDaemon } from '../daemon.js';
 import { createLogger } from '../log.js';
@@ -30,11 +32,10 @@ export async function devCommand(config: Config, flags: CliFlags): Promise<numbe
   const seed = devAgentKey(config.dataDir);
   const client = new ChronosClient({ url: daemon.url, transportToken: daemon.secrets.transportTokens[0]!, seed });
   const token = await client.principal();
-  const seedHex = Buffer.from(seed).toString('hex');
   console.log(`chronos dev: chronosd at ${daemon.url}, a local router printing wakes at ${dev.routerUrl}
 
 Your dev agent is ${client.did}
-(its key is in ${join(config.dataDir, 'dev-agent.key')}; the token below is valid until ${token.expires_at}).
+(its key is in ${join(config.dataDir, DEV_AGENT_KEY_FILE)}; the token below is valid until ${token.expires_at}).
 
 Set an alarm 5 seconds ahead; its wake is printed here:
 
@@ -44,7 +45,10 @@ curl -s -X POST ${daemon.url}/v1/alarms \\
   -H 'Content-Type: application/json' \\
   -d '{"kind":"once","delay":"5s","wake_message":"Hello from Chronos","payload":{"step":1}}'
 
-Or with the CLI: CHRONOS_URL=${daemon.url} CHRONOS_AGENT_KEY=${seedHex} npx chronos token
+Or with the command line, which finds the dev agent's key and the transport token in ${config.dataDir}:
+
+  ${cliEnv(daemon.url, config.dataDir)}npx chronos alarm set --kind once --delay 5s --message "Hello from Chronos" --payload '{"step":1}'
+  ${cliEnv(daemon.url, config.dataDir)}npx chronos alarm list
 
 Waiting for wakes (Ctrl-C stops everything).
 `);
@@ -56,6 +60,12 @@ Waiting for wakes (Ctrl-C stops everything).
     process.once('SIGINT', stopAll);
     process.once('SIGTERM', stopAll);
   });
+}
+
+/** The variables that a `chronos` command run beside this one needs: none where the daemon and its data directory are the defaults. */
+function cliEnv(url: string, dataDir: string): string {
+  const quoted = (v: string) => (/^[\w./:@-]+$/.test(v) ? v : `'${v.replaceAll("'", "'\\''")}'`);
+  return `${url === DEFAULT_URL ? '' : `CHRONOS_URL=${url} `}${dataDir === KEYS.dataDir.default ? '' : `CHRONOS_DATA_DIR=${quoted(dataDir)} `}`;
 }
 
 function startPrintingRouter(): Promise<Server> {
@@ -84,9 +94,9 @@ function startPrintingRouter(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** The dev agent's seed, created once under the data directory (mode 0600). */
+/** The dev agent's seed, created once under the data directory (mode 0600), where `chronos alarm` finds it. */
 function devAgentKey(dataDir: string): Uint8Array {
-  const file = join(dataDir, 'dev-agent.key');
+  const file = join(dataDir, DEV_AGENT_KEY_FILE);
   if (existsSync(file)) return parseSeed(readFileSync(file, 'utf8'));
   const seed = generateSeed();
   mkdirSync(dataDir, { recursive: true });

@@ -1,78 +1,73 @@
-/** argv → serve | migrate; turns user errors into one line on stderr and exit 2. */
-import { ConfigError, helpText, loadConfig, parseFlags } from '../config/load.js';
-import { alarmCommand } from './alarm.js';
-import { devCommand } from './dev.js';
-import { keygenCommand, tokenCommand } from './identity.js';
-import { mcpCommand } from './mcp.js';
-import { migrateCommand } from './migrate.js';
-import { scheduleCommand } from './schedule.js';
-import { serveCommand } from './serve.js';
-import { VERSION } from '../log.js';
+/**
+ * argv → the command it names (commands.ts). A usage or configuration error
+ * is one line on stderr, prefixed with the command as typed, and exit 2
+ * (SPEC 7); an API refusal or an unreachable chronosd is exit 1.
+ */
+import type { ChronosApiError } from '../client/client.js';
+import { ConfigError } from '../config/kvx.js';
+import { VERSION } from '../version.js';
+import { helpText, isGroup, parseCommandLine, type Command, type Flags, type Group } from './args.js';
+import { CHRONOS } from './commands.js';
 
-const COMMANDS = `usage: chronos <command> [flags]
-
-commands:
-  serve      run the daemon (the same as chronosd)
-  migrate    apply database migrations and exit
-  dev        daemon + embedded PostgreSQL + a local router that prints each wake
-  schedule   preview the next occurrences of a schedule: chronos schedule '<json>'
-  keygen     print a new ed25519 did:key and its seed
-  token      print a principal token for CHRONOS_AGENT_KEY (for curl)
-  mcp        MCP server over stdio for one agent (--selftest: check the setup once)
-  alarm      set, get, list or cancel alarms: chronos alarm list
-
-Run "chronos <command> --help" for the flags of a command.`;
-
-/** Runs one CLI invocation and returns the exit code (a server keeps the process alive instead). */
-export async function runCli(argv: readonly string[], program = 'chronos'): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'serve':
-      case 'dev':
-      case 'migrate': {
-        const flags = parseFlags(rest);
-        const name = program === 'chronosd' ? 'chronosd' : `chronos ${command}`;
-        if (flags.help) {
-          console.log(helpText(name));
-          return 0;
-        }
-        if (flags.version) {
-          console.log(VERSION);
-          return 0;
-        }
-        const { config, configFile } = loadConfig(flags);
-        if (command === 'dev') return await devCommand(config, flags);
-        return command === 'serve' ? await serveCommand(config, configFile) : await migrateCommand(config);
-      }
-      case 'schedule':
-        return scheduleCommand(rest, new Date());
-      case 'keygen':
-        return keygenCommand(rest);
-      case 'token':
-        return await tokenCommand(rest);
-      case 'mcp':
-        return await mcpCommand(rest);
-      case 'alarm':
-        return await alarmCommand(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(COMMANDS);
-        return command === undefined ? 2 : 0;
-      case '--version':
-        console.log(VERSION);
-        return 0;
-      default:
-        console.error(`${program}: unknown command "${command}"\n\n${COMMANDS}`);
-        return 2;
+/** Runs one invocation of `chronos` (or `chronosd`, which is `chronos serve`) and returns the exit code. */
+export async function runCli(argv: readonly string[], program: 'chronos' | 'chronosd' = 'chronos'): Promise<number> {
+  let node: Command | Group = program === 'chronosd' ? CHRONOS.commands.serve! : CHRONOS;
+  let name: string = program;
+  // `chronos help alarm set` is `chronos alarm set --help`.
+  let rest = program === 'chronos' && argv[0] === 'help' ? [...argv.slice(1), '--help'] : [...argv];
+  while (isGroup(node)) {
+    const [word] = rest;
+    if (word === '--help' || word === '-h') {
+      console.log(helpText(name, node));
+      return 0;
     }
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`${program}: ${err.message}`);
+    if (word === '--version') {
+      console.log(VERSION);
+      return 0;
+    }
+    if (word === undefined) {
+      console.error(helpText(name, node));
       return 2;
     }
-    throw err;
+    const next: Command | Group | undefined = Object.hasOwn(node.commands, word) ? node.commands[word] : undefined;
+    if (!next) {
+      const what = word.startsWith('-') ? `unknown flag ${word}` : `unknown command "${word}"`;
+      console.error(`${name}: ${what} (commands: ${Object.keys(node.commands).join(', ')}; see --help)`);
+      return 2;
+    }
+    node = next;
+    name = `${name} ${word}`;
+    rest = rest.slice(1);
   }
+  const cmd: Command = node;
+  try {
+    const parsed = parseCommandLine(cmd, rest);
+    if (parsed.ask === 'help') console.log(helpText(name, cmd));
+    if (parsed.ask === 'version') console.log(VERSION);
+    if (parsed.ask !== 'run') return 0;
+    return await cmd.run({ name, flags: parsed.flags, args: parsed.args, command: cmd });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`${name}: ${err.message}`);
+      return 2;
+    }
+    // Only a command that loaded the client can throw its error, so this import costs nothing then.
+    const { ChronosApiError } = await import('../client/client.js');
+    if (!(err instanceof ChronosApiError)) throw err;
+    console.error(`${name}: ${refusal(err, cmd.flags)}`);
+    return 1;
+  }
+}
+
+/** The API's code and message; a field the API names is named as the flag that filled it. */
+function refusal(err: ChronosApiError, flags: Flags): string {
+  const flagOf = new Map(Object.entries(flags).flatMap(([n, f]) => (f.field ? [[f.field, `--${n}`] as const] : [])));
+  const problems = Array.isArray(err.details) ? (err.details as { path?: unknown; message?: unknown }[]) : [];
+  if (problems.length === 0 || !problems.every((p) => typeof p.path === 'string' && typeof p.message === 'string')) return `${err.code}: ${err.message}`;
+  const named = problems.map(({ path, message }) => {
+    const [fieldName = ''] = /^[^.[]*/.exec(path as string)!;
+    const flag = flagOf.get(fieldName);
+    return `${flag ? `${flag}${(path as string).slice(fieldName.length)}` : (path as string)}${path ? ': ' : ''}${message as string}`;
+  });
+  return `${err.code}: ${named.join('; ')}`;
 }

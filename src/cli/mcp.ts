@@ -14,34 +14,27 @@ import { ConfigError } from '../config/kvx.js';
 import { createLogger, VERSION } from '../log.js';
 import { buildMcpServer, listedTools, manifestDrift, manifestText } from '../mcp/server.js';
 import { selftest, selftestText } from '../mcp/selftest.js';
-import { parseClientFlags } from './identity.js';
+import type { FlagValues } from './args.js';
+import type { MCP_FLAGS } from './commands.js';
+import { clientFlags } from './connection.js';
 
 /** chronos-tools.json at the repository root (beside src/ and dist/). */
 export const MANIFEST_PATH = fileURLToPath(new URL('../../chronos-tools.json', import.meta.url));
 
-const USAGE = 'usage: chronos mcp [--selftest | --write-manifest] [--manifest PATH] [--url URL] [--key SEED | --key-file FILE] [--transport-token T]';
-
 /** Returns the exit code once the server or the one-shot action is done. */
-export async function mcpCommand(args: readonly string[]): Promise<number> {
-  const { flags, rest } = parseClientFlags(args, USAGE);
-  let manifest = MANIFEST_PATH;
-  let mode: 'serve' | 'selftest' | 'write' = 'serve';
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--selftest') mode = 'selftest';
-    else if (rest[i] === '--write-manifest') mode = 'write';
-    else if (rest[i] === '--manifest' && rest[i + 1]) manifest = rest[++i]!;
-    else throw new ConfigError(`unexpected argument "${rest[i]}" (${USAGE})`);
-  }
-  if (mode === 'write') {
+export async function mcpCommand(flags: FlagValues<typeof MCP_FLAGS>): Promise<number> {
+  if (flags.selftest && flags['write-manifest']) throw new ConfigError('--selftest and --write-manifest exclude each other');
+  const manifest = flags.manifest ?? MANIFEST_PATH;
+  if (flags['write-manifest']) {
     // Writing the manifest needs no agent: the tools are the same for every key.
     const server = buildMcpServer(new ChronosClient({ url: 'http://127.0.0.1:0', transportToken: 'x', seed: generateSeed() }), 'http://127.0.0.1:0', VERSION);
     writeFileSync(manifest, manifestText(await listedTools(server)));
     console.log(`wrote ${manifest}`);
     return 0;
   }
-  const settings = loadClientSettings(flags);
+  const settings = loadClientSettings(clientFlags(flags));
   const client = new ChronosClient(settings);
-  if (mode === 'selftest') {
+  if (flags.selftest) {
     const checks = await selftest(client, settings.url);
     console.log(selftestText(checks));
     return checks.every((c) => c.ok) ? 0 : 1;

@@ -16,8 +16,9 @@ export class ChronosApiError extends Error {
     message: string,
     readonly details?: unknown,
     readonly headers?: Headers,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -122,7 +123,7 @@ export class ChronosClient {
     try {
       res = await this.doFetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
     } catch (err) {
-      throw new ChronosApiError(0, 'unreachable', `cannot reach Chronos at ${this.base}: ${(err as Error).message}`);
+      throw new ChronosApiError(0, 'unreachable', `is chronosd running at ${this.base}? (${connectFailure(err)})`, undefined, undefined, { cause: err });
     }
     const text = await res.text();
     let envelope: { ok?: boolean; data?: T; error?: { code?: string; message?: string; details?: unknown } } | undefined;
@@ -135,4 +136,12 @@ export class ChronosClient {
     const error = envelope?.error;
     throw new ChronosApiError(res.status, error?.code ?? 'bad_response', error?.message ?? `unexpected answer ${res.status}: ${text.slice(0, 200)}`, error?.details, res.headers);
   }
+}
+
+/** Why a fetch failed to connect: the system's code (ECONNREFUSED, ENOTFOUND, ...), not fetch's "fetch failed". */
+function connectFailure(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return (err as Error).message;
 }

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSeed } from '../auth/ed25519.js';
+import { KEYS } from './keys.js';
 import { ConfigError } from './kvx.js';
 import { nonEmpty } from './load.js';
 
@@ -23,32 +24,58 @@ export interface ClientFlags {
   readonly keyFile?: string;
 }
 
+/** Where the client looks for chronosd unless told: a local one on the default port. */
+export const DEFAULT_URL = `http://127.0.0.1:${KEYS.port.default}`;
+
+/** The file under the data directory that holds `chronos dev`'s agent key. */
+export const DEV_AGENT_KEY_FILE = 'dev-agent.key';
+
 /**
  * Resolves CHRONOS_URL (default http://127.0.0.1:8080), CHRONOS_TRANSPORT_TOKEN
- * and CHRONOS_AGENT_KEY or CHRONOS_AGENT_KEY_FILE. Without a transport token,
- * a local chronosd's generated one is used (`<CHRONOS_DATA_DIR or ./.chronos>/secrets.json`).
+ * and the agent key: --key, --key-file, CHRONOS_AGENT_KEY, CHRONOS_AGENT_KEY_FILE.
+ * A local chronosd's data directory (CHRONOS_DATA_DIR or ./.chronos) fills in
+ * what is not given: its generated transport token (secrets.json) and, where
+ * `chronos dev` ran, its dev agent's key.
  */
 export function loadClientSettings(flags: ClientFlags, env: Readonly<Record<string, string | undefined>> = process.env): ClientSettings {
-  const url = flags.url ?? nonEmpty(env.CHRONOS_URL) ?? 'http://127.0.0.1:8080';
-  try {
-    new URL(url);
-  } catch {
-    throw new ConfigError(`CHRONOS_URL: "${url}" is not a URL`);
-  }
-  const transportToken = flags.transportToken ?? nonEmpty(env.CHRONOS_TRANSPORT_TOKEN) ?? localTransportToken(nonEmpty(env.CHRONOS_DATA_DIR) ?? './.chronos');
+  const url = flags.url !== undefined ? chronosUrl(flags.url, '--url') : chronosUrl(nonEmpty(env.CHRONOS_URL) ?? DEFAULT_URL, 'CHRONOS_URL');
+  const dataDir = nonEmpty(env.CHRONOS_DATA_DIR) ?? KEYS.dataDir.default;
+  const transportToken = flags.transportToken ?? nonEmpty(env.CHRONOS_TRANSPORT_TOKEN) ?? localTransportToken(dataDir);
   if (!transportToken) {
-    throw new ConfigError('set CHRONOS_TRANSPORT_TOKEN (one of the daemon\'s transport tokens; a local chronosd with the embedded database keeps its own in .chronos/secrets.json)');
+    throw new ConfigError(`set CHRONOS_TRANSPORT_TOKEN (one of the daemon's transport tokens; a local chronosd with the embedded database keeps its own in ${join(dataDir, 'secrets.json')})`);
   }
-  const keyFile = flags.keyFile ?? nonEmpty(env.CHRONOS_AGENT_KEY_FILE);
-  const keyText = flags.key ?? nonEmpty(env.CHRONOS_AGENT_KEY) ?? (keyFile ? readKeyFile(keyFile) : undefined);
-  if (!keyText) throw new ConfigError('set CHRONOS_AGENT_KEY (the agent\'s 32-byte ed25519 seed, hex or base64url) or CHRONOS_AGENT_KEY_FILE; `chronos keygen` makes one');
-  let seed: Uint8Array;
+  const key = agentKey(flags, env, dataDir);
+  if (!key) throw new ConfigError('set CHRONOS_AGENT_KEY (the agent\'s 32-byte ed25519 seed, hex or base64url) or CHRONOS_AGENT_KEY_FILE; `chronos keygen` makes one');
   try {
-    seed = parseSeed(keyText);
+    return { url, transportToken, seed: parseSeed(key.text) };
   } catch (err) {
-    throw new ConfigError(`${flags.key ? '--key' : keyFile && !env.CHRONOS_AGENT_KEY ? keyFile : 'CHRONOS_AGENT_KEY'}: ${(err as Error).message}`);
+    throw new ConfigError(`${key.from}: ${(err as Error).message}`);
   }
-  return { url, transportToken, seed };
+}
+
+/** The agent key's text and where it came from (to name in an error): flags, then environment, then the dev agent's. */
+function agentKey(flags: ClientFlags, env: Readonly<Record<string, string | undefined>>, dataDir: string): { text: string; from: string } | undefined {
+  if (flags.key !== undefined) return { text: flags.key, from: '--key' };
+  if (flags.keyFile !== undefined) return { text: readKeyFile(flags.keyFile), from: flags.keyFile };
+  const envKey = nonEmpty(env.CHRONOS_AGENT_KEY);
+  if (envKey !== undefined) return { text: envKey, from: 'CHRONOS_AGENT_KEY' };
+  const envFile = nonEmpty(env.CHRONOS_AGENT_KEY_FILE);
+  if (envFile !== undefined) return { text: readKeyFile(envFile), from: envFile };
+  const devKey = join(dataDir, DEV_AGENT_KEY_FILE);
+  return existsSync(devKey) ? { text: readKeyFile(devKey), from: devKey } : undefined;
+}
+
+/** An http(s) URL, or a ConfigError naming where it came from. */
+function chronosUrl(url: string, from: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${from}: "${url}" is not a URL, like ${DEFAULT_URL}`);
+  }
+  // `localhost:8080` parses as a URL of scheme "localhost:", and would only fail once fetched.
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${from}: "${url}" is not an http:// or https:// URL, like http://${url}`);
+  return url;
 }
 
 function readKeyFile(path: string): string {

@@ -1,4 +1,5 @@
 /** chronos dev from nothing: a newcomer's first wake. */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,19 @@ t.test('chronos dev prints a working example, and the wake it causes', async (t)
   const { data } = (await res.json()) as { data: { id: string } };
   const [wake] = await dev.waitForText(new RegExp(`=== wake received[^=]*alarm_id:\\s+${data.id}[^=]*payload:\\s+\\{"step":1\\}`), 15_000);
   t.match(wake, /wake_message: {2}"Hello from Chronos"/);
+
+  // The banner's command line, run as printed, from the same directory: it finds the dev agent's key (issue 17 #9).
+  const [, line] = dev.stdout().match(/^ {2}((?:\w+=\S+ )*npx chronos alarm set .*)$/m)!;
+  const words = execFileSync('sh', ['-c', `printf '%s\\0' ${line}`], { encoding: 'utf8' }).split('\0').slice(0, -1);
+  const assignments = words.filter((w) => /^\w+=/.test(w));
+  const [npx, program, ...args] = words.slice(assignments.length);
+  t.same([npx, program], ['npx', 'chronos']);
+  const env = Object.fromEntries(assignments.map((w) => w.split(/=(.*)/s, 2) as [string, string]));
+  const set = spawnCli('chronos', args, env, cwd);
+  t.equal(await set.exited, 0, set.stderr());
+  const [, id] = set.stdout().match(/^set: (alm_\S+) /)!;
+  const [, did] = dev.stdout().match(/^Your dev agent is (\S+)$/m)!;
+  await dev.waitForText(new RegExp(`=== wake received[^=]*agent_did:\\s+${did}\\s+alarm_id:\\s+${id}[^=]*payload:\\s+\\{"step":1\\}`), 15_000);
   t.equal(await stop(dev), 0);
 });
 

@@ -1,0 +1,181 @@
+/**
+ * Every command of `chronos` and `chronosd`, each declared once (args.ts):
+ * parsing, checks, messages and --help all come from these objects. A
+ * command's `run` imports its implementation, so that `chronos --version`,
+ * any `--help` and the client commands load neither the daemon nor the
+ * database driver.
+ */
+import { KEYS, type KeySpec } from '../config/keys.js';
+import type { CliFlags } from '../config/load.js';
+import { parseInstant } from '../schedule/time.js';
+import { command, field, integer, jsonText, many, text, toggle, type Flag, type FlagValues, type Group } from './args.js';
+import { CONNECTION_FLAGS } from './connection.js';
+
+type KeyName = keyof typeof KEYS;
+const KEY_NAMES = Object.keys(KEYS) as KeyName[];
+const spec = (k: KeyName) => KEYS[k] as KeySpec<unknown>;
+
+/**
+ * The daemon's flags: --config and one per key of the config table, which
+ * describes them. Their values are checked by loadConfig, with the other
+ * sources, so a bad one is named the same way wherever it comes from.
+ */
+const DAEMON_FLAGS: Readonly<Record<string, Flag<string>>> = {
+  config: text('PATH', 'config file [CHRONOS_CONFIG; default ./chronos.config.kvx when present]'),
+  ...Object.fromEntries(
+    KEY_NAMES.map((k) => {
+      const s = spec(k);
+      return [s.flag, text(s.flag.split('-').at(-1)!.toUpperCase(), `${s.doc} [${s.env.join(', ')}; default: ${s.defaultDoc ?? s.default ?? ''}]`)];
+    }),
+  ),
+};
+
+const DAEMON_NOTES = 'Precedence: flags > environment > chronos.config.kvx > defaults. --version prints the version.';
+
+/** The daemon flags given, for loadConfig. */
+function daemonFlags(values: FlagValues<typeof DAEMON_FLAGS>): CliFlags {
+  const byKey = new Map<KeyName, string>();
+  for (const k of KEY_NAMES) {
+    const value = values[spec(k).flag];
+    if (value !== undefined) byKey.set(k, value);
+  }
+  return { help: false, version: false, configPath: values.config, values: byKey };
+}
+
+const JSON_FLAG = { json: toggle("print the API's answer as received") };
+
+/** `chronos alarm set`: each flag fills the API field it names (docs/api.md). */
+export const ALARM_SET_FLAGS = {
+  kind: field('kind', text('once|cron|rrule', 'the kind of schedule')),
+  message: field('wake_message', text('TEXT', 'the text the agent wakes up to')),
+  delay: field('delay', text('DURATION', 'once: fire this long from now, like 15m or 1h30m')),
+  at: field('at', text('TIME', 'once: fire at this RFC 3339 time with an offset')),
+  'at-local': field('at_local', text('TIME', 'once: fire at this wall time, like 2027-03-01T09:00, read in --tz')),
+  cron: field('cron', text('EXPR', 'cron: a cron expression, 5 or 6 fields')),
+  rrule: field('rrule', text('RULE', 'rrule: an RFC 5545 rule')),
+  tz: field('tz', text('ZONE', 'cron, rrule, --at-local: the IANA time zone of the schedule [default UTC]')),
+  start: field('start', text('TIME', 'cron, rrule: no occurrence before this time')),
+  until: field('until', text('TIME', 'cron, rrule: no occurrence after this time')),
+  'max-fires': field('max_fires', integer('N', 'cron, rrule: stop after N delivered wakes', 1, 2_147_483_647)),
+  payload: field('payload', jsonText('JSON', 'any JSON, handed back verbatim with the wake')),
+  label: field('label', text('LABEL', 'a label for people')),
+  'conversation-id': field('conversation_id', text('ID', 'the conversation to resume')),
+  'idempotency-key': field('idempotency_key', text('KEY', 'a retried set with the same key returns the first alarm')),
+  tag: many(field('tags', text('TAG', 'a tag to filter on'))),
+  ...JSON_FLAG,
+  ...CONNECTION_FLAGS,
+};
+
+/** `chronos alarm list`: each flag fills the query parameter it names. */
+export const ALARM_LIST_FLAGS = {
+  status: field('status', text('S[,S]', 'only alarms in these statuses')),
+  tag: field('tag', text('TAG', 'only alarms with this tag')),
+  limit: field('limit', integer('N', 'at most N alarms', 1, 2_147_483_647)),
+  cursor: field('cursor', text('CURSOR', 'the next page, as printed after the previous one')),
+  ...JSON_FLAG,
+  ...CONNECTION_FLAGS,
+};
+
+/** `chronos alarm get|cancel ID`. */
+export const ALARM_ID_FLAGS = { ...JSON_FLAG, ...CONNECTION_FLAGS };
+
+const ALARM_ID = [{ value: 'ID', doc: 'the alarm id' }];
+
+/** `chronos mcp`. */
+export const MCP_FLAGS = {
+  selftest: toggle('check reachability, auth and the clock once, print what to fix, exit 0 or 1'),
+  'write-manifest': toggle('write the registered tools to the manifest and exit'),
+  manifest: text('PATH', 'the tool manifest [default: chronos-tools.json of the package]'),
+  ...CONNECTION_FLAGS,
+};
+
+const alarm: Group = {
+  summary: 'set, get, list or cancel alarms: the API for people',
+  notes: 'Exit status: 0; 1 when chronosd refused or cannot be reached (its code and message on stderr); 2 for a usage error.',
+  commands: {
+    set: command({
+      summary: 'set an alarm and print it',
+      flags: ALARM_SET_FLAGS,
+      notes: `Examples:
+  chronos alarm set --kind once --delay 15m --message "Check the deploy" --payload '{"build":"4f2a9c"}' --tag ci
+  chronos alarm set --kind cron --cron "0 9 * * MON-FRI" --tz Europe/Berlin --message Standup`,
+      run: async (input) => (await import('./alarm.js')).alarmSet(input),
+    }),
+    get: command({ summary: 'print every field of an alarm', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'GET') }),
+    list: command({ summary: "list the agent's alarms, newest first", flags: ALARM_LIST_FLAGS, run: async (input) => (await import('./alarm.js')).alarmList(input) }),
+    cancel: command({ summary: 'cancel an alarm and print it', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'DELETE') }),
+  },
+};
+
+/** `chronos`: every command. */
+export const CHRONOS: Group = {
+  summary: 'The command line of chronosd, a durable scheduler that wakes AI agents',
+  notes: '--version prints the version.',
+  commands: {
+    serve: command({
+      summary: 'run the daemon, chronosd',
+      flags: DAEMON_FLAGS,
+      notes: DAEMON_NOTES,
+      async run({ flags }) {
+        const [{ loadConfig }, { serveCommand }] = await Promise.all([import('../config/load.js'), import('./serve.js')]);
+        const { config, configFile } = loadConfig(daemonFlags(flags));
+        return serveCommand(config, configFile);
+      },
+    }),
+    migrate: command({
+      summary: 'apply database migrations and exit',
+      flags: DAEMON_FLAGS,
+      notes: DAEMON_NOTES,
+      async run({ flags }) {
+        const [{ loadConfig }, { migrateCommand }] = await Promise.all([import('../config/load.js'), import('./migrate.js')]);
+        return migrateCommand(loadConfig(daemonFlags(flags)).config);
+      },
+    }),
+    dev: command({
+      summary: 'daemon + embedded PostgreSQL + a local router that prints each wake',
+      flags: DAEMON_FLAGS,
+      notes: DAEMON_NOTES,
+      async run({ flags }) {
+        const [{ loadConfig }, { devCommand }] = await Promise.all([import('../config/load.js'), import('./dev.js')]);
+        const cli = daemonFlags(flags);
+        return devCommand(loadConfig(cli).config, cli);
+      },
+    }),
+    schedule: command({
+      summary: 'preview the next occurrences of a schedule',
+      args: [{ value: "'<json>'", doc: 'the schedule JSON' }],
+      flags: {
+        count: integer('N', 'how many occurrences [default 5]', 1, 1000),
+        now: { ...text('TIME', 'count from this RFC 3339 time with an offset [default: now]'), parse: instant },
+      },
+      notes: `Prints the next occurrences of an alarm's schedule fields, in UTC and in its tz:
+  chronos schedule '{"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin"}' --count 3`,
+      async run({ flags, args }) {
+        const { scheduleCommand } = await import('./schedule.js');
+        return scheduleCommand(args[0]!, flags.count ?? 5, flags.now ?? new Date());
+      },
+    }),
+    keygen: command({
+      summary: 'print a new ed25519 did:key and its seed',
+      flags: { json: toggle('print one JSON object: {"did", "seed"}') },
+      run: async ({ flags }) => (await import('./identity.js')).keygenCommand(flags.json ?? false),
+    }),
+    token: command({
+      summary: 'print a principal token for the agent key (for curl)',
+      flags: CONNECTION_FLAGS,
+      run: async ({ flags }) => (await import('./identity.js')).tokenCommand(flags),
+    }),
+    mcp: command({
+      summary: 'MCP server over stdio for one agent',
+      flags: MCP_FLAGS,
+      run: async ({ flags }) => (await import('./mcp.js')).mcpCommand(flags),
+    }),
+    alarm,
+  },
+};
+
+function instant(text: string): Date {
+  const at = parseInstant(text);
+  if (!at) throw new Error(`"${text}" is not an RFC 3339 time with an offset, like 2026-12-01T09:00:00Z`);
+  return at;
+}

@@ -1,0 +1,52 @@
+/** The client's settings (issue 17 #9, #10): where chronosd is, and which agent key is used. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { loadClientSettings } from '../../src/config/client.js';
+
+const SEED_A = 'aa'.repeat(32);
+const SEED_B = 'bb'.repeat(32);
+const hex = (seed: Uint8Array) => Buffer.from(seed).toString('hex');
+
+/** A data directory as `chronos dev` leaves it: generated secrets and the dev agent's key. */
+function devDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chronos-client-'));
+  writeFileSync(join(dir, 'secrets.json'), JSON.stringify({ transport_tokens: ['local-transport-token'] }));
+  writeFileSync(join(dir, 'dev-agent.key'), `${SEED_A}\n`);
+  return dir;
+}
+
+t.test('in a dev data directory, the dev agent key and the local transport token are used', async (t) => {
+  const dir = devDataDir();
+  const settings = loadClientSettings({}, { CHRONOS_DATA_DIR: dir });
+  t.equal(hex(settings.seed), SEED_A);
+  t.equal(settings.transportToken, 'local-transport-token');
+  t.equal(settings.url, 'http://127.0.0.1:8080');
+});
+
+t.test('a given key wins over the dev agent key; flags win over the environment', async (t) => {
+  const dir = devDataDir();
+  const keyFile = join(dir, 'other.key');
+  writeFileSync(keyFile, SEED_B);
+  t.equal(hex(loadClientSettings({}, { CHRONOS_DATA_DIR: dir, CHRONOS_AGENT_KEY: SEED_B }).seed), SEED_B);
+  t.equal(hex(loadClientSettings({}, { CHRONOS_DATA_DIR: dir, CHRONOS_AGENT_KEY_FILE: keyFile }).seed), SEED_B);
+  t.equal(hex(loadClientSettings({ keyFile }, { CHRONOS_DATA_DIR: dir, CHRONOS_AGENT_KEY: SEED_A }).seed), SEED_B, '--key-file over CHRONOS_AGENT_KEY');
+  t.equal(hex(loadClientSettings({ key: SEED_B }, { CHRONOS_DATA_DIR: dir }).seed), SEED_B);
+  t.throws(() => loadClientSettings({ key: 'nope' }, { CHRONOS_DATA_DIR: dir }), { name: 'ConfigError', message: /^--key: / });
+});
+
+t.test('without a key and outside a dev data directory: say how to get one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'chronos-client-'));
+  t.throws(() => loadClientSettings({}, { CHRONOS_DATA_DIR: dir, CHRONOS_TRANSPORT_TOKEN: 'x' }), { name: 'ConfigError', message: /^set CHRONOS_AGENT_KEY .*chronos keygen/ });
+});
+
+t.test('the URL must be http or https, named by where it came from', async (t) => {
+  const env = { CHRONOS_TRANSPORT_TOKEN: 'x', CHRONOS_AGENT_KEY: SEED_A };
+  t.throws(() => loadClientSettings({}, { ...env, CHRONOS_URL: 'localhost:18431' }), {
+    name: 'ConfigError',
+    message: 'CHRONOS_URL: "localhost:18431" is not an http:// or https:// URL, like http://localhost:18431',
+  });
+  t.throws(() => loadClientSettings({ url: 'not a url' }, env), { name: 'ConfigError', message: '--url: "not a url" is not a URL, like http://127.0.0.1:8080' });
+  t.equal(loadClientSettings({}, { ...env, CHRONOS_URL: 'https://chronos.example:8443' }).url, 'https://chronos.example:8443');
+});
