@@ -13,6 +13,7 @@ import { lockDataDir } from './db/data-dir-lock.js';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/pool.js';
+import { waitForDatabase } from './db/wait-for-database.js';
 import { AlarmService } from './alarms/service.js';
 import { CancelAcks } from './dispatch/cancels.js';
 import { RouterDeliverer } from './dispatch/deliverers/router.js';
@@ -45,8 +46,11 @@ const DISPATCH_SETTINGS = { enable_bitmapscan: 'off' };
 // /healthz must answer well inside a load balancer's timeout even when the database hangs.
 const HEALTH_DB_TIMEOUT_MS = 2_000;
 
-/** Starts chronosd with `config`. Rejects, after undoing what it started, when any step fails. */
-export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+/**
+ * Starts chronosd with `config`. Rejects, after undoing what it started, when
+ * any step fails; aborting `signal` ends a wait for the database early.
+ */
+export async function startDaemon(config: Config, log: Logger, signal?: AbortSignal): Promise<Daemon> {
   const embedded = config.databaseUrl === undefined;
   const secrets = resolveSecrets(config, embedded);
   const undo: (() => Promise<void>)[] = [];
@@ -66,6 +70,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const url = embedded ? await startEmbeddedDatabase(config.dataDir, log, undo) : config.databaseUrl!;
     const database = openDatabase(url, config.dbPool, log);
     undo.push(() => database.close());
+    // An external server may still be coming up; the embedded one was just started and answered.
+    if (!embedded) await waitForDatabase({ url, timeoutMs: config.dbStartTimeoutMs, log, signal });
     await migrate(database.sql, log);
     if (secrets.file) log.info({ file: secrets.file }, 'using generated transport token and token secret; configure CHRONOS_TRANSPORT_TOKENS and CHRONOS_TOKEN_SECRETS to set your own');
 

@@ -19,7 +19,7 @@ import { BENCH_OWNER } from '../peers/alarm.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
 import { terminate } from './worker-process.js';
 
-export const BENCH_TRANSPORT_TOKEN = 'bench-transport-token';
+export const BENCH_TRANSPORT_TOKEN = 'bench-transport-token-0123456789abcdef';
 const BENCH_TOKEN_SECRET = 'bench-token-secret-0123456789abcdefghijklmnop';
 
 /** chronosd settings for the bench; BENCH_CHRONOS_* variables override them (e.g. BENCH_CHRONOS_CONCURRENCY=128). */

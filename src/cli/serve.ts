@@ -13,6 +13,7 @@ export async function serveCommand(config: Config, configFile: string | undefine
   const forced = new Promise<number>((resolve) => (forceExit = resolve));
   let wake: (() => void) | undefined;
   const signalledPromise = new Promise<void>((resolve) => (wake = resolve));
+  const startAbort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) {
       log.warn({ signal }, 'second signal: exiting now');
@@ -21,6 +22,7 @@ export async function serveCommand(config: Config, configFile: string | undefine
     }
     signalled = signal;
     log.info({ signal }, 'shutting down');
+    startAbort.abort();
     wake!();
   };
   process.on('SIGTERM', onSignal);
@@ -28,10 +30,16 @@ export async function serveCommand(config: Config, configFile: string | undefine
 
   let daemon;
   try {
-    daemon = await startDaemon(config, log);
+    daemon = await startDaemon(config, log, startAbort.signal);
   } catch (err) {
     // A config problem found while starting is a user error: one line, exit 2 (runCli prints it).
     if (err instanceof ConfigError) throw err;
+    // A signal during the wait for the database: an ordinary stop.
+    if (startAbort.signal.aborted && err === startAbort.signal.reason) {
+      log.info('stopped');
+      log.flush();
+      return 0;
+    }
     log.fatal({ err }, 'chronosd failed to start');
     log.flush();
     console.error(`chronosd: ${(err as Error).message}`);

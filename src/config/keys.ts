@@ -66,6 +66,16 @@ const tokenList = (t: string) => {
   if (items.length === 0) throw new Error('must list at least one token');
   return items;
 };
+// Generated tokens are 47 characters; a short one can be guessed. A token with a space could never be sent as `Bearer <token>`.
+const transportTokenList = (t: string) => {
+  const items = tokenList(t);
+  for (const [i, s] of items.entries()) {
+    const length = [...s].length;
+    if (length < 32) throw new Error(`token #${i + 1} is ${length} characters: each must be at least 32 characters`);
+    if (/\s/.test(s)) throw new Error(`token #${i + 1} contains whitespace, which a Bearer token cannot carry`);
+  }
+  return items;
+};
 const secretList = (t: string) => {
   const items = tokenList(t);
   for (const [i, s] of items.entries()) {
@@ -111,14 +121,22 @@ export const KEYS = {
     parse: durationIn(100, 10 * 60_000),
     doc: 'how long the database work of one API request may take (waiting for a connection included) before it is cancelled and answered 503 database_unavailable',
   }),
+  dbStartTimeoutMs: key({
+    env: ['CHRONOS_DB_START_TIMEOUT'],
+    kvx: 'db.start_timeout',
+    flag: 'db-start-timeout',
+    default: '60s',
+    parse: durationIn(0, DAY_MS),
+    doc: 'how long chronosd and chronos migrate, at start, retry with backoff an external database they cannot connect to before exiting 1; 0 tries once',
+  }),
   transportTokens: key({
     env: ['CHRONOS_TRANSPORT_TOKENS'],
     kvx: 'auth.transport_tokens',
     flag: 'transport-tokens',
     default: undefined,
     defaultDoc: '(generated with the embedded database)',
-    parse: tokenList,
-    doc: 'accepted transport bearer tokens, comma-separated',
+    parse: transportTokenList,
+    doc: 'accepted transport bearer tokens, comma-separated; each at least 32 characters',
     secret: true,
   }),
   tokenSecrets: key({

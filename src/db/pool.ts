@@ -7,6 +7,8 @@ import type { Schema } from '../store/schema.js';
 import { deadlineClient } from './deadline-client.js';
 
 const JSON_OID = 114;
+// Fail a connect attempt within 5 s so /healthz answers while the server is unreachable.
+const CONNECT_TIMEOUT_S = 5;
 
 /** A connected pool: raw postgres.js for LISTEN and migrations, Kysely for queries (held to the current deadline, see deadline.ts). */
 export interface Database {
@@ -20,8 +22,7 @@ export interface Database {
 export function openDatabase(url: string, max: number, log: Logger, settings: Record<string, string> = {}): Database {
   const sql = postgres(url, {
     max,
-    // Fail a connect attempt within 5 s so /healthz answers while the server is unreachable.
-    connect_timeout: 5,
+    connect_timeout: CONNECT_TIMEOUT_S,
     idle_timeout: 60,
     onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
     connection: { application_name: 'chronosd', ...settings },
@@ -36,6 +37,21 @@ export function openDatabase(url: string, max: number, log: Logger, settings: Re
       await sql.end({ timeout: timeoutS });
     },
   };
+}
+
+/**
+ * Opens one connection to `url` and closes it again: resolves once the server
+ * accepted the URL's role, password and database. A client of its own, so the
+ * pool's reconnect backoff (which grows to 20 s) never stretches a caller's retries.
+ */
+export async function probeDatabase(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, connect_timeout: CONNECT_TIMEOUT_S, onnotice: () => {}, connection: { application_name: 'chronosd' } });
+  try {
+    const conn = await sql.reserve();
+    conn.release();
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }
 
 /** Creates database `name` on the server behind `adminUrl` unless it exists. */

@@ -22,6 +22,7 @@ t.test('defaults match SPEC 3.2', async (t) => {
   t.equal(c.databaseUrl, undefined);
   t.equal(c.dataDir, './.chronos');
   t.equal(c.dbPool, 10);
+  t.equal(c.dbStartTimeoutMs, 60_000);
   t.equal(c.tokenTtlMs, 3_600_000);
   t.equal(c.challengeTtlMs, 120_000);
   t.equal(c.wakeTimeoutMs, 10_000);
@@ -65,6 +66,10 @@ t.test('bad values name the flag, variable or file:line, and never echo a secret
     [[], { CHRONOS_LOG_LEVEL: 'loud' }, /^CHRONOS_LOG_LEVEL: .*not a log level/],
     [[], { CHRONOS_ROUTER_URL: 'ftp://x' }, /^CHRONOS_ROUTER_URL: .*http/],
     [[], { CHRONOS_TOKEN_SECRETS: 'short-secret' }, /^CHRONOS_TOKEN_SECRETS: bad value: secret #1 is 12 bytes: each must be at least 32 bytes$/],
+    [[], { CHRONOS_TRANSPORT_TOKENS: 'abc' }, /^CHRONOS_TRANSPORT_TOKENS: bad value: token #1 is 3 characters: each must be at least 32 characters$/],
+    [['--transport-tokens', `${'t'.repeat(32)}, short`], {}, /^--transport-tokens: bad value: token #2 is 5 characters: each must be at least 32 characters$/],
+    [[], { CHRONOS_TRANSPORT_TOKENS: `${'t'.repeat(20)} ${'t'.repeat(20)}` }, /^CHRONOS_TRANSPORT_TOKENS: bad value: token #1 contains whitespace, which a Bearer token cannot carry$/],
+    [[], { CHRONOS_DB_START_TIMEOUT: '2d' }, /^CHRONOS_DB_START_TIMEOUT: bad value "2d": 2d is out of range: expected 0ms\.\.86400000ms$/],
     [[], { CHRONOS_DATABASE_URL: 'mysql://u:hunter2@h/db' }, /^CHRONOS_DATABASE_URL: bad value: must be a postgres:\/\/ or postgresql:\/\/ URL$/],
     [['--nope', '1'], {}, /^unknown flag --nope/],
     [['--port'], {}, /^--port needs a value$/],
@@ -77,6 +82,18 @@ t.test('bad values name the flag, variable or file:line, and never echo a secret
   for (const [argv, env, message] of cases) {
     t.throws(() => load(argv, env), { name: 'ConfigError', message }, `${argv.join(' ')} ${JSON.stringify(env)}`);
   }
+});
+
+t.test('transport tokens of 32 characters or more are accepted; a short one in the file names its line', async (t) => {
+  const tokens = `${'a'.repeat(32)}, ctt_${'b'.repeat(43)}`;
+  t.same(load([], { CHRONOS_TRANSPORT_TOKENS: tokens }).transportTokens, ['a'.repeat(32), `ctt_${'b'.repeat(43)}`]);
+  const short = file('[auth]\ntransport_tokens = abc\n');
+  t.throws(() => load(['--config', short]), new ConfigError(`${short}:2: auth.transport_tokens: bad value: token #1 is 3 characters: each must be at least 32 characters`));
+});
+
+t.test('db.start_timeout: a duration, 0 tries once', async (t) => {
+  t.equal(load([], { CHRONOS_DB_START_TIMEOUT: '0s' }).dbStartTimeoutMs, 0);
+  t.equal(load(['--db-start-timeout', '2m']).dbStartTimeoutMs, 120_000);
 });
 
 t.test('file errors: unknown key or section, duplicate, bad value, all with file:line', async (t) => {

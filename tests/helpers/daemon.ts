@@ -108,6 +108,6 @@ export async function stop(proc: Proc): Promise<number> {
 
 /** Test secrets for an external database. */
 export const TEST_SECRETS = {
-  CHRONOS_TRANSPORT_TOKENS: 'test-transport-token-0123456789',
+  CHRONOS_TRANSPORT_TOKENS: 'test-transport-token-0123456789abcdef',
   CHRONOS_TOKEN_SECRETS: 'test-token-secret-0123456789abcdefghijklmnop',
 };
