@@ -23,7 +23,7 @@ export async function readJsonBody(c: Context, maxBytes: number = MAX_BODY_BYTES
     throw new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json (UTF-8)');
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (declared > maxBytes) throw tooLarge(maxBytes, declared <= maxBytes + DRAIN_BYTES && (await drained(c.req.raw, DRAIN_BYTES)));
   // With a declared length the HTTP parser holds the body to it, and arrayBuffer() reads the socket directly;
   // a chunked body is counted as it streams in.
   const bytes = Number.isInteger(declared) ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw, maxBytes);
@@ -48,19 +48,43 @@ async function readLimited(req: Request, maxBytes: number): Promise<Uint8Array> 
   if (!req.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
+  const reader = req.body.getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    size += next.value.byteLength;
+    if (size > maxBytes) {
+      reader.releaseLock();
+      throw tooLarge(maxBytes, await drained(req, DRAIN_BYTES - (size - maxBytes)));
+    }
+    chunks.push(next.value);
   }
   return Buffer.concat(chunks);
 }
 
+// A refused body is read on, and thrown away, up to this much more, so that a client that sends its whole
+// body before it reads the answer gets the answer on a connection it can keep; past it, the connection closes.
+const DRAIN_BYTES = 1024 * 1024;
+
+/** Reads the rest of `req`'s body, discarding it; true when it ended within `budget` bytes. */
+async function drained(req: Request, budget: number): Promise<boolean> {
+  if (!req.body) return true;
+  const reader = req.body.getReader();
+  let left = budget;
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    left -= next.value.byteLength;
+    if (left < 0) {
+      reader.releaseLock();
+      return false;
+    }
+  }
+  return true;
+}
+
 /**
- * The body was refused before it was read to its end: the connection is
- * closed after the answer (`Connection: close`), so that a client reusing it
- * does not send its next request into a socket the server is about to drop.
+ * A body over the limit. When it was not read to its end (`readToEnd`
+ * false), the connection is closed after the answer (`Connection: close`),
+ * so that a client reusing it does not send its next request into a socket
+ * the server is about to drop.
  */
-function tooLarge(maxBytes: number): ApiError {
-  return new ApiError(413, 'payload_too_large', `the body must be at most ${maxBytes} bytes`, undefined, { Connection: 'close' });
+function tooLarge(maxBytes: number, readToEnd: boolean): ApiError {
+  return new ApiError(413, 'payload_too_large', `the body must be at most ${maxBytes} bytes`, undefined, readToEnd ? undefined : { Connection: 'close' });
 }

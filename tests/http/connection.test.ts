@@ -53,6 +53,20 @@ t.test('a chunked body over the limit, then a second request on the socket: the 
   t.ok(closes, 'the 413 says Connection: close');
 });
 
+t.test('a body a little over the limit is read to its end: 413 on a connection that answers the next request', async (t) => {
+  const { port, token } = await served(t);
+  const head = (framing: string) =>
+    `POST /v1/alarms HTTP/1.1\r\nHost: chronos\r\nAuthorization: Bearer ${TRANSPORT_TOKEN}\r\nX-Chronos-Principal: ${token}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`;
+  const body = `{"kind":"once","delay":"1h","wake_message":"w","payload":"${'x'.repeat(200_000)}"}`;
+  const next = 'GET /healthz HTTP/1.1\r\nHost: chronos\r\nConnection: close\r\n\r\n';
+  for (const [framing, sent] of [[`Content-Length: ${Buffer.byteLength(body)}`, body], ['Transfer-Encoding: chunked', `${chunked(body)}0\r\n\r\n`]] as const) {
+    const answer = await exchange(port, [head(framing) + sent + next]);
+    t.match(answer, /^HTTP\/1\.1 413 /, framing);
+    t.notMatch(answer.split('\r\n\r\n')[0]!, /connection: close/i, 'the connection is kept');
+    t.match(answer, /HTTP\/1\.1 200 OK/, 'the next request on it is answered');
+  }
+});
+
 t.test('a declared Content-Length over the limit: 413 with Connection: close, the server ends the socket', async (t) => {
   const { port, token } = await served(t);
   const answer = await new Promise<string>((resolve, reject) => {
