@@ -139,7 +139,8 @@ export class ChronosClient {
 }
 
 /** Why a fetch failed to connect: the system's code (ECONNREFUSED, ENOTFOUND, ...), not fetch's "fetch failed". */
-function connectFailure(err: unknown): string {
+/** What a failed fetch ran into: the connection error's code (ECONNREFUSED), or its message. */
+export function connectFailure(err: unknown): string {
   const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
   if (typeof cause?.code === 'string') return cause.code;
   if (typeof cause?.message === 'string') return cause.message;

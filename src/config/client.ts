@@ -33,16 +33,20 @@ export const DEV_AGENT_KEY_FILE = 'dev-agent.key';
 /**
  * Resolves CHRONOS_URL (default http://127.0.0.1:8080), CHRONOS_TRANSPORT_TOKEN
  * and the agent key: --key, --key-file, CHRONOS_AGENT_KEY, CHRONOS_AGENT_KEY_FILE.
- * A local chronosd's data directory (CHRONOS_DATA_DIR or ./.chronos) fills in
- * what is not given: its generated transport token (secrets.json) and, where
- * `chronos dev` ran, its dev agent's key.
+ * A local chronosd's data directory (CHRONOS_DATA_DIR, or for a person in a
+ * shell ./.chronos) fills in what is not given: its generated transport
+ * token (secrets.json) and, where `chronos dev` ran, its dev agent's key.
+ * `workingDirectory: false` (chronos mcp, which MCP hosts start in a
+ * directory of their own) never looks in ./.chronos: what it uses must not
+ * depend on where it was started.
  */
-export function loadClientSettings(flags: ClientFlags, env: Readonly<Record<string, string | undefined>> = process.env): ClientSettings {
+export function loadClientSettings(flags: ClientFlags, env: Readonly<Record<string, string | undefined>> = process.env, options: { workingDirectory?: boolean } = {}): ClientSettings {
   const url = flags.url !== undefined ? chronosUrl(flags.url, '--url') : chronosUrl(nonEmpty(env.CHRONOS_URL) ?? DEFAULT_URL, 'CHRONOS_URL');
-  const dataDir = nonEmpty(env.CHRONOS_DATA_DIR) ?? KEYS.dataDir.default;
-  const transportToken = flags.transportToken ?? nonEmpty(env.CHRONOS_TRANSPORT_TOKEN) ?? localTransportToken(dataDir);
+  const dataDir = nonEmpty(env.CHRONOS_DATA_DIR) ?? (options.workingDirectory === false ? undefined : KEYS.dataDir.default);
+  const transportToken = flags.transportToken ?? nonEmpty(env.CHRONOS_TRANSPORT_TOKEN) ?? (dataDir === undefined ? undefined : localTransportToken(dataDir));
   if (!transportToken) {
-    throw new ConfigError(`set CHRONOS_TRANSPORT_TOKEN (one of the daemon's transport tokens; a local chronosd with the embedded database keeps its own in ${join(dataDir, 'secrets.json')})`);
+    const local = dataDir === undefined ? 'or set CHRONOS_DATA_DIR to the data directory of a local chronosd on the embedded database' : `a local chronosd with the embedded database keeps its own in ${join(dataDir, 'secrets.json')}`;
+    throw new ConfigError(`set CHRONOS_TRANSPORT_TOKEN (one of the daemon's transport tokens; ${local})`);
   }
   const key = agentKey(flags, env, dataDir);
   if (!key) throw new ConfigError('set CHRONOS_AGENT_KEY (the agent\'s 32-byte ed25519 seed, hex or base64url) or CHRONOS_AGENT_KEY_FILE; `chronos keygen` makes one');
@@ -54,13 +58,14 @@ export function loadClientSettings(flags: ClientFlags, env: Readonly<Record<stri
 }
 
 /** The agent key's text and where it came from (to name in an error): flags, then environment, then the dev agent's. */
-function agentKey(flags: ClientFlags, env: Readonly<Record<string, string | undefined>>, dataDir: string): { text: string; from: string } | undefined {
+function agentKey(flags: ClientFlags, env: Readonly<Record<string, string | undefined>>, dataDir: string | undefined): { text: string; from: string } | undefined {
   if (flags.key !== undefined) return { text: flags.key, from: '--key' };
   if (flags.keyFile !== undefined) return { text: readKeyFile(flags.keyFile), from: flags.keyFile };
   const envKey = nonEmpty(env.CHRONOS_AGENT_KEY);
   if (envKey !== undefined) return { text: envKey, from: 'CHRONOS_AGENT_KEY' };
   const envFile = nonEmpty(env.CHRONOS_AGENT_KEY_FILE);
   if (envFile !== undefined) return { text: readKeyFile(envFile), from: envFile };
+  if (dataDir === undefined) return undefined;
   const devKey = join(dataDir, DEV_AGENT_KEY_FILE);
   return existsSync(devKey) ? { text: readKeyFile(devKey), from: devKey } : undefined;
 }

@@ -3,7 +3,7 @@
  * trip, clock skew; each failure says what to fix in words an agent can act on.
  */
 import { z } from 'zod';
-import { ChronosApiError, type ChronosClient } from '../client/client.js';
+import { ChronosApiError, connectFailure, type ChronosClient } from '../client/client.js';
 
 /** One check's outcome. */
 export const Check = z.strictObject({ name: z.string(), ok: z.boolean(), detail: z.string().describe('What was found, or what to fix.') });
@@ -29,7 +29,7 @@ export async function selftest(client: ChronosClient, url: string, now: () => nu
         : { name: 'reachability', ok: false, detail: `${url}/healthz answered ${res.status}: CHRONOS_URL may point at something else than chronosd` },
     );
   } catch (err) {
-    checks.push({ name: 'reachability', ok: false, detail: `cannot reach chronosd at ${url} (${(err as Error).message}): check CHRONOS_URL and that chronosd runs` });
+    checks.push({ name: 'reachability', ok: false, detail: `is chronosd running at ${url}? (${connectFailure(err)}): check CHRONOS_URL and that chronosd runs` });
     return checks;
   }
   checks.push({ name: 'key', ok: true, detail: `the agent key is valid; this agent is ${client.did}` });

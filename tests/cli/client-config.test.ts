@@ -1,5 +1,5 @@
 /** The client's settings (issue 17 #9, #10): where chronosd is, and which agent key is used. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -49,4 +49,18 @@ t.test('the URL must be http or https, named by where it came from', async (t) =
   });
   t.throws(() => loadClientSettings({ url: 'not a url' }, env), { name: 'ConfigError', message: '--url: "not a url" is not a URL, like http://127.0.0.1:8080' });
   t.equal(loadClientSettings({}, { ...env, CHRONOS_URL: 'https://chronos.example:8443' }).url, 'https://chronos.example:8443');
+});
+
+t.test('chronos mcp never reads ./.chronos: what it uses does not depend on where the host started it', async (t) => {
+  const cwd = process.cwd();
+  const here = mkdtempSync(join(tmpdir(), 'chronos-cwd-'));
+  const dir = devDataDir();
+  renameSync(dir, join(here, '.chronos'));
+  process.chdir(here);
+  t.teardown(() => process.chdir(cwd));
+  t.equal(loadClientSettings({}, {}).transportToken, 'local-transport-token', 'a person in a shell gets ./.chronos');
+  t.throws(() => loadClientSettings({}, {}, { workingDirectory: false }), { name: 'ConfigError', message: /set CHRONOS_TRANSPORT_TOKEN .*or set CHRONOS_DATA_DIR/ });
+  t.throws(() => loadClientSettings({}, { CHRONOS_TRANSPORT_TOKEN: 't'.repeat(32) }, { workingDirectory: false }), { name: 'ConfigError', message: /set CHRONOS_AGENT_KEY/ }, 'nor its dev agent key');
+  const settings = loadClientSettings({}, { CHRONOS_DATA_DIR: join(here, '.chronos') }, { workingDirectory: false });
+  t.equal(settings.transportToken, 'local-transport-token', 'CHRONOS_DATA_DIR names it from anywhere');
 });

@@ -110,7 +110,7 @@ t.test('chronos mcp --selftest: passes, and fails with advice', async (t) => {
 
   const wrongUrl = spawnCli('chronos', ['mcp', '--selftest'], { ...env, CHRONOS_URL: 'http://127.0.0.1:1' });
   t.equal(await wrongUrl.exited, 1);
-  t.match(wrongUrl.stdout(), /FAIL reachability: cannot reach chronosd at http:\/\/127\.0\.0\.1:1 .*check CHRONOS_URL/);
+  t.match(wrongUrl.stdout(), /FAIL reachability: is chronosd running at http:\/\/127\.0\.0\.1:1\? \(ECONNREFUSED\): check CHRONOS_URL/);
 
   const wrongToken = spawnCli('chronos', ['mcp', '--selftest'], { ...env, CHRONOS_TRANSPORT_TOKEN: 'wrong' });
   t.equal(await wrongToken.exited, 1);
