@@ -7,7 +7,7 @@
  * The worktree gets no `npm ci` of its own: this checkout's node_modules is
  * linked into it. The packages chronosd runs on are the same across the
  * commits this is for, and that is checked, not assumed: the baseline's
- * package.json must list the same `dependencies` (devDependencies are the
+ * package.json's `dependencies` must be listed here the same (devDependencies are the
  * tools: tests, lint, and tsx, which the bench itself loads), its
  * package-lock.json must pin every runtime package at the version installed
  * here, and its driver patches (patches/*.patch, applied to node_modules by
@@ -107,7 +107,8 @@ function dependencyDifferences(root: string): string[] {
   const deps = (dir: string) => (readJson(join(dir, 'package.json')).dependencies ?? {}) as Record<string, string>;
   const theirs = deps(root);
   const ours = deps(CURRENT_ROOT);
-  for (const name of new Set([...Object.keys(theirs), ...Object.keys(ours)])) {
+  // A package only this checkout lists is never loaded by the baseline's code: only the baseline's own must agree.
+  for (const name of Object.keys(theirs)) {
     if (theirs[name] !== ours[name]) out.push(`package.json dependencies: ${name} ${theirs[name] ?? '(none)'} there, ${ours[name] ?? '(none)'} here`);
   }
   // The lock pins what the ranges resolved to: every runtime package must be installed here at the baseline's version.
