@@ -49,8 +49,10 @@ export async function migrate(sql: postgres.Sql, log: Logger, migrations: readon
   try {
     await conn`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
     try {
-      await conn`
-        CREATE TABLE IF NOT EXISTS chronos_schema_migrations (
+      // Only when missing: even IF NOT EXISTS needs CREATE on the schema, which a runtime role without it lacks.
+      const [ledger] = await conn<{ present: boolean }[]>`SELECT to_regclass('chronos_schema_migrations') IS NOT NULL AS present`;
+      if (!ledger?.present) await conn`
+        CREATE TABLE chronos_schema_migrations (
           version integer PRIMARY KEY,
           name text NOT NULL,
           checksum text NOT NULL,
