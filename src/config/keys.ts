@@ -127,7 +127,7 @@ export const KEYS = {
     flag: 'db-start-timeout',
     default: '60s',
     parse: durationIn(0, DAY_MS),
-    doc: 'how long chronosd and chronos migrate, at start, retry with backoff an external database they cannot connect to before exiting 1; 0 tries once',
+    doc: 'how long chronosd and chronos migrate, at start, retry with backoff an external database they cannot connect to before exiting 1; 0s tries once',
   }),
   transportTokens: key({
     env: ['CHRONOS_TRANSPORT_TOKENS'],
