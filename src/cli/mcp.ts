@@ -4,7 +4,7 @@
  * `--write-manifest` rewrites the file; `--selftest` runs the checks once.
  * stdout carries the protocol, so logs go to stderr.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { generateSeed } from '../auth/ed25519.js';
@@ -40,6 +40,10 @@ export async function mcpCommand(flags: FlagValues<typeof MCP_FLAGS>): Promise<n
     return checks.every((c) => c.ok) ? 0 : 1;
   }
   const log = createLogger('info', 2);
+  if (!existsSync(manifest)) {
+    console.error(`chronos mcp: ${manifest} is missing: it ships with chronosd, beside dist/ (an image or install without it is incomplete); in a checkout, chronos mcp --write-manifest writes it`);
+    return 1;
+  }
   const drift = manifestDrift(manifest, await listedTools(buildMcpServer(client, settings.url, VERSION)));
   if (drift.length > 0) {
     console.error(`chronos mcp: the registered tools and ${manifest} differ (run chronos mcp --write-manifest after changing a tool):\n${drift.map((d) => `  ${d}`).join('\n')}`);

@@ -99,6 +99,9 @@ t.test('manifest drift makes boot fail, naming the tool', async (t) => {
   t.equal(await proc.exited, 1);
   t.match(proc.stderr(), /tool "alarm_cancel" is registered but not in /);
   t.match(proc.stderr(), /tool "alarm_get": description differs from /);
+  const missing = spawnCli('chronos', ['mcp', '--manifest', join(dir, 'absent.json')], env);
+  t.equal(await missing.exited, 1);
+  t.match(missing.stderr(), /absent\.json is missing: it ships with chronosd/, 'a missing manifest is called missing, not different');
 });
 
 t.test('chronos mcp --selftest: passes, and fails with advice', async (t) => {
@@ -110,7 +113,7 @@ t.test('chronos mcp --selftest: passes, and fails with advice', async (t) => {
 
   const wrongUrl = spawnCli('chronos', ['mcp', '--selftest'], { ...env, CHRONOS_URL: 'http://127.0.0.1:1' });
   t.equal(await wrongUrl.exited, 1);
-  t.match(wrongUrl.stdout(), /FAIL reachability: is chronosd running at http:\/\/127\.0\.0\.1:1\? \(ECONNREFUSED\): check CHRONOS_URL/);
+  t.match(wrongUrl.stdout(), /FAIL reachability: is chronosd running at http:\/\/127\.0\.0\.1:1\? \(bad port\): check CHRONOS_URL/);
 
   const wrongToken = spawnCli('chronos', ['mcp', '--selftest'], { ...env, CHRONOS_TRANSPORT_TOKEN: 'wrong' });
   t.equal(await wrongToken.exited, 1);
