@@ -33,13 +33,13 @@ const DAEMON_FLAGS: Readonly<Record<string, Flag<string>>> = {
 const DAEMON_NOTES = 'Precedence: flags > environment > chronos.config.kvx > defaults. --version prints the version.';
 
 /** The daemon flags given, for loadConfig. */
-function daemonFlags(values: FlagValues<typeof DAEMON_FLAGS>): CliFlags {
+export function daemonFlags(values: FlagValues<typeof DAEMON_FLAGS>): CliFlags {
   const byKey = new Map<KeyName, string>();
   for (const k of KEY_NAMES) {
     const value = values[spec(k).flag];
     if (value !== undefined) byKey.set(k, value);
   }
-  return { help: false, version: false, configPath: values.config, values: byKey };
+  return { configPath: values.config, values: byKey };
 }
 
 const JSON_FLAG = { json: toggle("print the API's answer as received") };

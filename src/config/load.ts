@@ -15,50 +15,8 @@ const SPEC_OF = KEYS as unknown as Record<KeyName, KeySpec<unknown>>;
 
 /** Flags that are not config keys. */
 export interface CliFlags {
-  readonly help: boolean;
-  readonly version: boolean;
   readonly configPath: string | undefined;
   readonly values: ReadonlyMap<KeyName, string>;
-}
-
-/** Parses `--flag value` and `--flag=value` for the daemon's flags. */
-export function parseFlags(argv: readonly string[]): CliFlags {
-  const byFlag = new Map(KEY_NAMES.map((k) => [SPEC_OF[k].flag, k]));
-  const values = new Map<KeyName, string>();
-  let help = false;
-  let version = false;
-  let configPath: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') {
-      help = true;
-      continue;
-    }
-    if (arg === '--version') {
-      version = true;
-      continue;
-    }
-    const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
-    if (!m) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
-    const name = m[1]!;
-    const keyName = byFlag.get(name);
-    if (!keyName && name !== 'config') throw new ConfigError(`unknown flag --${name} (see --help)`);
-    let value = m[2];
-    if (value === undefined) {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new ConfigError(`--${name} needs a value`);
-      i++;
-    }
-    if (!keyName) {
-      if (configPath !== undefined) throw new ConfigError('--config is given twice');
-      if (value === '') throw new ConfigError('--config needs a file path');
-      configPath = value;
-      continue;
-    }
-    if (values.has(keyName)) throw new ConfigError(`--${name} is given twice`);
-    values.set(keyName, value);
-  }
-  return { help, version, configPath, values };
 }
 
 /** Where the config was read from, for the start log. */
@@ -131,23 +89,4 @@ function parseAt<T>(spec: KeySpec<T>, value: string, where: string): T {
 /** An environment value, with empty counted as unset. */
 export function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
-}
-
-/** The `--help` text, generated from the key table. */
-export function helpText(command: string): string {
-  const rows = KEY_NAMES.map((k) => {
-    const s = SPEC_OF[k];
-    const def = s.defaultDoc ?? s.default ?? '';
-    return `  --${s.flag.padEnd(26)} ${s.env.join(', ')}\n  ${''.padEnd(28)} ${s.doc} [default: ${def}]`;
-  });
-  return [
-    `usage: ${command} [flags]`,
-    '',
-    'Precedence: flags > environment > chronos.config.kvx > defaults.',
-    '',
-    '  --config PATH               config file (CHRONOS_CONFIG; default ./chronos.config.kvx when present)',
-    ...rows,
-    '  --help                      this text',
-    '  --version                   print the version',
-  ].join('\n');
 }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { KEYS } from '../../src/config/keys.js';
-import { ConfigError, helpText, loadConfig, parseFlags } from '../../src/config/load.js';
+import { helpText, parseCommandLine, type Command } from '../../src/cli/args.js';
+import { CHRONOS, daemonFlags } from '../../src/cli/commands.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { sampleConfigText } from '../../src/config/sample.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chronos-config-'));
@@ -11,6 +13,13 @@ function file(text: string): string {
   const path = join(dir, `c${Math.random().toString(36).slice(2)}.kvx`);
   writeFileSync(path, text);
   return path;
+}
+const serve = CHRONOS.commands.serve as Command;
+/** argv as chronosd parses it (src/cli/args.ts), for loadConfig. */
+function parseFlags(argv: readonly string[]) {
+  const parsed = parseCommandLine(serve, argv);
+  if (parsed.ask !== 'run') throw new Error(`${argv.join(' ')} asks for ${parsed.ask}`);
+  return daemonFlags(parsed.flags as Parameters<typeof daemonFlags>[0]);
 }
 const load = (argv: string[], env: Record<string, string> = {}) => loadConfig(parseFlags(argv), env).config;
 
@@ -72,12 +81,12 @@ t.test('bad values name the flag, variable or file:line, and never echo a secret
     [[], { CHRONOS_DB_START_TIMEOUT: '2d' }, /^CHRONOS_DB_START_TIMEOUT: bad value "2d": 2d is out of range: expected 0ms\.\.86400000ms$/],
     [[], { CHRONOS_DATABASE_URL: 'mysql://u:hunter2@h/db' }, /^CHRONOS_DATABASE_URL: bad value: must be a postgres:\/\/ or postgresql:\/\/ URL$/],
     [['--nope', '1'], {}, /^unknown flag --nope/],
-    [['--port'], {}, /^--port needs a value$/],
+    [['--port'], {}, /^--port needs a value \(--port PORT\)$/],
     [['--port', '1', '--port', '2'], {}, /^--port is given twice$/],
     [['serve'], {}, /^unexpected argument "serve"/],
     [[], { CHRONOS_LEASE: '5s' }, /^dispatch\.lease \(5000ms\) must be longer than wake\.timeout plus dispatch\.lookahead \(10050ms\)/],
     [['--config', 'a.kvx', '--config', 'b.kvx'], {}, /^--config is given twice$/],
-    [['--config='], {}, /^--config needs a file path$/],
+    [['--config='], {}, /^--config needs a value \(--config PATH\)$/],
   ];
   for (const [argv, env, message] of cases) {
     t.throws(() => load(argv, env), { name: 'ConfigError', message }, `${argv.join(' ')} ${JSON.stringify(env)}`);
@@ -118,12 +127,12 @@ t.test('the sample chronos.config.kvx is current, loads, and equals the defaults
 });
 
 t.test('--help lists every flag and variable', async (t) => {
-  const help = helpText('chronosd');
+  const help = helpText('chronosd', serve);
   for (const spec of Object.values(KEYS)) {
     t.match(help, `--${spec.flag}`);
     for (const env of spec.env) t.match(help, env);
   }
-  t.ok(parseFlags(['--help']).help);
+  t.equal(parseCommandLine(serve, ['--help']).ask, 'help');
 });
 
 t.test('docs/configuration.md documents every key', async (t) => {
