@@ -33,19 +33,7 @@ export function decide(row: ClaimedRow, result: AttemptResult, nowMs: number, po
   const error = describeFailure(result);
   if (verdict === 'retry') {
     const at = nextAttemptAt(nowMs, row.attempt, policy.retryLadderMs, result.kind === 'answered' ? result.retryAfterMs : undefined, policy.random);
-    if (at !== null) {
-      const patch: SettlePatch = {
-        status: 'scheduled',
-        nextFireAt: new Date(at),
-        occurrenceAt: row.occurrence_at,
-        fireId: row.fire_id,
-        attempt: row.attempt,
-        delivered: false,
-        consecutiveFailures: row.consecutive_failures,
-        lastError: error,
-      };
-      return { patch, outcome: 'retrying', error };
-    }
+    if (at !== null) return retryAt(row, at, error);
   }
   const reason = verdict === 'retry' ? `${error} (gave up after ${row.attempt} attempts)` : error;
   if (row.kind === 'once') return { patch: finished(row, 'failed', reason, false, row.consecutive_failures + 1), outcome: 'failed', error };
@@ -64,10 +52,14 @@ export function decide(row: ClaimedRow, result: AttemptResult, nowMs: number, po
  * says; as for a lease the reaper takes back (store/claims.ts).
  */
 export function resendAtOnce(row: ClaimedRow, result: AttemptResult, nowMs: number): Decision {
-  const error = `${describeFailure(result)}; the outcome is unknown, so it is sent again with the same fire_id`;
+  return retryAt(row, nowMs, `${describeFailure(result)}; the outcome is unknown, so it is sent again with the same fire_id`);
+}
+
+/** The same occurrence again at `atMs`, with the same fire_id, after a failed attempt. */
+function retryAt(row: ClaimedRow, atMs: number, error: string): Decision {
   const patch: SettlePatch = {
     status: 'scheduled',
-    nextFireAt: new Date(nowMs),
+    nextFireAt: new Date(atMs),
     occurrenceAt: row.occurrence_at,
     fireId: row.fire_id,
     attempt: row.attempt,
