@@ -154,8 +154,8 @@ export function parseCommandLine<F extends Flags>(cmd: Command<F>, argv: readonl
     if (flag.value === undefined) {
       if (token.value !== undefined) throw new ConfigError(`${name} takes no value`);
     } else {
-      // An empty value (--config=), or one taken from the next argument that is itself a flag, means the value was left out.
-      if (token.value === undefined || token.value === '' || (!token.inlineValue && token.value.startsWith('--'))) throw new ConfigError(`${name} needs a value (${name} ${flag.value})`);
+      // An empty inline value (--config=), or one taken from the next argument that is itself a flag, means the value was left out.
+      if (token.value === undefined || (token.inlineValue && token.value === '') || (!token.inlineValue && token.value.startsWith('--'))) throw new ConfigError(`${name} needs a value (${name} ${flag.value})`);
       try {
         value = flag.parse ? flag.parse(token.value) : token.value;
       } catch (err) {
