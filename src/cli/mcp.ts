@@ -32,7 +32,7 @@ export async function mcpCommand(flags: FlagValues<typeof MCP_FLAGS>): Promise<n
     console.log(`wrote ${manifest}`);
     return 0;
   }
-  const settings = loadClientSettings(clientFlags(flags), process.env, { workingDirectory: false });
+  const settings = loadClientSettings(clientFlags(flags), undefined, { workingDirectory: false });
   const client = new ChronosClient(settings);
   if (flags.selftest) {
     const checks = await selftest(client, settings.url);
