@@ -10,7 +10,10 @@
  * - A reservation that arrives after its caller gave up is released at once.
  * - A statement still running at the deadline is cancelled, and its
  *   connection goes back to the pool only once the statement has settled, so
- *   no later query waits behind it (on a frozen server: until it thaws).
+ *   no later query waits behind it (on a frozen server: until it thaws), and
+ *   once the server has taken the cancel request, which travels on a
+ *   connection of its own: arriving late, it would cancel the next user's
+ *   statement. A cancel taken while the connection is idle is ignored.
  *
  * Work outside a deadline (the dispatcher, the maintenance jobs) waits as it
  * always did.
@@ -54,29 +57,29 @@ class Slots {
 }
 
 /**
- * Asks the server to cancel `query`. postgres.js's `query.cancel()` drops the
- * promise of its cancel request, so a cancel that cannot reach the server
- * would be an unhandled rejection, which ends the process; the canceller it
- * calls returns that promise.
+ * Asks the server to cancel `query`; resolves once the server has taken the
+ * request and closed its connection, or the request failed. postgres.js's
+ * `query.cancel()` drops the promise of its cancel request, so a cancel that
+ * cannot reach the server would be an unhandled rejection, which ends the
+ * process; the canceller it calls returns that promise.
  */
-function cancelQuietly(query: Promise<unknown>): void {
+function cancelQuietly(query: Promise<unknown>): Promise<void> {
   const pending = query as unknown as { canceller: ((q: unknown) => Promise<void>) | null };
   const cancel = pending.canceller;
   pending.canceller = null;
-  cancel?.(query).catch(() => {});
+  return cancel ? cancel(query).catch(() => {}) : Promise.resolve();
 }
 
 /** `reserved` with its statements held to `signal`; `released` runs once the connection is back in the pool. */
 function boundedConnection(reserved: Reserved, signal: AbortSignal | undefined, released: () => void): Reserved {
-  // A statement that outlived the deadline and has not settled: the connection is busy until it does.
+  // A statement that outlived the deadline and its cancel request: the connection is busy until both have settled.
   let outliving: Promise<unknown> | undefined;
   const unsafe = (...args: Parameters<Reserved['unsafe']>) => {
     if (!signal) return reserved.unsafe(...args);
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     const query = reserved.unsafe(...args);
     return untilAborted(query, signal, () => {
-      outliving = query.catch(() => {});
-      cancelQuietly(query);
+      outliving = Promise.all([query.catch(() => {}), cancelQuietly(query)]);
     });
   };
   const release = () => {

@@ -25,7 +25,9 @@ const CONNECTION_CODES = new Set([
   'ENETUNREACH',
   'ENOTFOUND',
   'EAI_AGAIN',
-  // SQLSTATE: too_many_connections, admin_shutdown, crash_shutdown, cannot_connect_now
+  // SQLSTATE: query_canceled (the server's statement_timeout, or a cancel request), too_many_connections,
+  // admin_shutdown, crash_shutdown, cannot_connect_now
+  '57014',
   '53300',
   '57P01',
   '57P02',

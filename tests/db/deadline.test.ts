@@ -1,10 +1,14 @@
 /** Deadlines on database work: waits for a connection and statements end at the deadline, and leave the pool whole. */
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { sql } from 'kysely';
+import { pino } from 'pino';
 import postgres from 'postgres';
 import t from 'tap';
 import { withDeadline } from '../../src/db/deadline.js';
 import { DatabaseTimeout } from '../../src/db/errors.js';
-import { freshDatabase } from '../helpers/db.js';
+import { openDatabase } from '../../src/db/pool.js';
+import { freshDatabase, freshDatabaseUrl } from '../helpers/db.js';
 import { waitFor } from '../helpers/wait.js';
 
 const selectOne = sql<{ one: number }>`SELECT 1 AS one`;
@@ -72,4 +76,58 @@ t.test('a transaction cut short by its deadline is rolled back before its connec
   await withDeadline(10_000, () => Promise.all(Array.from({ length: 8 }, (_, i) => database.db.insertInto('auth_nonces').values(nonce(`after-${i}`)).execute())));
   const rows = await database.sql<{ nonce: string }[]>`SELECT nonce FROM auth_nonces ORDER BY nonce`;
   t.same(rows.map((r) => r.nonce), Array.from({ length: 8 }, (_, i) => `after-${i}`), 'the cut-short insert is gone, every later one committed');
+});
+
+/** A TCP proxy to `url`'s server that can hold the next new connection back for `ms` before passing it on. */
+async function delayingProxy(url: string): Promise<{ url: string; holdNext(ms: number): void; close(): void }> {
+  const target = new URL(url);
+  let hold = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const wait = hold;
+    hold = 0;
+    client.pause();
+    sockets.add(client);
+    setTimeout(() => {
+      const upstream = connect(Number(target.port), target.hostname, () => {
+        client.pipe(upstream).pipe(client);
+        client.resume();
+      });
+      sockets.add(upstream);
+      const closeBoth = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      upstream.on('error', closeBoth).on('close', closeBoth);
+      client.on('error', closeBoth).on('close', closeBoth);
+    }, wait);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const proxied = new URL(url);
+  proxied.port = String((server.address() as AddressInfo).port);
+  return {
+    url: proxied.toString(),
+    holdNext: (ms) => (hold = ms),
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+t.test('a cancel that reaches the server late never cancels the next statement on that connection', async (t) => {
+  const proxy = await delayingProxy(await freshDatabaseUrl(t));
+  t.teardown(() => proxy.close());
+  // One connection, so the next statement would run on the connection whose statement was cancelled.
+  const database = openDatabase(proxy.url, 1, pino({ level: 'silent' }));
+  t.teardown(() => database.close());
+  await withDeadline(5_000, () => selectOne.execute(database.db));
+  // The cancel request opens a connection of its own: it arrives 1.5 s late, after the statement has ended by itself.
+  proxy.holdNext(1_500);
+  await t.rejects(withDeadline(100, () => sql`SELECT pg_sleep(0.4)`.execute(database.db)), { code: 'DATABASE_TIMEOUT' });
+  await t.resolves(
+    withDeadline(10_000, () => sql`SELECT pg_sleep(2.5)`.execute(database.db)),
+    'the next statement runs to its end while the late cancel arrives',
+  );
 });

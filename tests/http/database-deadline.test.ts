@@ -111,3 +111,25 @@ t.test('a create blocked past the deadline: 503; retried with its Idempotency-Ke
   const [row] = await h.database.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM alarms WHERE idempotency_key = 'blocked'`;
   t.equal(row!.n, 1, 'one alarm for the key');
 });
+
+t.test("the server's own statement_timeout is a 503 database_unavailable, not a 500", async (t) => {
+  // The request deadline is long; the server cancels first (SQLSTATE 57014).
+  const h = await testApp(t, { databaseTimeoutMs: 30_000, realClock: true });
+  // Set before the app's pool opens its first connection, so that every one of them has it.
+  const holder = lockHolder(t, h.database.url);
+  await holder.unsafe(`ALTER DATABASE ${holder.options.database} SET statement_timeout = '200ms'`);
+  const agent = h.client();
+  await agent.principal();
+  const { data } = await agent.call<{ id: string }>('POST', '/v1/alarms', { rawBody: CREATE_BODY });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  t.teardown(release);
+  await new Promise<void>((locked) => {
+    void holder.begin(async (tx) => {
+      await tx`LOCK TABLE alarms IN ACCESS EXCLUSIVE MODE`;
+      locked();
+      await released;
+    });
+  });
+  t.match(await within(refusal(agent.call('GET', `/v1/alarms/${data.id}`))), { status: 503, code: 'database_unavailable' });
+});
