@@ -5,6 +5,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { resolveSecrets, type AuthSecrets } from './auth/secrets.js';
 import { tokenService } from './auth/token.js';
+import { WakeSigner } from './auth/wake-signer.js';
 import type { Config } from './config/load.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -53,6 +54,7 @@ const HEALTH_DB_TIMEOUT_MS = 2_000;
 export async function startDaemon(config: Config, log: Logger, signal?: AbortSignal): Promise<Daemon> {
   const embedded = config.databaseUrl === undefined;
   const secrets = resolveSecrets(config, embedded);
+  const signer = new WakeSigner(secrets.signingKeys);
   const undo: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | undefined;
   // Memoized: a second stop() waits for the first instead of returning early.
@@ -73,7 +75,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
     // An external server may still be coming up; the embedded one was just started and answered.
     if (!embedded) await waitForDatabase({ url, timeoutMs: config.dbStartTimeoutMs, log, signal });
     await migrate(database.sql, log);
-    if (secrets.file) log.info({ file: secrets.file }, 'using generated transport token and token secret; configure CHRONOS_TRANSPORT_TOKENS and CHRONOS_TOKEN_SECRETS to set your own');
+    if (secrets.file) log.info({ file: secrets.file }, 'using generated secrets; configure CHRONOS_TRANSPORT_TOKENS, CHRONOS_TOKEN_SECRETS and CHRONOS_SIGNING_KEYS to set your own');
 
     const listenNotify = (channel: string, onNotify: (payload: string) => void) => database.sql.listen(channel, onNotify);
     // With a dispatcher or without: a cancel of a firing alarm waits for the replica holding its claim, wherever it runs.
@@ -99,7 +101,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
         log: log.child({ service: 'dispatcher' }),
         replica,
         // One deliverer per target type (SPEC 8).
-        deliverers: { router: new RouterDeliverer({ url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs }, config.concurrency) },
+        deliverers: { router: new RouterDeliverer({ url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs, signer }, config.concurrency) },
         policy: { retryLadderMs: config.retryLadderMs, maxConsecutiveFailures: config.maxConsecutiveFailures },
         batchSize: config.batchSize,
         concurrency: config.concurrency,
@@ -128,6 +130,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       health: { pingDb: () => pingDatabase(database.db, HEALTH_DB_TIMEOUT_MS), dispatchStatus, version: VERSION, startedAtMs, now: Date.now },
       transportTokens: secrets.transportTokens,
       tokens: tokenService(secrets.tokenSecrets, config.tokenTtlMs, Date.now),
+      signer,
       challengeTtlMs: config.challengeTtlMs,
       rate: config.rateLimit,
       databaseTimeoutMs: config.dbRequestTimeoutMs,

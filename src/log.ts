@@ -10,6 +10,7 @@ const SECRET_FIELDS = [
   'databaseUrl',
   'transportTokens',
   'tokenSecrets',
+  'signingKeys',
   'wakeToken',
   'x-chronos-principal',
 ];

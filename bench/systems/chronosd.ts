@@ -21,6 +21,7 @@ import { terminate } from './worker-process.js';
 
 export const BENCH_TRANSPORT_TOKEN = 'bench-transport-token-0123456789abcdef';
 const BENCH_TOKEN_SECRET = 'bench-token-secret-0123456789abcdefghijklmnop';
+const BENCH_SIGNING_KEY = '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb';
 
 /** chronosd settings for the bench; BENCH_CHRONOS_* variables override them (e.g. BENCH_CHRONOS_CONCURRENCY=128). */
 function chronosEnv(): Record<string, string> {
@@ -83,6 +84,7 @@ export class Chronosd implements SystemUnderTest {
         CHRONOS_DATABASE_URL: ctx.databaseUrl,
         CHRONOS_TRANSPORT_TOKENS: BENCH_TRANSPORT_TOKEN,
         CHRONOS_TOKEN_SECRETS: BENCH_TOKEN_SECRET,
+        CHRONOS_SIGNING_KEYS: BENCH_SIGNING_KEY,
         CHRONOS_ROUTER_URL: ctx.routerUrl,
         ...chronosEnv(),
       },

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FirePage, ListAlarmsQuery, ListFiresQuery } from './alarms.js';
 import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest } from './auth.js';
+import { WellKnownView } from './well-known.js';
 
 /** Who may call a route (SPEC 4.1). */
 export type RouteAuth = 'none' | 'transport' | 'principal';
@@ -46,6 +47,14 @@ export const ROUTES = {
     summary: 'Liveness and readiness: 200 while the database answers, 503 (status degraded) while it does not.',
     auth: 'none',
     ok: { 200: { description: 'Healthy (the bare health object, no envelope).', data: HealthView } },
+    errors: [],
+  },
+  wellKnown: {
+    method: 'get',
+    path: '/.well-known/chronos',
+    summary: 'The public keys that sign wakes, as did:keys (the bare document, no envelope): a receiver checks a wake\'s v1a signature with them.',
+    auth: 'none',
+    ok: { 200: { description: 'The keys, the signing one first.', data: WellKnownView } },
     errors: [],
   },
   challenge: {

@@ -3,6 +3,7 @@
  * parser and a line of doc (SPEC 3.2). The loader, `--help`, the sample
  * `chronos.config.kvx` and docs/configuration.md all come from this table.
  */
+import { parseSeed } from '../auth/ed25519.js';
 import { parseDuration, parseInteger, parseList, parseRate, type Rate } from './units.js';
 
 /** How one key is named, defaulted and parsed. */
@@ -83,6 +84,20 @@ const secretList = (t: string) => {
   }
   return items;
 };
+const seedList = (t: string) =>
+  tokenList(t).map((s, i) => {
+    try {
+      return parseSeed(s);
+    } catch {
+      throw new Error(`key #${i + 1} is not a 32-byte ed25519 seed: write each as 64 hex digits or 43 base64url characters (\`chronos keygen\` prints one)`);
+    }
+  });
+const bool = (t: string) => {
+  const v = t.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new Error(`"${t}" must be true or false`);
+};
 const ladder = (t: string) => {
   const steps = parseList(t).map(parseDuration);
   if (steps.some((ms) => ms < 1)) throw new Error('each step must be at least 1ms');
@@ -154,6 +169,43 @@ export const KEYS = {
   routerUrl: key({ env: ['CHRONOS_ROUTER_URL'], kvx: 'wake.router_url', flag: 'router-url', default: undefined, defaultDoc: '(none: nothing fires)', parse: routerUrl, doc: 'router base URL; wakes go to <router_url>/internal/wake' }),
   wakeToken: key({ env: ['CHRONOS_WAKE_TOKEN'], kvx: 'wake.token', flag: 'wake-token', default: undefined, defaultDoc: '(none)', parse: text, doc: 'bearer token sent to the router', secret: true }),
   wakeTimeoutMs: key({ env: ['CHRONOS_WAKE_TIMEOUT'], kvx: 'wake.timeout', flag: 'wake-timeout', default: '10s', parse: durationIn(1, 10 * 60_000), doc: 'per-attempt timeout of a wake' }),
+  signingKeys: key({
+    env: ['CHRONOS_SIGNING_KEYS'],
+    kvx: 'wake.signing_keys',
+    flag: 'signing-keys',
+    default: undefined,
+    defaultDoc: '(generated with the embedded database)',
+    parse: seedList,
+    doc: 'ed25519 seeds that sign every wake, comma-separated; the first signs, all are published at /.well-known/chronos',
+    secret: true,
+  }),
+  webhookAllowHttp: key({ env: ['CHRONOS_WEBHOOK_ALLOW_HTTP'], kvx: 'webhook.allow_http', flag: 'webhook-allow-http', default: 'false', parse: bool, doc: 'allow http:// webhook endpoints (https only otherwise)' }),
+  webhookAllowHosts: key({
+    env: ['CHRONOS_WEBHOOK_ALLOW_HOSTS'],
+    kvx: 'webhook.allow_hosts',
+    flag: 'webhook-allow-hosts',
+    default: undefined,
+    defaultDoc: '(none)',
+    parse: parseList,
+    doc: 'host names or CIDRs that webhook endpoints may reach although they are loopback, private or otherwise not public, comma-separated',
+  }),
+  webhookMaxEndpoints: key({ env: ['CHRONOS_WEBHOOK_MAX_ENDPOINTS'], kvx: 'webhook.max_endpoints', flag: 'webhook-max-endpoints', default: '20', parse: positive(100_000), doc: 'webhook endpoints per owner' }),
+  webhookSecretGraceMs: key({
+    env: ['CHRONOS_WEBHOOK_SECRET_GRACE'],
+    kvx: 'webhook.secret_grace',
+    flag: 'webhook-secret-grace',
+    default: '24h',
+    parse: durationIn(0, 30 * DAY_MS),
+    doc: 'how long a rotated endpoint secret keeps signing beside the new one',
+  }),
+  streamMaxConnectionsPerOwner: key({
+    env: ['CHRONOS_STREAM_MAX_CONNECTIONS_PER_OWNER'],
+    kvx: 'stream.max_connections_per_owner',
+    flag: 'stream-max-connections-per-owner',
+    default: '8',
+    parse: positive(10_000),
+    doc: 'open /v1/stream connections per DID, across all replicas',
+  }),
   pollIntervalMs: key({ env: ['CHRONOS_POLL_INTERVAL'], kvx: 'dispatch.poll_interval', flag: 'poll-interval', default: '1s', parse: durationIn(1, 10 * 60_000), doc: 'longest sleep between claims' }),
   batchSize: key({ env: ['CHRONOS_BATCH_SIZE'], kvx: 'dispatch.batch_size', flag: 'batch-size', default: '100', parse: positive(10_000), doc: 'most alarms claimed at once' }),
   concurrency: key({ env: ['CHRONOS_CONCURRENCY'], kvx: 'dispatch.concurrency', flag: 'concurrency', default: '64', parse: positive(10_000), doc: 'wakes in flight per replica' }),

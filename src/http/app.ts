@@ -8,6 +8,7 @@ import { openApiDocument } from '../api/openapi.js';
 import { honoPath, ROUTES, type RouteAuth, type RouteName } from '../api/routes.js';
 import type { AlarmService } from '../alarms/service.js';
 import type { TokenService } from '../auth/token.js';
+import type { WakeSigner } from '../auth/wake-signer.js';
 import type { Rate } from '../config/units.js';
 import { isConnectionError } from '../db/errors.js';
 import { DomainError, type ErrorKind } from '../errors.js';
@@ -22,6 +23,7 @@ import { transportAuth } from './middleware/transport-auth.js';
 import { alarmHandlers } from './routes/alarms.js';
 import { authHandlers } from './routes/auth.js';
 import { healthHandlers, type HealthDeps } from './routes/health.js';
+import { wellKnownHandlers } from './routes/well-known.js';
 
 export type { AppEnv } from './env.js';
 
@@ -33,6 +35,8 @@ export interface AppDeps {
   readonly health: HealthDeps;
   readonly transportTokens: readonly string[];
   readonly tokens: TokenService;
+  /** Publishes the wake signing keys. */
+  readonly signer: WakeSigner;
   readonly challengeTtlMs: number;
   readonly rate: Rate;
   /** How long the database work of one /v1 request may take, from its first database call (db.request_timeout). */
@@ -76,6 +80,7 @@ export function buildApp(deps: AppDeps) {
   // One handler per route of the table: a route without one, or one without a route, does not compile.
   const handlers: Record<RouteName, Handler<AppEnv>> = {
     ...healthHandlers(deps.health),
+    ...wellKnownHandlers(deps.signer),
     ...authHandlers(deps),
     ...alarmHandlers(deps.alarms, deps.now),
   };

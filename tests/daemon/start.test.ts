@@ -37,10 +37,14 @@ t.test('--help lists the flags and exits 0', async (t) => {
   t.match(proc.stdout(), /--router-url/);
 });
 
-t.test('an external database without transport tokens and token secrets exits 2 naming both', async (t) => {
+t.test('an external database without transport tokens, token secrets and signing keys exits 2 naming each', async (t) => {
   const proc = spawnCli('chronosd', [], { CHRONOS_DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' }, cwd);
   t.equal(await proc.exited, 2);
-  t.match(proc.stderr(), /^chronosd: with an external database these must be configured.*CHRONOS_TRANSPORT_TOKENS.*CHRONOS_TOKEN_SECRETS/);
+  t.match(proc.stderr(), /^chronosd: with an external database these must be configured.*CHRONOS_TRANSPORT_TOKENS.*CHRONOS_TOKEN_SECRETS.*CHRONOS_SIGNING_KEYS/);
+  const { CHRONOS_TRANSPORT_TOKENS, CHRONOS_TOKEN_SECRETS } = TEST_SECRETS;
+  const keyless = spawnCli('chronosd', [], { CHRONOS_DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x', CHRONOS_TRANSPORT_TOKENS, CHRONOS_TOKEN_SECRETS }, cwd);
+  t.equal(await keyless.exited, 2);
+  t.match(keyless.stderr(), /^chronosd: with an external database these must be configured, and shared by every replica: CHRONOS_SIGNING_KEYS \(wake.signing_keys\)\n$/);
 });
 
 t.test('with an external database: migrates, serves /healthz, logs no secret, exits 0 on SIGTERM', async (t) => {

@@ -1,8 +1,10 @@
+import { verify } from 'node:crypto';
 import { pino } from 'pino';
 import t from 'tap';
+import { keyFromSeed } from '../../src/auth/ed25519.js';
 import { CANCEL_CHANNEL, type ClaimedRow } from '../../src/store/claims.js';
 import { testApp } from '../helpers/app.js';
-import { nextEvent, nextRound, notifyHandled, rounds, settledEvents, startDispatcher, testHoldTimers } from '../helpers/dispatch.js';
+import { nextEvent, nextRound, notifyHandled, rounds, settledEvents, startDispatcher, TEST_SIGNING_SEED, testHoldTimers } from '../helpers/dispatch.js';
 import { fakeRouter } from '../helpers/router.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -33,6 +35,14 @@ t.test('a once alarm is delivered exactly as SPEC 6.1 says, then completed', asy
   t.same(Object.keys(wake.body), ['type', 'agent_did', 'alarm_id', 'fire_id', 'scheduled_for', 'fired_at', 'attempt', 'kind', 'label', 'conversation_id', 'tags', 'wake_message', 'payload']);
   t.match(wake.body, { type: 'chronos.wake', agent_did: client.did, alarm_id: id, fire_id: wake.headers['idempotency-key'], scheduled_for: '2026-01-01T00:00:00.000Z', attempt: 1, kind: 'once', label: 'deploy', conversation_id: 'conv_1', tags: ['a', 'b'], wake_message: 'Check the deploy.' });
   t.ok(wake.text.endsWith(`"payload":${payload}}`), 'the payload reaches the router as the JSON text the client sent');
+  // Signed the Standard Webhooks way (SPEC 8.1): v1a over <id>.<timestamp>.<body>, with the daemon's key.
+  t.equal(wake.headers['webhook-id'], wake.body.fire_id);
+  t.equal(wake.headers['webhook-timestamp'], String(Math.floor(Date.parse(wake.body.fired_at) / 1000)));
+  const [scheme, signature] = String(wake.headers['webhook-signature']).split(',');
+  t.equal(scheme, 'v1a');
+  const signed = Buffer.from(`${wake.headers['webhook-id']}.${wake.headers['webhook-timestamp']}.${wake.text}`);
+  const publicKey = { key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(keyFromSeed(TEST_SIGNING_SEED).publicKey).toString('base64url') }, format: 'jwk' } as const;
+  t.ok(verify(null, signed, publicKey, Buffer.from(signature!, 'base64')), 'the signature verifies with the daemon key');
   const alarm = await get(id);
   t.match(alarm, { status: 'completed', fire_count: 1, attempt: 1, next_fire_at: null, last_error: null, last_fired_at: wake.body.fired_at });
   t.match(await fires(id), [{ fire_id: wake.body.fire_id, attempt: 1, outcome: 'delivered', status_code: 204, error: null, scheduled_for: '2026-01-01T00:00:00.000Z' }]);

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { generateSeed } from '../../src/auth/ed25519.js';
 import { AlarmService } from '../../src/alarms/service.js';
 import { tokenService } from '../../src/auth/token.js';
+import { WakeSigner } from '../../src/auth/wake-signer.js';
 import { ChronosClient } from '../../src/client/client.js';
 import type { Rate } from '../../src/config/units.js';
 import { buildApp } from '../../src/http/app.js';
@@ -10,6 +11,8 @@ import { pingDatabase } from '../../src/store/health.js';
 import { freshDatabase } from './db.js';
 
 export const TRANSPORT_TOKEN = 'transport-token-for-tests-0123456789';
+/** The wake signing key of the test app. */
+export const SIGNING_SEED = Buffer.alloc(32, 7);
 export const SECRETS = ['first-secret-signs-0123456789abcdefghij', 'second-secret-verifies-0123456789abcdef'];
 
 interface Teardown {
@@ -42,6 +45,7 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
     health: { pingDb: () => pingDatabase(database.db, 2_000), dispatchStatus: () => 'idle: test', version: 'test', startedAtMs: nowMs, now },
     transportTokens: [TRANSPORT_TOKEN],
     tokens,
+    signer: new WakeSigner([SIGNING_SEED]),
     challengeTtlMs: 120_000,
     version: 'test',
     rate: options.rate ?? { perSecond: 1_000_000, burst: 1_000_000 },

@@ -110,4 +110,5 @@ export async function stop(proc: Proc): Promise<number> {
 export const TEST_SECRETS = {
   CHRONOS_TRANSPORT_TOKENS: 'test-transport-token-0123456789abcdef',
   CHRONOS_TOKEN_SECRETS: 'test-token-secret-0123456789abcdefghijklmnop',
+  CHRONOS_SIGNING_KEYS: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
 };

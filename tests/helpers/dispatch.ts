@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { AlarmService } from '../../src/alarms/service.js';
+import { WakeSigner } from '../../src/auth/wake-signer.js';
 import { CancelAcks } from '../../src/dispatch/cancels.js';
 import { RouterDeliverer, type RouterOptions } from '../../src/dispatch/deliverers/router.js';
 import { Dispatcher, type DispatcherOptions, type SettledEvent } from '../../src/dispatch/dispatcher.js';
@@ -19,10 +20,14 @@ interface Teardown {
  * `deferNotify` may return a promise for a NOTIFY: the producer handles it only once that settles.
  */
 export type TestDispatcherOptions = Partial<Omit<DispatcherOptions, 'deliverers'>> & {
-  target?: RouterOptions;
+  target?: Omit<RouterOptions, 'signer'>;
   connections?: number;
   deferNotify?: (channel: string, payload: string) => Promise<unknown> | undefined;
 };
+
+/** The wake signing key of test dispatchers. */
+export const TEST_SIGNING_SEED = Buffer.alloc(32, 9);
+const signer = new WakeSigner([TEST_SIGNING_SEED]);
 
 /** The alarm service of a test database; with `cancelAcks`, its cancels wait for the replica holding the claim. */
 export function alarmService(database: Database, cancelAcks?: CancelAcks): AlarmService {
@@ -60,7 +65,7 @@ export async function startDispatcher(t: Teardown, database: Database, routerUrl
       }),
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     replica: `test-${randomBytes(3).toString('hex')}`,
-    deliverers: { router: new RouterDeliverer(target, connections ?? concurrency) },
+    deliverers: { router: new RouterDeliverer({ ...target, signer }, connections ?? concurrency) },
     policy: { retryLadderMs: [50, 50, 50], maxConsecutiveFailures: 2 },
     batchSize: 100,
     concurrency: 64,

@@ -1,5 +1,6 @@
 /** The router target (SPEC 6): one POST of the wake to `<router_url>/internal/wake`, over a pool of keep-alive connections. */
 import { Pool } from 'undici';
+import type { WakeSigner } from '../../auth/wake-signer.js';
 import type { ClaimedRow } from '../../store/claims.js';
 import type { WakeAbort } from '../abort.js';
 import type { Deliverer } from '../deliverer.js';
@@ -14,6 +15,7 @@ export interface RouterOptions {
   /** The bearer token sent to the router (wake.token). */
   readonly token: string | undefined;
   readonly timeoutMs: number;
+  readonly signer: WakeSigner;
 }
 
 /** Wakes through the router, with at most `connections` connections open. */
@@ -33,9 +35,11 @@ export class RouterDeliverer implements Deliverer {
   }
 
   deliver(row: ClaimedRow, firedAt: Date, abort: WakeAbort): Promise<AttemptResult> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': row.fire_id ?? '' };
+    const body = wakeBody(row, firedAt);
+    const fireId = row.fire_id ?? '';
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': fireId, ...this.o.signer.sign(fireId, firedAt, body) };
     if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
-    return sendHttpAttempt(this.pool, { path: this.path, method: 'POST', headers, body: wakeBody(row, firedAt), timeoutMs: this.o.timeoutMs, peer: 'router' }, firedAt, abort);
+    return sendHttpAttempt(this.pool, { path: this.path, method: 'POST', headers, body, timeoutMs: this.o.timeoutMs, peer: 'router' }, firedAt, abort);
   }
 
   async close(): Promise<void> {
