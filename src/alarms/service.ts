@@ -65,9 +65,8 @@ const CREATE_BATCHES_PARALLEL = 2;
 const DEFAULT_PAGE = 50;
 
 const CLAIM = singleMove('claim');
-// The target types this version delivers (the Deliverers type makes the dispatcher serve each): a replica never claims an alarm
-// it could not deliver, such as one a newer replica wrote during a rolling upgrade.
-const SERVED_TARGETS: readonly string[] = Target.options.map((o) => o.shape.type.value);
+/** Every target type this version knows. */
+export const TARGET_TYPES: readonly Target['type'][] = Target.options.map((o) => o.shape.type.value);
 const HAND_BACK = singleMove('handBack');
 const REAP = singleMove('reap');
 
@@ -152,9 +151,14 @@ export class AlarmService {
     return page(rows, limit, (r) => [r.started_at, r.id]);
   }
 
-  /** claim: up to `limit` alarms due within `horizonMs`, for `replica`, with a lease. */
-  claim(replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
-    return claimDue(this.o.db, CLAIM, SERVED_TARGETS, replica, limit, leaseMs, horizonMs);
+  /**
+   * claim: up to `limit` alarms due within `horizonMs`, for `replica`, with a
+   * lease; only alarms whose target type is in `targets`: a replica never
+   * claims an alarm it could not deliver (a target it has no deliverer for,
+   * or one a newer replica wrote during a rolling upgrade).
+   */
+  claim(replica: string, limit: number, leaseMs: number, horizonMs = 0, targets: readonly string[] = TARGET_TYPES): Promise<Claim> {
+    return claimDue(this.o.db, CLAIM, targets, replica, limit, leaseMs, horizonMs);
   }
 
   /** settle: finished attempts recorded, each claim still held moved on (see settleMany); returns the held claims' keys. */

@@ -12,11 +12,23 @@ import { bodyObject, NextCursor, PageCursor, PageLimit, storedText, Timestamp } 
 const RFC3339 = 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"';
 const LOCAL_TIME = 'must be a local time without offset, like "2027-03-01T09:00" or "2027-03-01T09:00:30"';
 
-/** Where an alarm's wakes go (SPEC 8); today the router. */
+/** An endpoint's id, as its create answered it. */
+export const EndpointId = z.string({ error: 'must be an endpoint id, like "ep_2XVW0VrjxyzEbf1m6Iv0"' }).regex(/^ep_[A-Za-z0-9_-]{20}$/, 'must be an endpoint id, like "ep_2XVW0VrjxyzEbf1m6Iv0"');
+
+/** Where an alarm's wakes go (SPEC 8). */
 export const Target = z
-  .discriminatedUnion('type', [z.strictObject({ type: z.literal('router').describe('The wake of SPEC 6: POST <router_url>/internal/wake.') })], {
-    error: 'must be "router": webhook and stream targets are not served yet',
-  })
+  .discriminatedUnion(
+    'type',
+    [
+      z.strictObject({ type: z.literal('router').describe('The wake of SPEC 6: POST <router_url>/internal/wake.') }),
+      z.strictObject({
+        type: z.literal('webhook').describe('POST (or the endpoint\'s method) to a webhook endpoint the caller registered at /v1/endpoints.'),
+        endpoint: EndpointId.describe('The endpoint\'s id ("ep_...").'),
+      }),
+      z.strictObject({ type: z.literal('stream').describe('A message on the caller\'s own WebSocket, GET /v1/stream, acknowledged by the listener.') }),
+    ],
+    { error: 'must be {"type": "router"}, {"type": "webhook", "endpoint": "ep_..."} or {"type": "stream"}' },
+  )
   .describe('Where the wakes go. Default {"type":"router"}.');
 /** A target. */
 export type Target = z.infer<typeof Target>;

@@ -23,5 +23,5 @@ export interface Deliverer {
   close(): Promise<void>;
 }
 
-/** The deliverer of each target type the daemon serves. */
-export type Deliverers = { readonly [T in Target['type']]: Deliverer };
+/** The deliverer of each target type this replica serves; it claims only alarms of these types. */
+export type Deliverers = { readonly [T in Target['type']]?: Deliverer };

@@ -61,6 +61,7 @@ export class Dispatcher extends EventEmitter {
       leaseMs: o.leaseMs,
       lookaheadMs: o.lookaheadMs,
       pollIntervalMs: o.pollIntervalMs,
+      targets: Object.keys(o.deliverers),
       attemptTimeoutMs: Math.max(...Object.values(o.deliverers).map((d) => d.timeoutMs)),
       execute: (job) => this.execute(job),
       now: this.now,
@@ -107,8 +108,8 @@ export class Dispatcher extends EventEmitter {
     const { row } = job;
     const firedAt = new Date(this.now());
     const started = performance.now();
-    // Every claimed row has a deliverer: the claim takes only the Target schema's types, and Deliverers has one for each.
-    const result = await this.o.deliverers[row.target.type].deliver(row, firedAt, job.abort);
+    // Every claimed row has a deliverer: the producer claims only the types in Deliverers.
+    const result = await this.o.deliverers[row.target.type]!.deliver(row, firedAt, job.abort);
     job.offWire();
     // Aborted by stop(): cut off, unless an answer came first (then it is settled as any other).
     const cutOff = job.stopped && result.kind === 'error';

@@ -62,6 +62,8 @@ export interface ProducerOptions {
   /** How far ahead of its due time an alarm is claimed; 0 claims only what is due. */
   readonly lookaheadMs: number;
   readonly pollIntervalMs: number;
+  /** The target types this replica delivers: it claims alarms of these alone. */
+  readonly targets: readonly string[];
   /** The longest attempt: a claim that waited for a slot is sent only with this much lease left. */
   readonly attemptTimeoutMs: number;
   /** Runs one job: sends the wake, calls `job.offWire()`, hands the outcome on. */
@@ -272,7 +274,7 @@ export class Producer extends EventEmitter {
         const free = this.capacity - this.busy;
         if (free > 0) {
           const limit = Math.min(this.o.batchSize, free);
-          const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs);
+          const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs, this.o.targets);
           this.dbClock.observe(claim.dbNow.getTime(), this.now());
           claimed = claim.rows.length;
           for (const row of claim.rows) this.hold(row, this.dbClock.toLocal(row.next_fire_at!.getTime()));

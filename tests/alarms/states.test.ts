@@ -132,13 +132,14 @@ t.test('a replica claims only the target types it delivers (an alarm a newer ver
   const database = await freshDatabase(t);
   const alarms = alarmService(database);
   const unserved = await alarmIn(database, 'scheduled');
-  await database.sql`UPDATE alarms SET target = '{"type": "stream"}' WHERE id = ${unserved}`;
+  await database.sql`UPDATE alarms SET target = '{"type": "webhook", "endpoint": "ep_00000000000000000000"}' WHERE id = ${unserved}`;
   const later = await alarmIn(database, 'scheduled');
-  await database.sql`UPDATE alarms SET target = '{"type": "stream"}', next_fire_at = now() + interval '1 hour' WHERE id = ${later}`;
-  const claim = await alarms.claim('r1', 10, 60_000);
-  t.same(claim.rows, [], 'not claimed');
+  await database.sql`UPDATE alarms SET target = '{"type": "webhook", "endpoint": "ep_00000000000000000000"}', next_fire_at = now() + interval '1 hour' WHERE id = ${later}`;
+  const claim = await alarms.claim('r1', 10, 60_000, 0, ['router']);
+  t.same(claim.rows, [], 'not claimed by a replica that delivers only router wakes');
   t.equal(claim.nextDueAt, null, 'not counted as due either, so the producer does not wake for it');
   t.equal(await statusOf(database, unserved), 'scheduled');
+  t.same((await alarms.claim('r2', 10, 60_000, 0, ['router', 'webhook'])).rows.map((r) => r.id), [unserved], 'claimed by one that delivers webhooks');
 });
 
 t.test('docs/state-machine.md draws the table', async (t) => {

@@ -92,7 +92,8 @@ t.test('target and misfire: given at create, in the view, defaulted, validated; 
   t.match(await post(once({ target: { type: 'router' }, misfire: 'coalesce', idempotency_key: 'k-target' })), { status: 200, json: { data: { id: explicit.json.data.id } } }, 'a replay');
   t.match(await post(once({ idempotency_key: 'k-target' })), { status: 409, json: { error: { code: 'idempotency_conflict' } } }, 'the same key without them is another request');
   const bad: [Record<string, unknown>, string][] = [
-    [{ target: { type: 'webhook', endpoint: 'ep_1' } }, 'target.type'],
+    [{ target: { type: 'pager' } }, 'target.type'],
+    [{ target: { type: 'webhook', endpoint: 'ep_1' } }, 'target.endpoint'],
     [{ target: { type: 'router', url: 'http://elsewhere' } }, 'target.url'],
     [{ target: 'router' }, 'target'],
     [{ misfire: 'all' }, 'misfire'],
