@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import type { AlarmStatus } from '../alarms/states.js';
 import type { AlarmRow } from './alarms.js';
 import type { Schema } from './schema.js';
+import { streamClaimable } from './stream.js';
 
 /** The NOTIFY channel that cuts a dispatcher's sleep short; the payload is the due time in epoch ms. */
 export const DUE_CHANNEL = 'chronos_due';
@@ -57,11 +58,14 @@ export interface Claim {
  * time beyond the horizon, so the caller can sleep without asking again.
  */
 export async function claimDue(db: Kysely<Schema>, move: Move, targets: readonly string[], replica: string, limit: number, leaseMs: number, horizonMs = 0): Promise<Claim> {
+  // A stream alarm goes to the replica its owner listens on (store/stream.ts); the next due time counts only what this replica may claim.
+  const claimable = streamClaimable(replica);
   const { rows } = await sql<ClaimedRow & { claimed: boolean; db_now: Date; next_due_at: Date | null }>`
     WITH due AS (
       -- alarms_due holds the firing rows too (migration 005): the status test passes over them.
       SELECT id FROM alarms
       WHERE status = ${move.from} AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond' AND target->>'type' = ANY (${targets}::text[])
+        AND ${claimable}
       ORDER BY next_fire_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
@@ -78,7 +82,8 @@ export async function claimDue(db: Kysely<Schema>, move: Move, targets: readonly
       -- untouched by this statement, so its snapshot tells the next due time right.
       SELECT clock_timestamp() AS db_now,
              (SELECT min(next_fire_at) FROM alarms
-              WHERE status = ${move.from} AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond' AND target->>'type' = ANY (${targets}::text[])) AS next_due_at
+              WHERE status = ${move.from} AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond' AND target->>'type' = ANY (${targets}::text[])
+                AND ${claimable}) AS next_due_at
       FROM (SELECT count(*) FROM claimed) AS done
     )
     SELECT claimed.*, claimed.id IS NOT NULL AS claimed, clock.db_now, clock.next_due_at

@@ -72,9 +72,20 @@ export interface AuthNoncesTable {
   created_at: GeneratedTimestamp;
 }
 
+/** `stream_listeners`: one row per open GET /v1/stream connection, on whichever replica (SPEC 8.3, migration 009). */
+export interface StreamListenersTable {
+  id: string;
+  replica: string;
+  owner: string;
+  tags: string[] | null;
+  connected_at: NullableTimestamp;
+  seen_at: GeneratedTimestamp;
+}
+
 /** The whole database as Kysely sees it. */
 export interface Schema {
   alarms: AlarmsTable;
   fires: FiresTable;
   auth_nonces: AuthNoncesTable;
+  stream_listeners: StreamListenersTable;
 }
