@@ -16,8 +16,11 @@ import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/pool.js';
 import { waitForDatabase } from './db/wait-for-database.js';
 import { AlarmService } from './alarms/service.js';
+import { EndpointService } from './endpoints/service.js';
+import { parseAllowHosts } from './net/destination.js';
 import { CancelAcks } from './dispatch/cancels.js';
 import { RouterDeliverer } from './dispatch/deliverers/router.js';
+import { WebhookDeliverer } from './dispatch/deliverers/webhook.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { buildApp } from './http/app.js';
 import { alarmCleaner, firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
@@ -55,6 +58,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
   const embedded = config.databaseUrl === undefined;
   const secrets = resolveSecrets(config, embedded);
   const signer = new WakeSigner(secrets.signingKeys);
+  const destinations = { allowHttp: config.webhookAllowHttp, allowHosts: config.webhookAllowHosts ?? parseAllowHosts('') };
   const undo: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | undefined;
   // Memoized: a second stop() waits for the first instead of returning early.
@@ -95,13 +99,15 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       // The hot path gets connections of its own, so API load cannot starve claims, with settings for its statements.
       const dispatch = openDatabase(url, DISPATCH_POOL, log, DISPATCH_SETTINGS);
       undo.push(() => dispatch.close());
+      const webhook = new WebhookDeliverer({ db: dispatch.db, signer, destinations, timeoutMs: config.wakeTimeoutMs, connections: config.concurrency, listen: listenNotify });
+      await webhook.start();
       dispatcher = new Dispatcher({
         alarms: new AlarmService({ db: dispatch.db, maxActiveAlarms: config.maxActiveAlarms, pollIntervalMs: config.pollIntervalMs, now: Date.now }),
         listen: listenNotify,
         log: log.child({ service: 'dispatcher' }),
         replica,
         // One deliverer per target type (SPEC 8).
-        deliverers: { router: new RouterDeliverer({ url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs, signer }, config.concurrency) },
+        deliverers: { router: new RouterDeliverer({ url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs, signer }, config.concurrency), webhook },
         policy: { retryLadderMs: config.retryLadderMs, maxConsecutiveFailures: config.maxConsecutiveFailures },
         batchSize: config.batchSize,
         concurrency: config.concurrency,
@@ -127,6 +133,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       log,
       db: database.db,
       alarms,
+      endpoints: new EndpointService({ db: database.db, destinations, maxPerOwner: config.webhookMaxEndpoints, secretGraceMs: config.webhookSecretGraceMs }),
       health: { pingDb: () => pingDatabase(database.db, HEALTH_DB_TIMEOUT_MS), dispatchStatus, version: VERSION, startedAtMs, now: Date.now },
       transportTokens: secrets.transportTokens,
       tokens: tokenService(secrets.tokenSecrets, config.tokenTtlMs, Date.now),

@@ -7,11 +7,12 @@
  */
 import type { Kysely } from 'kysely';
 import { Target } from '../api/alarms.js';
-import { encodeCursor, type ListCursor } from '../api/cursor.js';
+import { page, type ListCursor, type Page, type PageQuery } from '../api/cursor.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { isConnectionError } from '../db/errors.js';
 import type { CancelAcks } from '../dispatch/cancels.js';
-import { DomainError, NotFound } from '../errors.js';
+import { DomainError, InvalidInput, NotFound } from '../errors.js';
+import { endpointExists } from '../store/endpoints.js';
 import { isAlarmId, newAlarmId } from '../ids.js';
 import { firstOccurrence } from '../schedule/next.js';
 import { createAlarms, finishAlarm, getAlarm, listAlarms, listFires, purgeFinished, type AlarmRow, type CreateOutcome, type FireRow, type NewAlarmRow } from '../store/alarms.js';
@@ -37,22 +38,10 @@ export interface AlarmServiceOptions {
   readonly cancelAcks?: CancelAcks;
 }
 
-/** One page of a list, newest first. */
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextCursor: string | null;
-}
-
 /** Which of the owner's alarms to list. */
 export interface AlarmQuery {
   readonly status?: readonly AlarmStatus[] | undefined;
   readonly tag?: string | undefined;
-  readonly limit?: number | undefined;
-  readonly cursor?: ListCursor | undefined;
-}
-
-/** Which page of fires. */
-export interface PageQuery {
   readonly limit?: number | undefined;
   readonly cursor?: ListCursor | undefined;
 }
@@ -70,13 +59,6 @@ export const TARGET_TYPES: readonly Target['type'][] = Target.options.map((o) =>
 const HAND_BACK = singleMove('handBack');
 const REAP = singleMove('reap');
 
-/** The page of `rows` (fetched `limit + 1`), with the cursor of the next one. */
-function page<T>(rows: T[], limit: number, key: (row: T) => [Date, string]): Page<T> {
-  if (rows.length <= limit) return { items: rows, nextCursor: null };
-  const [at, id] = key(rows[limit - 1]!);
-  return { items: rows.slice(0, limit), nextCursor: encodeCursor(at, id) };
-}
-
 /** The service. */
 export class AlarmService {
   private creates: GroupCommit<NewAlarmRow, CreateOutcome> | undefined;
@@ -88,6 +70,11 @@ export class AlarmService {
    * (`created` false). Creates arriving together are written in one batch.
    */
   async create(owner: string, req: CreateRequest): Promise<{ alarm: AlarmRow; created: boolean }> {
+    const target = req.fields.target;
+    // A wake goes only to an endpoint its owner registered (SPEC i2, 8.2); another owner's is as missing as a missing one.
+    if (target?.type === 'webhook' && !(await endpointExists(this.o.db, owner, target.endpoint))) {
+      throw new InvalidInput([{ path: 'target.endpoint', message: `you have no webhook endpoint ${target.endpoint}: register one with POST /v1/endpoints and use its id` }]);
+    }
     const now = new Date(this.o.now());
     // parseSchedule has already refused schedules without a first occurrence.
     const first = firstOccurrence(req.schedule, now)!;

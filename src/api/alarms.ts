@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { STATUSES, type AlarmStatus } from '../alarms/states.js';
-import { decodeCursor } from './cursor.js';
-import { bodyObject, NextCursor, PageCursor, PageLimit, storedText, Timestamp } from './fields.js';
+import { bodyObject, DecodedCursor, NextCursor, PageLimit, PageQuery, storedText, Timestamp } from './fields.js';
 
 const RFC3339 = 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"';
 const LOCAL_TIME = 'must be a local time without offset, like "2027-03-01T09:00" or "2027-03-01T09:00:30"';
@@ -109,23 +108,17 @@ const StatusList = z
   .describe(`A comma list of ${STATUSES.join(', ')}.`);
 
 /** A page cursor, decoded; refused unless it is one this API made. */
-const Cursor = PageCursor.transform((text, ctx) => {
-  const cursor = decodeCursor(text);
-  if (cursor) return cursor;
-  ctx.addIssue({ code: 'custom', message: 'is not a cursor from this API: pass next_cursor as it came' });
-  return z.NEVER;
-});
 
 /** The query of `GET /v1/alarms`. */
 export const ListAlarmsQuery = z.strictObject({
   status: StatusList.optional(),
   tag: storedText({ min: 1, max: 64, message: 'must be 1 to 64 characters' }).optional().describe('Only alarms with this tag.'),
   limit: PageLimit.optional(),
-  cursor: Cursor.optional(),
+  cursor: DecodedCursor.optional(),
 });
 
 /** The query of a list of fires. */
-export const ListFiresQuery = z.strictObject({ limit: PageLimit.optional(), cursor: Cursor.optional() });
+export const ListFiresQuery = PageQuery;
 
 /** An alarm id in a path. */
 export const AlarmId = z.string().describe('The alarm id, as its create (alarm_set) returned it, like "alm_2XVW0VrjxyzEbf1m6Iv0".');

@@ -26,3 +26,22 @@ export function decodeCursor(text: string): ListCursor | undefined {
     return undefined;
   }
 }
+
+/** One page of a list, newest first. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor: string | null;
+}
+
+/** Which page: at most `limit`, after `cursor`. */
+export interface PageQuery {
+  readonly limit?: number | undefined;
+  readonly cursor?: ListCursor | undefined;
+}
+
+/** The page of `rows` (fetched `limit + 1`), with the cursor of the next one; `key` is a row's (time, id). */
+export function page<T>(rows: T[], limit: number, key: (row: T) => [Date, string]): Page<T> {
+  if (rows.length <= limit) return { items: rows, nextCursor: null };
+  const [at, id] = key(rows[limit - 1]!);
+  return { items: rows.slice(0, limit), nextCursor: encodeCursor(at, id) };
+}

@@ -1,5 +1,6 @@
 /** Field schemas shared by the API's requests and views: stored text, instants, page parameters. */
 import { z } from 'zod';
+import { decodeCursor } from './cursor.js';
 
 /**
  * Problems with a string PostgreSQL stores as text: NUL cannot be stored,
@@ -72,3 +73,14 @@ export const PageCursor = z.string().describe('next_cursor of the previous page,
 
 /** A page of a list, newest first (SPEC 4.2). */
 export const NextCursor = z.string().nullable().describe('Pass as cursor for the next page; null on the last page.');
+
+/** A `cursor` parameter, decoded: refused when it is not one this API gave out. */
+export const DecodedCursor = PageCursor.transform((text, ctx) => {
+  const cursor = decodeCursor(text);
+  if (cursor) return cursor;
+  ctx.addIssue({ code: 'custom', message: 'is not a cursor from this API: pass next_cursor as it came' });
+  return z.NEVER;
+});
+
+/** The query of a plain page: `limit` and `cursor`. */
+export const PageQuery = z.strictObject({ limit: PageLimit.optional(), cursor: DecodedCursor.optional() });

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FirePage, ListAlarmsQuery, ListFiresQuery } from './alarms.js';
 import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest } from './auth.js';
+import { CreateEndpoint, EndpointId, EndpointPage, EndpointView, EndpointWithSecret, ListEndpointsQuery, UpdateEndpoint } from './endpoints.js';
 import { WellKnownView } from './well-known.js';
 
 /** Who may call a route (SPEC 4.1). */
@@ -14,7 +15,7 @@ export type RouteAuth = 'none' | 'transport' | 'principal';
 
 /** One route. */
 export interface RouteSpec {
-  readonly method: 'get' | 'post' | 'delete';
+  readonly method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI form: `/v1/alarms/{id}`. */
   readonly path: string;
   readonly summary: string;
@@ -119,6 +120,61 @@ export const ROUTES = {
     params: { id: AlarmId },
     query: ListFiresQuery,
     ok: { 200: { description: 'A page of attempts.', data: FirePage } },
+    errors: ['not_found', 'rate_limited'],
+  },
+  createEndpoint: {
+    method: 'post',
+    path: '/v1/endpoints',
+    summary: 'Register a webhook endpoint; the answer shows its signing secret, this once.',
+    auth: 'principal',
+    body: CreateEndpoint,
+    ok: { 201: { description: 'Created, with its secret.', data: EndpointWithSecret } },
+    errors: ['destination_not_allowed', 'quota_exceeded', 'rate_limited'],
+  },
+  listEndpoints: {
+    method: 'get',
+    path: '/v1/endpoints',
+    summary: 'The caller\'s webhook endpoints, newest first (without secrets).',
+    auth: 'principal',
+    query: ListEndpointsQuery,
+    ok: { 200: { description: 'A page of endpoints.', data: EndpointPage } },
+    errors: ['rate_limited'],
+  },
+  getEndpoint: {
+    method: 'get',
+    path: '/v1/endpoints/{id}',
+    summary: 'One of the caller\'s webhook endpoints (without its secret).',
+    auth: 'principal',
+    params: { id: EndpointId },
+    ok: { 200: { description: 'The endpoint.', data: EndpointView } },
+    errors: ['not_found', 'rate_limited'],
+  },
+  updateEndpoint: {
+    method: 'patch',
+    path: '/v1/endpoints/{id}',
+    summary: 'Change an endpoint: the fields given replace the stored ones (a JSON merge patch; description null clears it).',
+    auth: 'principal',
+    params: { id: EndpointId },
+    body: UpdateEndpoint,
+    ok: { 200: { description: 'The endpoint as changed.', data: EndpointView } },
+    errors: ['not_found', 'destination_not_allowed', 'rate_limited'],
+  },
+  deleteEndpoint: {
+    method: 'delete',
+    path: '/v1/endpoints/{id}',
+    summary: 'Delete an endpoint; refused while an alarm that may still fire targets it.',
+    auth: 'principal',
+    params: { id: EndpointId },
+    ok: { 200: { description: 'The endpoint as it was.', data: EndpointView } },
+    errors: ['not_found', 'endpoint_in_use', 'rate_limited'],
+  },
+  rotateEndpointSecret: {
+    method: 'post',
+    path: '/v1/endpoints/{id}/rotate-secret',
+    summary: 'A new signing secret, shown this once; the old one keeps signing beside it for webhook.secret_grace (default 24h).',
+    auth: 'principal',
+    params: { id: EndpointId },
+    ok: { 200: { description: 'The endpoint with its new secret.', data: EndpointWithSecret } },
     errors: ['not_found', 'rate_limited'],
   },
 } as const satisfies Record<string, RouteSpec>;

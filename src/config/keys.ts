@@ -4,6 +4,7 @@
  * `chronos.config.kvx` and docs/configuration.md all come from this table.
  */
 import { parseSeed } from '../auth/ed25519.js';
+import { parseAllowHosts } from '../net/destination.js';
 import { parseDuration, parseInteger, parseList, parseRate, type Rate } from './units.js';
 
 /** How one key is named, defaulted and parsed. */
@@ -186,7 +187,7 @@ export const KEYS = {
     flag: 'webhook-allow-hosts',
     default: undefined,
     defaultDoc: '(none)',
-    parse: parseList,
+    parse: parseAllowHosts,
     doc: 'host names or CIDRs that webhook endpoints may reach although they are loopback, private or otherwise not public, comma-separated',
   }),
   webhookMaxEndpoints: key({ env: ['CHRONOS_WEBHOOK_MAX_ENDPOINTS'], kvx: 'webhook.max_endpoints', flag: 'webhook-max-endpoints', default: '20', parse: positive(100_000), doc: 'webhook endpoints per owner' }),

@@ -11,6 +11,8 @@ import { parseRetryAfter, type AttemptResult } from './ladder.js';
 
 /** One request of an attempt. */
 export interface HttpAttempt {
+  /** Where to, when the dispatcher serves many origins (an Agent); a Pool knows its own. */
+  readonly origin?: string;
   readonly path: string;
   readonly method: 'POST' | 'PUT' | 'PATCH';
   readonly headers: Record<string, string>;
@@ -31,7 +33,7 @@ export async function sendHttpAttempt(pool: Dispatcher, attempt: HttpAttempt, fi
   const timer = setTimeout(() => control.abort(`timed out after ${attempt.timeoutMs}ms`), attempt.timeoutMs);
   try {
     return await new Promise<AttemptResult>((resolve) => {
-      pool.dispatch({ path: attempt.path, method: attempt.method, headers: attempt.headers, body: attempt.body }, new AnswerReader(control, firedAt.getTime(), attempt.peer, resolve));
+      pool.dispatch({ origin: attempt.origin, path: attempt.path, method: attempt.method, headers: attempt.headers, body: attempt.body }, new AnswerReader(control, firedAt.getTime(), attempt.peer, resolve));
     });
   } finally {
     clearTimeout(timer);
@@ -43,6 +45,7 @@ const BODY_START_BYTES = 300;
 // A peer answering with more than this is not read to its end: its connection is dropped instead of reused.
 const MAX_DRAIN_BYTES = 64 * 1024;
 const RETRY_AFTER = 'retry-after';
+const DESTINATION_REFUSED = 'EDESTINATION';
 
 /**
  * Reads one answer through undici's dispatch callbacks: the status,
@@ -108,6 +111,8 @@ class AnswerReader implements Dispatcher.DispatchHandlers {
     const why = this.control.reason;
     if (this.status !== 0) return this.finish({ kind: 'error', message: why ?? `the ${this.peer}'s answer broke off: ${err.message}` });
     const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    // A destination the SSRF guard refused (src/net/destination.ts) says which address and why; retrying cannot help.
+    if (e.code === DESTINATION_REFUSED) return this.finish({ kind: 'error', message: `${this.peer}: ${e.message}`, permanent: true });
     this.finish({ kind: 'error', message: why ?? `could not reach the ${this.peer}: ${e.cause?.code ?? e.code ?? e.message}` });
   }
 

@@ -6,15 +6,19 @@
 /** What the router's answer means for the occurrence. */
 export type Verdict = 'delivered' | 'retry' | 'permanent';
 
-/** The outcome of one attempt: an answer from `peer` (the router, an endpoint), or a failure to get one. */
-export type AttemptResult = { kind: 'answered'; peer: string; status: number; retryAfterMs?: number; bodyStart: string } | { kind: 'error'; message: string };
+/**
+ * The outcome of one attempt: an answer from `peer` (the router, an
+ * endpoint), or a failure to get one; such a failure is retried unless it is
+ * `permanent` (say, the webhook endpoint no longer exists).
+ */
+export type AttemptResult = { kind: 'answered'; peer: string; status: number; retryAfterMs?: number; bodyStart: string } | { kind: 'error'; message: string; permanent?: boolean };
 
 /** A router's Retry-After is honoured up to a day: a longer one (or a date centuries ahead) would park the alarm. */
 export const MAX_RETRY_AFTER_MS = 86_400_000;
 
-/** 2xx delivered; 408, 425, 429, 5xx and transport failures retried; any other status permanent (SPEC 6.2). */
+/** 2xx delivered; 408, 425, 429, 5xx and transport failures retried; any other status, and a permanent failure, permanent (SPEC 6.2). */
 export function classify(result: AttemptResult): Verdict {
-  if (result.kind === 'error') return 'retry';
+  if (result.kind === 'error') return result.permanent ? 'permanent' : 'retry';
   const s = result.status;
   if (s >= 200 && s < 300) return 'delivered';
   if (s === 408 || s === 425 || s === 429 || s >= 500) return 'retry';

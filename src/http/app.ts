@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { openApiDocument } from '../api/openapi.js';
 import { honoPath, ROUTES, type RouteAuth, type RouteName } from '../api/routes.js';
 import type { AlarmService } from '../alarms/service.js';
+import type { EndpointService } from '../endpoints/service.js';
 import type { TokenService } from '../auth/token.js';
 import type { WakeSigner } from '../auth/wake-signer.js';
 import type { Rate } from '../config/units.js';
@@ -22,6 +23,7 @@ import { requestId } from './middleware/request-id.js';
 import { transportAuth } from './middleware/transport-auth.js';
 import { alarmHandlers } from './routes/alarms.js';
 import { authHandlers } from './routes/auth.js';
+import { endpointHandlers } from './routes/endpoints.js';
 import { healthHandlers, type HealthDeps } from './routes/health.js';
 import { wellKnownHandlers } from './routes/well-known.js';
 
@@ -32,6 +34,7 @@ export interface AppDeps {
   readonly log: Logger;
   readonly db: Kysely<Schema>;
   readonly alarms: AlarmService;
+  readonly endpoints: EndpointService;
   readonly health: HealthDeps;
   readonly transportTokens: readonly string[];
   readonly tokens: TokenService;
@@ -83,6 +86,7 @@ export function buildApp(deps: AppDeps) {
     ...wellKnownHandlers(deps.signer),
     ...authHandlers(deps),
     ...alarmHandlers(deps.alarms, deps.now),
+    ...endpointHandlers(deps.endpoints, deps.now),
   };
   for (const [name, route] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
     const chain: Handler<AppEnv>[] = [...layers[route.auth], handlers[name]];

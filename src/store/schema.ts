@@ -72,6 +72,22 @@ export interface AuthNoncesTable {
   created_at: GeneratedTimestamp;
 }
 
+/** `endpoints`: webhook endpoints an owner registered (SPEC 8.2). */
+export interface EndpointsTable {
+  id: string;
+  owner: string;
+  url: string;
+  description: string | null;
+  method: Generated<'POST' | 'PUT' | 'PATCH'>;
+  headers: ColumnType<Record<string, string>, string | undefined, string>;
+  body: Generated<'wake' | 'payload'>;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: NullableTimestamp;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
 /** `stream_listeners`: one row per open GET /v1/stream connection, on whichever replica (SPEC 8.3, migration 009). */
 export interface StreamListenersTable {
   id: string;
@@ -88,4 +104,5 @@ export interface Schema {
   fires: FiresTable;
   auth_nonces: AuthNoncesTable;
   stream_listeners: StreamListenersTable;
+  endpoints: EndpointsTable;
 }

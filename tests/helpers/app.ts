@@ -2,6 +2,8 @@
 import { pino } from 'pino';
 import { generateSeed } from '../../src/auth/ed25519.js';
 import { AlarmService } from '../../src/alarms/service.js';
+import { EndpointService } from '../../src/endpoints/service.js';
+import { parseAllowHosts } from '../../src/net/destination.js';
 import { tokenService } from '../../src/auth/token.js';
 import { WakeSigner } from '../../src/auth/wake-signer.js';
 import { ChronosClient } from '../../src/client/client.js';
@@ -29,6 +31,8 @@ export interface TestAppOptions {
   realClock?: boolean;
   /** db.request_timeout (default 5 s). */
   databaseTimeoutMs?: number;
+  /** webhook.allow_http and webhook.allow_hosts (default: https only, nothing allowed beyond public addresses). */
+  webhooks?: { allowHttp?: boolean; allowHosts?: string; maxEndpoints?: number; secretGraceMs?: number };
 }
 
 /** Builds the app on a fresh migrated database. */
@@ -41,6 +45,12 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
   const app = buildApp({
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     db: database.db,
+    endpoints: new EndpointService({
+      db: database.db,
+      destinations: { allowHttp: options.webhooks?.allowHttp ?? false, allowHosts: parseAllowHosts(options.webhooks?.allowHosts ?? '') },
+      maxPerOwner: options.webhooks?.maxEndpoints ?? 20,
+      secretGraceMs: options.webhooks?.secretGraceMs ?? 86_400_000,
+    }),
     alarms: new AlarmService({ db: database.db, maxActiveAlarms: options.maxActiveAlarms ?? 10_000, pollIntervalMs: 1_000, now }),
     health: { pingDb: () => pingDatabase(database.db, 2_000), dispatchStatus: () => 'idle: test', version: 'test', startedAtMs: nowMs, now },
     transportTokens: [TRANSPORT_TOKEN],

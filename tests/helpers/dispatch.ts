@@ -7,7 +7,9 @@ import { WakeSigner } from '../../src/auth/wake-signer.js';
 import { CancelAcks } from '../../src/dispatch/cancels.js';
 import { RouterDeliverer, type RouterOptions } from '../../src/dispatch/deliverers/router.js';
 import { Dispatcher, type DispatcherOptions, type SettledEvent } from '../../src/dispatch/dispatcher.js';
-import type { HoldTimers } from '../../src/dispatch/producer.js';
+import type { HoldTimers, Listen } from '../../src/dispatch/producer.js';
+import { WebhookDeliverer } from '../../src/dispatch/deliverers/webhook.js';
+import type { DestinationPolicy, Resolve } from '../../src/net/destination.js';
 import type { Database } from '../../src/db/pool.js';
 import type { ClaimedRow } from '../../src/store/claims.js';
 
@@ -21,6 +23,8 @@ interface Teardown {
  */
 export type TestDispatcherOptions = Partial<Omit<DispatcherOptions, 'deliverers'>> & {
   target?: Omit<RouterOptions, 'signer'>;
+  /** Also deliver webhook targets, under this destination policy. */
+  webhook?: { destinations: DestinationPolicy; resolve?: Resolve };
   connections?: number;
   deferNotify?: (channel: string, payload: string) => Promise<unknown> | undefined;
 };
@@ -47,13 +51,11 @@ const notices = new WeakMap<Dispatcher, EventEmitter>();
 
 /** Starts a dispatcher against `routerUrl` with fast test settings (overridable). */
 export async function startDispatcher(t: Teardown, database: Database, routerUrl: string, overrides: TestDispatcherOptions = {}) {
-  const { target = { url: `${routerUrl}/internal/wake`, token: 'wake-token-for-tests', timeoutMs: 2_000 }, connections, deferNotify, ...rest } = overrides;
+  const { target = { url: `${routerUrl}/internal/wake`, token: 'wake-token-for-tests', timeoutMs: 2_000 }, connections, deferNotify, webhook: webhookPolicy, ...rest } = overrides;
   const concurrency = rest.concurrency ?? 64;
   const handled = new EventEmitter();
-  const dispatcher = new Dispatcher({
-    alarms: alarmService(database),
-    // postgres.js calls a channel's listeners one after another, so this runs right after the producer's own.
-    listen: (channel, onNotify) =>
+  // postgres.js calls a channel's listeners one after another, so this runs right after the producer's own.
+  const listen: Listen = (channel, onNotify) =>
       database.sql.listen(channel, (payload) => {
         const handle = () => {
           onNotify(payload);
@@ -62,10 +64,18 @@ export async function startDispatcher(t: Teardown, database: Database, routerUrl
         const deferred = deferNotify?.(channel, payload);
         if (deferred) void deferred.then(handle);
         else handle();
-      }),
+      });
+  let webhook: WebhookDeliverer | undefined;
+  if (webhookPolicy) {
+    webhook = new WebhookDeliverer({ db: database.db, signer, timeoutMs: target.timeoutMs, connections: 8, listen, ...webhookPolicy });
+    await webhook.start();
+  }
+  const dispatcher = new Dispatcher({
+    alarms: alarmService(database),
+    listen,
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     replica: `test-${randomBytes(3).toString('hex')}`,
-    deliverers: { router: new RouterDeliverer({ ...target, signer }, connections ?? concurrency) },
+    deliverers: { router: new RouterDeliverer({ ...target, signer }, connections ?? concurrency), ...(webhook ? { webhook } : {}) },
     policy: { retryLadderMs: [50, 50, 50], maxConsecutiveFailures: 2 },
     batchSize: 100,
     concurrency: 64,

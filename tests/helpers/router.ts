@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 
 /** One received wake. */
 export interface Received {
+  readonly method: string;
+  readonly url: string;
   readonly headers: IncomingHttpHeaders;
   readonly text: string;
   readonly body: Record<string, any>;
@@ -44,7 +46,7 @@ export async function fakeRouter(t: Teardown, reply: (req: Received, n: number) 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      const r: Received = { headers: req.headers, text, body: JSON.parse(text) as Record<string, any>, at: Date.now() };
+      const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, text, body: JSON.parse(text) as Record<string, any>, at: Date.now() };
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       let answered = false;
