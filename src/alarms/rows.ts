@@ -95,5 +95,6 @@ export function fireView(row: FireRow): FireView {
     status_code: row.status_code,
     error: row.error,
     duration_ms: row.duration_ms,
+    target_type: row.target_type,
   };
 }

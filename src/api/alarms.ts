@@ -170,6 +170,7 @@ export const FireView = z
     status_code: z.number().int().nullable(),
     error: z.string().nullable(),
     duration_ms: z.number().int().nullable(),
+    target_type: z.enum(['router', 'webhook', 'stream']).describe('Where this attempt went.'),
   })
   .meta({ id: 'FireView' });
 

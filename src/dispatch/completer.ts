@@ -88,6 +88,7 @@ export class Completer extends EventEmitter {
     const decision = cutOff ? resendAtOnce(row, result, this.now()) : decide(row, result, this.now(), this.o.policy);
     const record = {
       id: newAttemptId(),
+      targetType: row.target.type,
       fireId: row.fire_id ?? '',
       alarmId: row.id,
       scheduledFor: row.occurrence_at ?? firedAt,

@@ -113,6 +113,7 @@ export interface SettlePatch {
 /** One delivery attempt for the ledger. */
 export interface AttemptRecord {
   readonly id: string;
+  readonly targetType: string;
   readonly fireId: string;
   readonly alarmId: string;
   readonly scheduledFor: Date;
@@ -154,7 +155,7 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
     items.map(({ claimedAt, patch, record }) => ({
       attempt_id: record.id, fire_id: record.fireId, alarm_id: record.alarmId, scheduled_for: record.scheduledFor.getTime(), attempt: record.attempt,
       started_at: record.startedAt.getTime(), finished_at: record.finishedAt.getTime(), outcome: record.outcome, status_code: record.statusCode,
-      error: record.error, duration_ms: record.durationMs, claimed_at: claimedAt.getTime(), status: patch.status,
+      error: record.error, duration_ms: record.durationMs, target_type: record.targetType, claimed_at: claimedAt.getTime(), status: patch.status,
       next_fire_at: patch.nextFireAt?.getTime() ?? null, occurrence_at: patch.occurrenceAt?.getTime() ?? null, next_fire_id: patch.fireId,
       next_attempt: patch.attempt, delivered: patch.delivered, consecutive_failures: patch.consecutiveFailures, last_error: patch.lastError,
     })),
@@ -165,17 +166,17 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
     WITH items AS (
       SELECT * FROM json_to_recordset(${input}::text::json) AS i(
         attempt_id text, fire_id text, alarm_id text, scheduled_for float8, attempt int, started_at float8, finished_at float8,
-        outcome text, status_code int, error text, duration_ms int, claimed_at float8, status text, next_fire_at float8,
+        outcome text, status_code int, error text, duration_ms int, target_type text, claimed_at float8, status text, next_fire_at float8,
         occurrence_at float8, next_fire_id text, next_attempt int, delivered boolean, consecutive_failures int, last_error text)
     ), input AS (
       SELECT attempt_id, fire_id, alarm_id, to_timestamp(scheduled_for / 1000) AS scheduled_for, attempt, to_timestamp(started_at / 1000) AS started_at,
-        to_timestamp(finished_at / 1000) AS finished_at, outcome, status_code, error, duration_ms, to_timestamp(claimed_at / 1000) AS claimed_at, status,
+        to_timestamp(finished_at / 1000) AS finished_at, outcome, status_code, error, duration_ms, target_type, to_timestamp(claimed_at / 1000) AS claimed_at, status,
         to_timestamp(next_fire_at / 1000) AS next_fire_at, to_timestamp(occurrence_at / 1000) AS occurrence_at, next_fire_id, next_attempt, delivered,
         consecutive_failures, last_error
       FROM items
     ), ledger AS (
-      INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms)
-      SELECT attempt_id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms FROM input
+      INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms, target_type)
+      SELECT attempt_id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms, target_type FROM input
     )
     UPDATE alarms a SET
       status = i.status, next_fire_at = i.next_fire_at, occurrence_at = i.occurrence_at, fire_id = i.next_fire_id,
@@ -243,7 +244,7 @@ export async function recoverExpiredLeases(db: Kysely<Schema>, move: Move, limit
 }
 
 async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
-  const { rows } = await sql<RecoveredClaim & { attempt: number; occurrence_at: Date; claimed_at: Date | null }>`
+  const { rows } = await sql<RecoveredClaim & { attempt: number; occurrence_at: Date; claimed_at: Date | null; target_type: 'router' | 'webhook' | 'stream' }>`
     WITH expired AS (
       -- Through alarms_due (no index covers the lease: migration 005): a claim whose lease ran out is overdue, as a
       -- lease outlasts the lookahead a claim is made with.
@@ -253,7 +254,7 @@ async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptI
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), old AS (
-      SELECT a.id, a.claimed_by, a.claimed_at, a.attempt, a.fire_id, a.occurrence_at FROM alarms a JOIN expired USING (id)
+      SELECT a.id, a.claimed_by, a.claimed_at, a.attempt, a.fire_id, a.occurrence_at, a.target->>'type' AS target_type FROM alarms a JOIN expired USING (id)
     ), released AS (
       UPDATE alarms a SET status = ${move.to}, next_fire_at = now(),
         claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
@@ -276,6 +277,7 @@ async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptI
           error: `lease expired: replica ${r.claimed_by} did not finish the attempt; the outcome is unknown, so it is sent again with the same fire_id`,
           status_code: null,
           duration_ms: null,
+          target_type: r.target_type,
         })),
       )
       .execute();

@@ -62,6 +62,7 @@ export interface FiresTable {
   status_code: number | null;
   error: string | null;
   duration_ms: number | null;
+  target_type: Generated<Target['type']>;
 }
 
 /** `auth_nonces`: outstanding DID challenges. */

@@ -49,7 +49,7 @@ async function run(database: Database, verb: Exclude<Verb, 'create'>, id: string
         {
           claimedAt: row!.claimed_at ?? new Date(Date.now() - 2_000),
           patch: { status: 'completed', nextFireAt: null, occurrenceAt: row!.occurrence_at, fireId: row!.fire_id, attempt: 1, delivered: true, consecutiveFailures: 0, lastError: null },
-          record: { id: newAttemptId(), fireId: row!.fire_id, alarmId: id, scheduledFor: row!.occurrence_at, attempt: 1, startedAt: now, finishedAt: now, outcome: 'delivered', statusCode: 204, error: null, durationMs: 1 },
+          record: { id: newAttemptId(), targetType: 'router', fireId: row!.fire_id, alarmId: id, scheduledFor: row!.occurrence_at, attempt: 1, startedAt: now, finishedAt: now, outcome: 'delivered', statusCode: 204, error: null, durationMs: 1 },
         },
       ]);
       return;

@@ -45,7 +45,7 @@ t.test('a once alarm is delivered exactly as SPEC 6.1 says, then completed', asy
   t.ok(verify(null, signed, publicKey, Buffer.from(signature!, 'base64')), 'the signature verifies with the daemon key');
   const alarm = await get(id);
   t.match(alarm, { status: 'completed', fire_count: 1, attempt: 1, next_fire_at: null, last_error: null, last_fired_at: wake.body.fired_at });
-  t.match(await fires(id), [{ fire_id: wake.body.fire_id, attempt: 1, outcome: 'delivered', status_code: 204, error: null, scheduled_for: '2026-01-01T00:00:00.000Z' }]);
+  t.match(await fires(id), [{ fire_id: wake.body.fire_id, attempt: 1, outcome: 'delivered', status_code: 204, error: null, scheduled_for: '2026-01-01T00:00:00.000Z', target_type: 'router' }]);
 });
 
 t.test('retries along the ladder with the same fire_id, then delivers', async (t) => {

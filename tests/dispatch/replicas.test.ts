@@ -173,7 +173,7 @@ t.test('settle is fenced by the claim: a stale attempt cannot settle a newer cla
   const item = (claimed: typeof first) => ({
     claimedAt: claimed!.claimed_at!,
     patch,
-    record: { id: newAlarmId().replace('alm_', 'att_'), fireId: claimed!.fire_id!, alarmId: id!, scheduledFor: claimed!.occurrence_at!, attempt: 1, startedAt: new Date(), finishedAt: new Date(), outcome: 'delivered' as const, statusCode: 204, error: null, durationMs: 1 },
+    record: { id: newAlarmId().replace('alm_', 'att_'), targetType: 'router', fireId: claimed!.fire_id!, alarmId: id!, scheduledFor: claimed!.occurrence_at!, attempt: 1, startedAt: new Date(), finishedAt: new Date(), outcome: 'delivered' as const, statusCode: 204, error: null, durationMs: 1 },
   });
   const held = await alarmService(database).settle('r1', [item(first), item(second)]);
   t.same([...held], [claimKey(id!, second!.claimed_at!)], 'only the current claim settles');

@@ -52,7 +52,7 @@ t.test('the wake, signed v1 (endpoint secret) and v1a (daemon key), with the end
   t.same(new Webhook(ep.secret).verify(wake.text, wake.headers as Record<string, string>), JSON.parse(wake.text), 'v1 verified by the standardwebhooks package');
   t.ok(v1aVerifies(wake.headers, wake.text), 'v1a verified with the daemon key');
   t.match(await get(id), { status: 'completed', fire_count: 1, last_error: null });
-  t.match(await fires(id), [{ outcome: 'delivered', status_code: 204 }]);
+  t.match(await fires(id), [{ outcome: 'delivered', status_code: 204, target_type: 'webhook' }]);
 });
 
 t.test('body "payload": the alarm payload text alone, verbatim, signed the same way', async (t) => {
