@@ -25,6 +25,7 @@ import { ceiling } from './ceiling.js';
 import { benchPostgres } from './postgres.js';
 import { api, burst, replicas, scale, steady, type BenchEnv } from './scenarios.js';
 import { benchSchedule } from './schedule.js';
+import { benchSigning } from './signing.js';
 import { RouterStub } from './stub.js';
 import { Chronosd } from './systems/chronosd.js';
 import { graphileWorker } from './systems/graphile.js';
@@ -33,10 +34,11 @@ import type { SystemUnderTest } from './systems/system.js';
 
 const SYSTEMS: Record<string, () => SystemUnderTest> = {
   chronosd: () => new Chronosd(),
+  'chronosd-webhook': () => new Chronosd(undefined, 'webhook'),
   'pg-boss': pgBoss,
   'graphile-worker': graphileWorker,
 };
-const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, ceiling, steady, burst, scale, api, replicas };
+const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, signing: undefined, ceiling, steady, burst, scale, api, replicas };
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -75,7 +77,8 @@ console.log(`- machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.
 console.log(`- code: chronosd at ${currentCode()}${baseline ? `; ${baseline.name} at ${baseline.code}, in a temporary worktree` : ''}\n`);
 try {
   if (wanted.includes('schedule')) benchSchedule();
-  const dispatching = wanted.filter((w) => w !== 'schedule');
+  if (wanted.includes('signing')) benchSigning();
+  const dispatching = wanted.filter((w) => w !== 'schedule' && w !== 'signing');
   if (dispatching.length > 0) {
     const pg = await benchPostgres(values['database-url']);
     const stub = await RouterStub.start();

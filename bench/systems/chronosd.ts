@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { openDatabase, type Database } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
 import { CURRENT_ROOT } from '../baseline.js';
-import { bulkInsertOnceAlarms, missingSeededColumns, notifyDue } from '../seed.js';
+import { bulkInsertOnceAlarms, insertBenchEndpoint, missingSeededColumns, notifyDue } from '../seed.js';
 import { cpuSecondsOfAll, rssBytesOfAll } from './proc.js';
 import { BENCH_OWNER } from '../peers/alarm.js';
 import type { SystemContext, SystemUnderTest } from './system.js';
@@ -30,9 +30,15 @@ function chronosEnv(): Record<string, string> {
     // The api scenario drives 50 principals at up to thousands of creates a second: the per-principal limit is not under test.
     CHRONOS_RATE_LIMIT: '100000/s burst 100000',
     CHRONOS_MAX_ACTIVE_ALARMS: '100000000',
+    // The webhook target's endpoint is the router stub on this machine.
+    CHRONOS_WEBHOOK_ALLOW_HTTP: 'true',
+    CHRONOS_WEBHOOK_ALLOW_HOSTS: '127.0.0.1',
     ...Object.fromEntries(overrides.map(([k, v]) => [k.slice('BENCH_'.length), v ?? ''])),
   };
 }
+
+/** Where the bench's chronosd sends its wakes: the router (SPEC 6) or a webhook endpoint at the same stub (SPEC 8.2). */
+export type BenchTarget = 'router' | 'webhook';
 
 /** Which chronosd: the checkout it runs from, and its name in the report. */
 export interface ChronosdCode {
@@ -53,9 +59,14 @@ export class Chronosd implements SystemUnderTest {
   /** Base URLs of the running processes. */
   urls: string[] = [];
 
-  /** This checkout's chronosd unless `code` names another. */
-  constructor(code?: ChronosdCode) {
-    this.name = code?.name ?? 'chronosd';
+  private target: string | undefined;
+
+  /** This checkout's chronosd unless `code` names another; wakes to the router unless `via` says webhook. */
+  constructor(
+    code?: ChronosdCode,
+    private readonly via: BenchTarget = 'router',
+  ) {
+    this.name = `${code?.name ?? 'chronosd'}${via === 'router' ? '' : ` (${via})`}`;
     this.bin = join(code?.root ?? CURRENT_ROOT, 'src', 'bin', 'chronosd.ts');
     const settings = `defaults (concurrency 64, batch 100, lookahead 50 ms, pool 10, log level info to a file) except ${Object.entries(chronosEnv()).map(([k, v]) => `${k}=${v}`).join(', ')}`;
     this.settings = code ? `${settings}; code: ${code.code}` : settings;
@@ -70,6 +81,10 @@ export class Chronosd implements SystemUnderTest {
     if (missing.length > 0) {
       await this.stop();
       throw new Error(`${this.name}: its alarms table has no ${missing.join(', ')}, which bench/seed.ts inserts`);
+    }
+    if (this.via === 'webhook') {
+      const endpoint = await insertBenchEndpoint(this.database.db, BENCH_OWNER, `${ctx.routerUrl}/internal/wake`);
+      this.target = JSON.stringify({ type: 'webhook', endpoint });
     }
   }
 
@@ -104,7 +119,7 @@ export class Chronosd implements SystemUnderTest {
   }
 
   async schedule(dues: readonly Date[]): Promise<void> {
-    await bulkInsertOnceAlarms(this.database!.db, BENCH_OWNER, dues, newAlarmId, fireIdFor);
+    await bulkInsertOnceAlarms(this.database!.db, BENCH_OWNER, dues, newAlarmId, fireIdFor, this.target);
     await notifyDue(this.database!.db, new Date(Math.min(...dues.slice(0, 10_000).map((d) => d.getTime()))));
   }
 
