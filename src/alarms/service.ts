@@ -6,7 +6,7 @@
  * errors (errors.ts) and knows no transport.
  */
 import type { Kysely } from 'kysely';
-import { Target } from '../api/alarms.js';
+import { TargetType, type Target } from '../api/alarms.js';
 import { page, type ListCursor, type Page, type PageQuery } from '../api/cursor.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { isConnectionError } from '../db/errors.js';
@@ -55,7 +55,7 @@ const DEFAULT_PAGE = 50;
 
 const CLAIM = singleMove('claim');
 /** Every target type this version knows. */
-export const TARGET_TYPES: readonly Target['type'][] = Target.options.map((o) => o.shape.type.value);
+export const TARGET_TYPES: readonly Target['type'][] = TargetType.options;
 const HAND_BACK = singleMove('handBack');
 const REAP = singleMove('reap');
 

@@ -31,6 +31,8 @@ export const Target = z
   .describe('Where the wakes go. Default {"type":"router"}.');
 /** A target. */
 export type Target = z.infer<typeof Target>;
+/** A target's type. */
+export const TargetType = z.enum(Target.options.map((o) => o.shape.type.value) as [Target['type'], ...Target['type'][]]);
 /** The target of an alarm created without one. */
 export const DEFAULT_TARGET: Target = { type: 'router' };
 
@@ -170,7 +172,7 @@ export const FireView = z
     status_code: z.number().int().nullable(),
     error: z.string().nullable(),
     duration_ms: z.number().int().nullable(),
-    target_type: z.enum(['router', 'webhook', 'stream']).describe('Where this attempt went.'),
+    target_type: TargetType.describe('Where this attempt went.'),
   })
   .meta({ id: 'FireView' });
 

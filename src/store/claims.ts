@@ -3,6 +3,7 @@
  * recover claims whose lease ran out. The database clock decides what is due.
  */
 import { sql, type Kysely } from 'kysely';
+import type { Target } from '../api/alarms.js';
 import type { AlarmStatus } from '../alarms/states.js';
 import type { AlarmRow } from './alarms.js';
 import type { Schema } from './schema.js';
@@ -244,7 +245,7 @@ export async function recoverExpiredLeases(db: Kysely<Schema>, move: Move, limit
 }
 
 async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
-  const { rows } = await sql<RecoveredClaim & { attempt: number; occurrence_at: Date; claimed_at: Date | null; target_type: 'router' | 'webhook' | 'stream' }>`
+  const { rows } = await sql<RecoveredClaim & { attempt: number; occurrence_at: Date; claimed_at: Date | null; target_type: Target['type'] }>`
     WITH expired AS (
       -- Through alarms_due (no index covers the lease: migration 005): a claim whose lease ran out is overdue, as a
       -- lease outlasts the lookahead a claim is made with.
