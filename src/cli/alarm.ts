@@ -1,4 +1,5 @@
 /** `chronos alarm set|get|list|cancel`: the API for people; a readable table by default, --json for scripts. */
+import type { Target } from '../api/alarms.js';
 import { ChronosClient } from '../client/client.js';
 import { loadClientSettings } from '../config/client.js';
 import { memberTexts, RawJson, stringifyWithRaw } from '../json/raw.js';
@@ -18,6 +19,7 @@ interface View {
   label: string | null;
   last_error: string | null;
   fire_count: number;
+  target: Target;
 }
 
 /** Sets an alarm from the flags (each fills its API field) and prints it; the API's refusals are thrown. */
@@ -47,7 +49,8 @@ export async function alarmList(input: Input<typeof ALARM_LIST_FLAGS>): Promise<
   return print(input.flags.json, answer, () => table(answer.data.alarms) + (answer.data.next_cursor ? `\nmore: --cursor ${answer.data.next_cursor}` : ''));
 }
 
-function client(input: Input<typeof ALARM_ID_FLAGS>): ChronosClient {
+/** A client as the connection flags and the environment say. */
+export function client(input: Input<typeof ALARM_ID_FLAGS>): ChronosClient {
   return new ChronosClient(loadClientSettings(clientFlags(input.flags)));
 }
 
@@ -62,7 +65,7 @@ function apiFields(input: Input<Flags>): Record<string, unknown> {
 }
 
 /** Prints the answer's `data` as received (--json), or the readable text. */
-function print(json: boolean | undefined, answer: { text: string }, text: () => string): number {
+export function print(json: boolean | undefined, answer: { text: string }, text: () => string): number {
   console.log(json ? (memberTexts(answer.text).get('data')?.[0] ?? '') : text());
   return 0;
 }
@@ -72,7 +75,9 @@ function schedule(a: View): string {
 }
 
 function line(a: View): string {
-  return `${a.id} ${a.status} ${schedule(a)}, next ${a.next_fire_at ?? '-'}${a.label ? `, ${a.label}` : ''}`;
+  // The target as --target spells it, when it is not the default.
+  const target = a.target.type === 'webhook' ? a.target.endpoint : a.target.type;
+  return `${a.id} ${a.status} ${schedule(a)}, next ${a.next_fire_at ?? '-'}${a.label ? `, ${a.label}` : ''}${target === 'router' ? '' : `, target ${target}`}`;
 }
 
 function table(alarms: readonly View[]): string {

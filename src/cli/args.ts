@@ -112,6 +112,18 @@ export function jsonText(value: string, doc: string): Flag<string> {
   };
 }
 
+/** One of a few words, spelled exactly as listed (as the API spells them). */
+export function oneOf<const V extends string>(values: readonly V[], doc: string): Flag<V> {
+  return {
+    value: values.join('|'),
+    doc,
+    parse: (t) => {
+      if ((values as readonly string[]).includes(t)) return t as V;
+      throw new Error(`"${t}" is not one of ${values.join(', ')}`);
+    },
+  };
+}
+
 /** The same flag, naming the API field it fills. */
 export function field<T>(name: string, flag: Flag<T>): Flag<T> {
   return { ...flag, field: name };

@@ -5,10 +5,11 @@
  * any `--help` and the client commands load neither the daemon nor the
  * database driver.
  */
+import type { Target } from '../api/alarms.js';
 import { KEYS, type KeySpec } from '../config/keys.js';
 import type { CliFlags } from '../config/load.js';
 import { parseInstant } from '../schedule/time.js';
-import { command, field, integer, jsonText, many, text, toggle, type Flag, type FlagValues, type Group } from './args.js';
+import { command, field, integer, jsonText, many, oneOf, text, toggle, type Flag, type FlagValues, type Group } from './args.js';
 import { CONNECTION_FLAGS } from './connection.js';
 
 type KeyName = keyof typeof KEYS;
@@ -62,6 +63,7 @@ export const ALARM_SET_FLAGS = {
   'conversation-id': field('conversation_id', text('ID', 'the conversation to resume')),
   'idempotency-key': field('idempotency_key', text('KEY', 'a retried set with the same key returns the first alarm')),
   tag: many(field('tags', text('TAG', 'a tag to filter on'))),
+  target: field('target', { ...text('router|stream|ep_...', "where the wakes go: the router [default], the agent's stream (GET /v1/stream), or a webhook endpoint by its id (chronos endpoint add)"), parse: target }),
   ...JSON_FLAG,
   ...CONNECTION_FLAGS,
 };
@@ -81,6 +83,45 @@ export const ALARM_ID_FLAGS = { ...JSON_FLAG, ...CONNECTION_FLAGS };
 
 const ALARM_ID = [{ value: 'ID', doc: 'the alarm id' }];
 
+const ENDPOINT_METHOD = oneOf(['POST', 'PUT', 'PATCH'], 'the HTTP method of the wakes [default POST]');
+const ENDPOINT_BODY = oneOf(['wake', 'payload'], "what a wake sends: the wake JSON (docs/wake.md), or the alarm's payload alone, verbatim, for calling any API [default wake]");
+const ENDPOINT_HEADER: Flag<readonly [string, string]> = { ...text("'NAME: VALUE'", "a static header sent with every wake, like 'X-Api-Key: k1'"), parse: header };
+
+/** `chronos endpoint add URL`: each flag fills the API field it names (docs/api.md). */
+export const ENDPOINT_ADD_FLAGS = {
+  description: field('description', text('TEXT', 'for people: what this endpoint is')),
+  method: field('method', ENDPOINT_METHOD),
+  header: many(field('headers', ENDPOINT_HEADER)),
+  body: field('body', ENDPOINT_BODY),
+  ...JSON_FLAG,
+  ...CONNECTION_FLAGS,
+};
+
+/** `chronos endpoint update ID`: only the fields given change. The new URL is --endpoint-url, as --url is chronosd's. */
+export const ENDPOINT_UPDATE_FLAGS = {
+  'endpoint-url': field('url', text('URL', 'send the wakes to this URL instead (checked as at add)')),
+  description: field('description', text('TEXT', "a new description; '' clears it")),
+  method: field('method', { ...ENDPOINT_METHOD, doc: 'the HTTP method of the wakes' }),
+  header: many(field('headers', { ...ENDPOINT_HEADER, doc: "the endpoint's static headers become exactly those given, like 'X-Api-Key: k2'" })),
+  'no-headers': toggle('remove every static header'),
+  body: field('body', { ...ENDPOINT_BODY, doc: "what a wake sends: the wake JSON, or the alarm's payload alone" }),
+  ...JSON_FLAG,
+  ...CONNECTION_FLAGS,
+};
+
+/** `chronos endpoint list`: each flag fills the query parameter it names. */
+export const ENDPOINT_LIST_FLAGS = {
+  limit: field('limit', integer('N', 'at most N endpoints', 1, 2_147_483_647)),
+  cursor: field('cursor', text('CURSOR', 'the next page, as printed after the previous one')),
+  ...JSON_FLAG,
+  ...CONNECTION_FLAGS,
+};
+
+/** `chronos endpoint get|rotate|rm ID`. */
+export const ENDPOINT_ID_FLAGS = { ...JSON_FLAG, ...CONNECTION_FLAGS };
+
+const ENDPOINT_ID = [{ value: 'ID', doc: 'the endpoint id' }];
+
 /** `chronos mcp`. */
 export const MCP_FLAGS = {
   selftest: toggle('check reachability, auth and the clock once, print what to fix, exit 0 or 1'),
@@ -98,12 +139,52 @@ const alarm: Group = {
       flags: ALARM_SET_FLAGS,
       notes: `Examples:
   chronos alarm set --kind once --delay 15m --message "Check the deploy" --payload '{"build":"4f2a9c"}' --tag ci
-  chronos alarm set --kind cron --cron "0 9 * * MON-FRI" --tz Europe/Berlin --message Standup`,
+  chronos alarm set --kind cron --cron "0 9 * * MON-FRI" --tz Europe/Berlin --message Standup
+  chronos alarm set --kind cron --cron "*/15 * * * *" --message "Poll the queue" --target ep_2XVW0VrjxyzEbf1m6Iv0`,
       run: async (input) => (await import('./alarm.js')).alarmSet(input),
     }),
     get: command({ summary: 'print every field of an alarm', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'GET') }),
     list: command({ summary: "list the agent's alarms, newest first", flags: ALARM_LIST_FLAGS, run: async (input) => (await import('./alarm.js')).alarmList(input) }),
     cancel: command({ summary: 'cancel an alarm and print it', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'DELETE') }),
+  },
+};
+
+const endpoint: Group = {
+  summary: 'add, list, get, update, rotate or remove webhook endpoints: where --target ep_... sends wakes',
+  notes: 'Exit status: 0; 1 when chronosd refused or cannot be reached (its code and message on stderr); 2 for a usage error.',
+  commands: {
+    add: command({
+      summary: 'register a webhook endpoint and print it with its signing secret, shown this once',
+      args: [{ value: 'URL', doc: 'the endpoint URL (https://, a public address)' }],
+      flags: ENDPOINT_ADD_FLAGS,
+      notes: `Examples:
+  chronos endpoint add https://hooks.example.com/chronos --description "deploy bot"
+  chronos endpoint add https://api.example.com/jobs --method PUT --header 'Authorization: Bearer ...' --body payload`,
+      run: async (input) => (await import('./endpoint.js')).endpointAdd(input),
+    }),
+    list: command({ summary: "list the agent's webhook endpoints, newest first", flags: ENDPOINT_LIST_FLAGS, run: async (input) => (await import('./endpoint.js')).endpointList(input) }),
+    get: command({ summary: 'print every field of an endpoint (not its secret)', args: ENDPOINT_ID, flags: ENDPOINT_ID_FLAGS, run: async (input) => (await import('./endpoint.js')).endpointGet(input) }),
+    update: command({
+      summary: 'change an endpoint and print it',
+      args: ENDPOINT_ID,
+      flags: ENDPOINT_UPDATE_FLAGS,
+      notes: `Only the fields given change; the secret stays. Examples:
+  chronos endpoint update ep_2XVW0VrjxyzEbf1m6Iv0 --endpoint-url https://hooks.example.com/v2 --description ''
+  chronos endpoint update ep_2XVW0VrjxyzEbf1m6Iv0 --header 'X-Api-Key: k2'`,
+      run: async (input) => (await import('./endpoint.js')).endpointUpdate(input),
+    }),
+    rotate: command({
+      summary: 'give an endpoint a new signing secret, print it (shown this once) and until when the old one still signs',
+      args: ENDPOINT_ID,
+      flags: ENDPOINT_ID_FLAGS,
+      run: async (input) => (await import('./endpoint.js')).endpointRotate(input),
+    }),
+    rm: command({
+      summary: 'remove an endpoint (refused while an alarm that may still fire targets it)',
+      args: ENDPOINT_ID,
+      flags: ENDPOINT_ID_FLAGS,
+      run: async (input) => (await import('./endpoint.js')).endpointRemove(input),
+    }),
   },
 };
 
@@ -171,8 +252,24 @@ export const CHRONOS: Group = {
       run: async ({ flags }) => (await import('./mcp.js')).mcpCommand(flags),
     }),
     alarm,
+    endpoint,
   },
 };
+
+/** `--target`: router, stream, or an endpoint id, which is a webhook target. */
+function target(text: string): Target {
+  if (text === 'router' || text === 'stream') return { type: text };
+  if (text.startsWith('ep_')) return { type: 'webhook', endpoint: text };
+  throw new Error(`"${text}" is not router, stream or an endpoint id (ep_..., as chronos endpoint add printed it)`);
+}
+
+/** `--header 'NAME: VALUE'`: the name and the value, without the blanks around them. */
+function header(text: string): readonly [string, string] {
+  const colon = text.indexOf(':');
+  const name = text.slice(0, Math.max(colon, 0)).trim();
+  if (!name) throw new Error(`"${text}" is not a header: NAME: VALUE, like 'X-Api-Key: k1'`);
+  return [name, text.slice(colon + 1).trim()];
+}
 
 function instant(text: string): Date {
   const at = parseInstant(text);

@@ -4,6 +4,8 @@
  * token before it expires and once after a 401, and turns error envelopes
  * into ChronosApiError carrying the API's code.
  */
+import type { z } from 'zod';
+import type { CreateEndpoint, EndpointPage, EndpointView, EndpointWithSecret, UpdateEndpoint } from '../api/endpoints.js';
 import { didFromPublicKey } from '../auth/did-key.js';
 import { keyFromSeed, type Ed25519Key } from '../auth/ed25519.js';
 
@@ -53,6 +55,15 @@ export interface ApiAnswer<T> {
   readonly text: string;
 }
 
+/** An endpoint with its signing secret: the create and rotation answers (SPEC 8.2). */
+export type EndpointWithSecretView = z.output<typeof EndpointWithSecret>;
+
+/** Which page of endpoints: `cursor` is the previous page's `next_cursor`, as it came. */
+export interface EndpointPageQuery {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
 /** A principal token and when it expires. */
 export interface PrincipalToken {
   readonly token: string;
@@ -97,6 +108,37 @@ export class ChronosClient {
     }
   }
 
+  /** POST /v1/endpoints: registers a webhook endpoint; the answer holds its secret, this once. */
+  createEndpoint(body: z.input<typeof CreateEndpoint>): Promise<ApiAnswer<EndpointWithSecretView>> {
+    return this.call('POST', '/v1/endpoints', { body });
+  }
+
+  /** GET /v1/endpoints: a page of the agent's endpoints, newest first. */
+  listEndpoints(query: EndpointPageQuery = {}): Promise<ApiAnswer<z.output<typeof EndpointPage>>> {
+    const params = new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, String(v)]]))).toString();
+    return this.call('GET', `/v1/endpoints${params ? `?${params}` : ''}`);
+  }
+
+  /** GET /v1/endpoints/:id. */
+  getEndpoint(id: string): Promise<ApiAnswer<EndpointView>> {
+    return this.call('GET', endpointPath(id));
+  }
+
+  /** PATCH /v1/endpoints/:id: the fields given replace the stored ones; `description: null` clears it. */
+  updateEndpoint(id: string, patch: z.input<typeof UpdateEndpoint>): Promise<ApiAnswer<EndpointView>> {
+    return this.call('PATCH', endpointPath(id), { body: patch });
+  }
+
+  /** DELETE /v1/endpoints/:id: answers the endpoint as it was; `endpoint_in_use` while an active alarm targets it. */
+  deleteEndpoint(id: string): Promise<ApiAnswer<EndpointView>> {
+    return this.call('DELETE', endpointPath(id));
+  }
+
+  /** POST /v1/endpoints/:id/rotate-secret: a new secret, this once; the old one signs beside it until `secret_grace_until`. */
+  rotateEndpointSecret(id: string): Promise<ApiAnswer<EndpointWithSecretView>> {
+    return this.call('POST', `${endpointPath(id)}/rotate-secret`);
+  }
+
   /** A valid principal token: the cached one, or a new one from challenge and verify. */
   async principal(): Promise<PrincipalToken> {
     if (this.token && Date.parse(this.token.expires_at) - this.now() > this.renewBeforeMs) return this.token;
@@ -136,6 +178,10 @@ export class ChronosClient {
     const error = envelope?.error;
     throw new ChronosApiError(res.status, error?.code ?? 'bad_response', error?.message ?? `unexpected answer ${res.status}: ${text.slice(0, 200)}`, error?.details, res.headers);
   }
+}
+
+function endpointPath(id: string): string {
+  return `/v1/endpoints/${encodeURIComponent(id)}`;
 }
 
 /** Why a fetch failed to connect: the system's code (ECONNREFUSED, ENOTFOUND, ...), not fetch's "fetch failed". */
