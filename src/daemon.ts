@@ -17,7 +17,7 @@ import { openDatabase } from './db/pool.js';
 import { waitForDatabase } from './db/wait-for-database.js';
 import { AlarmService } from './alarms/service.js';
 import { EndpointService } from './endpoints/service.js';
-import { parseAllowHosts } from './net/destination.js';
+import { parseAllowHosts } from './net/allow-hosts.js';
 import { CancelAcks } from './dispatch/cancels.js';
 import { RouterDeliverer } from './dispatch/deliverers/router.js';
 import { WebhookDeliverer } from './dispatch/deliverers/webhook.js';

@@ -20,7 +20,7 @@ export function decodeCursor(text: string): ListCursor | undefined {
     if (!Array.isArray(value) || value.length !== 2) return undefined;
     const [ms, id] = value as unknown[];
     if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0 || ms > LAST_INSTANT_MS) return undefined;
-    if (typeof id !== 'string' || id.length > 64 || !/^[a-z]{3}_[A-Za-z0-9_-]+$/.test(id)) return undefined;
+    if (typeof id !== 'string' || id.length > 64 || !/^[a-z]{2,3}_[A-Za-z0-9_-]+$/.test(id)) return undefined;
     return { at: new Date(ms), id };
   } catch {
     return undefined;

@@ -4,8 +4,10 @@
  * (cofactorless), but it takes any 32 bytes as a public key; `checkPublicKey` (with @noble/curves)
  * refuses the keys for which that equation proves nothing.
  */
-import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
+
+export { generateSeed } from './seed.js';
 
 // PKCS#8 DER header of an ed25519 private key; the 32-byte seed follows it.
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -69,17 +71,4 @@ export function keyFromSeed(seed: Uint8Array): Ed25519Key {
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
   const publicKey = Buffer.from(jwk.x!, 'base64url');
   return { seed, publicKey, sign: (message) => sign(null, message, privateKey) };
-}
-
-/** A new random seed. */
-export function generateSeed(): Uint8Array {
-  return randomBytes(32);
-}
-
-/** Parses a 32-byte seed written as 64 hex digits or 43 base64url characters. */
-export function parseSeed(text: string): Uint8Array {
-  const t = text.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
-  if (/^[A-Za-z0-9_-]{43}=?$/.test(t)) return Buffer.from(t.replace(/=$/, ''), 'base64url');
-  throw new Error('an agent key is a 32-byte seed: 64 hex digits or 43 base64url characters');
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { generateSeed, parseSeed } from '../auth/ed25519.js';
+import { generateSeed, parseSeed } from '../auth/seed.js';
 import { ChronosClient } from '../client/client.js';
 import { DEFAULT_URL, DEV_AGENT_KEY_FILE } from '../config/client.js';
 import { KEYS } from '../config/keys.js';

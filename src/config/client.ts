@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSeed } from '../auth/ed25519.js';
+import { parseSeed } from '../auth/seed.js';
 import { KEYS } from './keys.js';
 import { ConfigError } from './kvx.js';
 import { nonEmpty } from './load.js';

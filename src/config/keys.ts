@@ -3,8 +3,8 @@
  * parser and a line of doc (SPEC 3.2). The loader, `--help`, the sample
  * `chronos.config.kvx` and docs/configuration.md all come from this table.
  */
-import { parseSeed } from '../auth/ed25519.js';
-import { parseAllowHosts } from '../net/destination.js';
+import { parseSeed } from '../auth/seed.js';
+import { parseAllowHosts } from '../net/allow-hosts.js';
 import { parseDuration, parseInteger, parseList, parseRate, type Rate } from './units.js';
 
 /** How one key is named, defaulted and parsed. */

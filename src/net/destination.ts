@@ -23,18 +23,11 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
-import { domainToASCII } from 'node:url';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { hostName, type AllowList } from './allow-hosts.js';
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6;
-
-/** The operator's `webhook.allow_hosts`: destinations allowed although not public. */
-export interface AllowList {
-  /** Exact host names: lower-case ASCII, no trailing dot. Every address such a name resolves to is allowed. */
-  readonly names: ReadonlySet<string>;
-  readonly cidrs: readonly (readonly [Address, number])[];
-}
 
 /** What decides a destination. */
 export interface DestinationPolicy {
@@ -56,51 +49,6 @@ export class DestinationRefusedError extends Error {
 }
 
 const MUST_BE_PUBLIC = 'webhook destinations must be public unicast addresses (an operator can allow it with webhook.allow_hosts)';
-const ENTRY_EXAMPLES = 'write a host name, an IP address or a CIDR, such as hooks.internal.example, 10.0.0.5 or 10.0.0.0/8';
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
-// A last label that WHATWG URL parsing would read as a number: such a host is an IPv4 address, never a name.
-const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/;
-
-/**
- * Parses `webhook.allow_hosts`: comma-separated host names (exact,
- * case-insensitive), IP addresses (a /32 or /128) and CIDRs. Blank text is
- * an empty list. Throws an Error naming the first bad entry.
- */
-export function parseAllowHosts(text: string): AllowList {
-  const names = new Set<string>();
-  const cidrs: [Address, number][] = [];
-  if (text.trim() === '') return { names, cidrs };
-  for (const entry of text.split(',').map((s) => s.trim())) {
-    if (entry === '') throw new Error(`"${text}" has an empty entry: separate host names and CIDRs with single commas`);
-    if (entry.includes('/')) cidrs.push(parseCidr(entry));
-    else if (net.isIP(entry)) {
-      const address = ipaddr.parse(entry);
-      cidrs.push([address, address.kind() === 'ipv4' ? 32 : 128]);
-    } else names.add(parseName(entry));
-  }
-  return { names, cidrs };
-}
-
-function parseCidr(entry: string): [Address, number] {
-  const [ip = '', bits = ''] = entry.split('/');
-  // ipaddr.js also reads 010.0.0.0 (octal) and 10.1 as IPv4: an operator's 010 meaning 8 would be a silent surprise.
-  const valid = net.isIPv4(ip) ? ipaddr.IPv4.isValidCIDRFourPartDecimal(entry) : net.isIPv6(ip) && ipaddr.IPv6.isValidCIDR(entry);
-  if (!valid || !/^\d{1,3}$/.test(bits)) throw new Error(`entry "${entry}" is not a valid CIDR: ${ENTRY_EXAMPLES}`);
-  return ipaddr.parseCIDR(entry);
-}
-
-function parseName(entry: string): string {
-  const name = hostName(entry);
-  const labels = name.split('.');
-  if (name === '' || name.length > 253 || !labels.every((l) => LABEL.test(l))) throw new Error(`entry "${entry}" is not a host name, IP address or CIDR: ${ENTRY_EXAMPLES}`);
-  if (NUMERIC_LABEL.test(labels.at(-1)!)) throw new Error(`entry "${entry}" reads as an IP address, not a host name: write IPv4 addresses as four decimal numbers, such as 10.0.0.5`);
-  return name;
-}
-
-/** A host name as compared: lower-case ASCII (punycode), no trailing dot; '' when it is not a valid name. */
-function hostName(name: string): string {
-  return domainToASCII(name.toLowerCase()).replace(/\.$/, '');
-}
 
 /**
  * The registration check of an endpoint URL. No DNS: a host name passes
@@ -152,7 +100,19 @@ function addressProblem(text: string, allowHosts: AllowList): string | undefined
 
 function allowsAddress(allowHosts: AllowList, address: Address): boolean {
   const a = address instanceof ipaddr.IPv6 && address.isIPv4MappedAddress() ? address.toIPv4Address() : address;
-  return allowHosts.cidrs.some(([range, bits]) => range.kind() === a.kind() && a.match(range, bits));
+  return rangesOf(allowHosts).some(([range, bits]) => range.kind() === a.kind() && a.match(range, bits));
+}
+
+const ranges = new WeakMap<AllowList, (readonly [Address, number])[]>();
+
+/** The allow list's CIDRs as ipaddr.js ranges, made once per list. */
+function rangesOf(allowHosts: AllowList): (readonly [Address, number])[] {
+  let parsed = ranges.get(allowHosts);
+  if (!parsed) {
+    parsed = allowHosts.cidrs.map(([address, bits]) => [ipaddr.parse(address), bits] as const);
+    ranges.set(allowHosts, parsed);
+  }
+  return parsed;
 }
 
 const IPV4_RANGES: Record<string, string> = {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { parseSeed } from '../../src/auth/ed25519.js';
+import { parseSeed } from '../../src/auth/seed.js';
 import { WakeSigner } from '../../src/auth/wake-signer.js';
 import { ChronosClient } from '../../src/client/client.js';
 import { freshDatabaseUrl } from '../helpers/db.js';

@@ -125,5 +125,9 @@ t.test('request checks: headers, method, body mode, unknown fields; the per-owne
   t.equal((await call('POST', '/v1/endpoints', { url: HOOK })).status, 201);
   t.equal((await call('POST', '/v1/endpoints', { url: HOOK })).status, 201);
   t.match(await call('POST', '/v1/endpoints', { url: HOOK }), { status: 429, json: { error: { code: 'quota_exceeded', message: /most allowed is 2/ } } });
-  t.match(await call('GET', '/v1/endpoints?limit=1'), { status: 200, json: { data: { endpoints: [{}], next_cursor: /./ } } });
+  const first = await call('GET', '/v1/endpoints?limit=1');
+  t.match(first, { status: 200, json: { data: { endpoints: [{}], next_cursor: /./ } } });
+  const second = await call('GET', `/v1/endpoints?limit=1&cursor=${first.json.data.next_cursor}`);
+  t.match(second, { status: 200, json: { data: { endpoints: [{}], next_cursor: null } } }, 'the cursor reaches the next page');
+  t.not(second.json.data.endpoints[0].id, first.json.data.endpoints[0].id);
 });

@@ -8,7 +8,7 @@ import { verify } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
 import { keyFromSeed } from '../../src/auth/ed25519.js';
-import { parseAllowHosts } from '../../src/net/destination.js';
+import { parseAllowHosts } from '../../src/net/allow-hosts.js';
 import { testApp } from '../helpers/app.js';
 import { settledEvents, startDispatcher, TEST_SIGNING_SEED } from '../helpers/dispatch.js';
 import { fakeRouter, type Reply } from '../helpers/router.js';

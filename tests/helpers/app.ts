@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { generateSeed } from '../../src/auth/ed25519.js';
 import { AlarmService } from '../../src/alarms/service.js';
 import { EndpointService } from '../../src/endpoints/service.js';
-import { parseAllowHosts } from '../../src/net/destination.js';
+import { parseAllowHosts } from '../../src/net/allow-hosts.js';
 import { tokenService } from '../../src/auth/token.js';
 import { WakeSigner } from '../../src/auth/wake-signer.js';
 import { ChronosClient } from '../../src/client/client.js';

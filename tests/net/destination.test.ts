@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { checkDestinationUrl, DestinationRefusedError, guardedAgent, guardedLookup, parseAllowHosts, type Resolve } from '../../src/net/destination.js';
+import { parseAllowHosts } from '../../src/net/allow-hosts.js';
+import { checkDestinationUrl, DestinationRefusedError, guardedAgent, guardedLookup, type Resolve } from '../../src/net/destination.js';
 
 const strict = { allowHttp: false, allowHosts: parseAllowHosts('') };
 const reasonOf = (url: string, policy = strict) => {
