@@ -20,12 +20,15 @@ import { EndpointService } from './endpoints/service.js';
 import { parseAllowHosts } from './net/allow-hosts.js';
 import { CancelAcks } from './dispatch/cancels.js';
 import { RouterDeliverer } from './dispatch/deliverers/router.js';
+import { StreamDeliverer } from './dispatch/deliverers/stream.js';
 import { WebhookDeliverer } from './dispatch/deliverers/webhook.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { buildApp } from './http/app.js';
 import { alarmCleaner, firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
 import { VERSION } from './log.js';
 import { pingDatabase } from './store/health.js';
+import { StreamHub } from './stream/hub.js';
+import { serveStreamUpgrades } from './stream/upgrade.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -94,6 +97,9 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       undo.push(() => job.stop());
     }
     let dispatcher: Dispatcher | undefined;
+    let stream: StreamHub | undefined;
+    // Set when the HTTP server starts closing; it closes once its connections have, open streams included.
+    let serverClosed: Promise<void> = Promise.resolve();
     if (config.routerUrl) {
       const replica = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
       // The hot path gets connections of its own, so API load cannot starve claims, with settings for its statements.
@@ -101,13 +107,20 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       undo.push(() => dispatch.close());
       const webhook = new WebhookDeliverer({ db: dispatch.db, signer, destinations, timeoutMs: config.wakeTimeoutMs, connections: config.concurrency, listen: listenNotify });
       await webhook.start();
+      // Stopped after the dispatcher has drained, so acks of the stream wakes in flight still come; the HTTP server's
+      // close, which waits for the streams, is awaited after that.
+      const hub = new StreamHub({ db: database.db, replica, maxPerOwner: config.streamMaxConnectionsPerOwner, log: log.child({ service: 'stream' }) });
+      stream = hub;
+      hub.start();
+      undo.push(() => serverClosed);
+      undo.push(() => hub.stop());
       dispatcher = new Dispatcher({
         alarms: new AlarmService({ db: dispatch.db, maxActiveAlarms: config.maxActiveAlarms, pollIntervalMs: config.pollIntervalMs, now: Date.now }),
         listen: listenNotify,
         log: log.child({ service: 'dispatcher' }),
         replica,
         // One deliverer per target type (SPEC 8).
-        deliverers: { router: new RouterDeliverer({ url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs, signer }, config.concurrency), webhook },
+        deliverers: { router: new RouterDeliverer({ url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs, signer }, config.concurrency), webhook, stream: new StreamDeliverer({ hub, signer, timeoutMs: config.wakeTimeoutMs }) },
         policy: { retryLadderMs: config.retryLadderMs, maxConsecutiveFailures: config.maxConsecutiveFailures },
         batchSize: config.batchSize,
         concurrency: config.concurrency,
@@ -145,7 +158,12 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       now: Date.now,
     });
     const server = await listen(app.fetch, config.host, config.port);
-    undo.push(() => closeServer(server));
+    serveStreamUpgrades(server, { fetch: app.fetch, hub: stream, log: log.child({ service: 'stream' }) });
+    undo.push(async () => {
+      serverClosed = closeServer(server);
+      // Without a hub no stream holds the server open: its close is awaited here, first, as ever.
+      if (!stream) await serverClosed;
+    });
     const address = server.address() as AddressInfo;
     const baseUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     log.info({ url: baseUrl, version: VERSION, database: embedded ? 'embedded' : 'external', dispatch: dispatchStatus() }, 'chronosd listening');

@@ -20,8 +20,8 @@ export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400, invalid_json: 400, unsupported_did: 400, destination_not_allowed: 400,
   unauthorized: 401, invalid_token: 401, token_expired: 401, invalid_nonce: 401, invalid_signature: 401,
   not_found: 404, not_cancellable: 409, idempotency_conflict: 409, endpoint_in_use: 409,
-  payload_too_large: 413, unsupported_media_type: 415,
-  quota_exceeded: 429, rate_limited: 429, database_unavailable: 503,
+  payload_too_large: 413, unsupported_media_type: 415, upgrade_required: 426,
+  quota_exceeded: 429, rate_limited: 429, too_many_connections: 429, database_unavailable: 503, stream_unavailable: 503,
 };
 
 /** Every error code `route` may answer: its auth layer's, its body's and its own. */
@@ -58,6 +58,10 @@ function parameters(route: RouteSpec, components: Record<string, JsonSchema>): J
 function operation(name: string, route: RouteSpec, components: Record<string, JsonSchema>): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
   for (const [status, answer] of Object.entries(route.ok)) {
+    if (answer.data === null) {
+      responses[status] = { description: answer.description };
+      continue;
+    }
     const body = route.auth === 'none' ? answer.data : okEnvelope(answer.data);
     responses[status] = { description: answer.description, content: { 'application/json': { schema: schemaOf(body, 'output', components) } } };
   }

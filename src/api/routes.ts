@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FirePage, ListAlarmsQuery, ListFiresQuery } from './alarms.js';
 import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest } from './auth.js';
 import { CreateEndpoint, EndpointId, EndpointPage, EndpointView, EndpointWithSecret, ListEndpointsQuery, UpdateEndpoint } from './endpoints.js';
+import { StreamQuery } from './stream.js';
 import { WellKnownView } from './well-known.js';
 
 /** Who may call a route (SPEC 4.1). */
@@ -23,8 +24,8 @@ export interface RouteSpec {
   readonly params?: Readonly<Record<string, z.ZodType>>;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
-  /** Success answers by status: a description and the `data` of the envelope. */
-  readonly ok: Readonly<Record<number, { readonly description: string; readonly data: z.ZodType }>>;
+  /** Success answers by status: a description and the `data` of the envelope (null: no body, as a 101). */
+  readonly ok: Readonly<Record<number, { readonly description: string; readonly data: z.ZodType | null }>>;
   /** The error codes the route may answer besides the ones every route of its auth layer may. */
   readonly errors: readonly string[];
 }
@@ -176,6 +177,16 @@ export const ROUTES = {
     params: { id: EndpointId },
     ok: { 200: { description: 'The endpoint with its new secret.', data: EndpointWithSecret } },
     errors: ['not_found', 'rate_limited'],
+  },
+  stream: {
+    method: 'get',
+    path: '/v1/stream',
+    summary:
+      'The agent\'s own stream of wakes (SPEC 8.3): a WebSocket. The tokens go as headers, or as the query parameters access_token and principal; each wake is a text message, answered {"type":"ack","fire_id"} or {"type":"nack","fire_id","retry","error"?} (docs/targets.md). A GET without Upgrade: websocket is answered 426.',
+    auth: 'principal',
+    query: StreamQuery,
+    ok: { 101: { description: 'Switching Protocols: the WebSocket is open; a {"type":"ready"} message says the connection is a listener.', data: null } },
+    errors: ['upgrade_required', 'too_many_connections', 'stream_unavailable', 'rate_limited'],
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -25,6 +25,7 @@ import { alarmHandlers } from './routes/alarms.js';
 import { authHandlers } from './routes/auth.js';
 import { endpointHandlers } from './routes/endpoints.js';
 import { healthHandlers, type HealthDeps } from './routes/health.js';
+import { streamHandlers } from './routes/stream.js';
 import { wellKnownHandlers } from './routes/well-known.js';
 
 export type { AppEnv } from './env.js';
@@ -87,6 +88,7 @@ export function buildApp(deps: AppDeps) {
     ...authHandlers(deps),
     ...alarmHandlers(deps.alarms, deps.now),
     ...endpointHandlers(deps.endpoints, deps.now),
+    ...streamHandlers(),
   };
   for (const [name, route] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
     const chain: Handler<AppEnv>[] = [...layers[route.auth], handlers[name]];
