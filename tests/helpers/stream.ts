@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { startDaemon } from '../../src/daemon.js';
 import type { Database } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
+import { TEST_SECRETS } from './daemon.js';
 
 /** The owner of test alarms. */
 export const OWNER = 'did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw';
@@ -145,12 +146,8 @@ export interface Replica {
   stop(): Promise<void>;
 }
 
-/** Test secrets every replica shares (an external database requires them configured). */
-export const REPLICA_SECRETS = {
-  CHRONOS_TRANSPORT_TOKENS: 'stream-test-transport-token-0123456789abcdef',
-  CHRONOS_TOKEN_SECRETS: 'stream-test-token-secret-0123456789abcdefghijklmnop',
-  CHRONOS_SIGNING_KEYS: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
-};
+/** The secrets every replica shares (an external database requires them configured). */
+export const REPLICA_SECRETS = TEST_SECRETS;
 
 interface Teardown {
   teardown(fn: () => unknown): void;
