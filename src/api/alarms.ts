@@ -12,7 +12,7 @@ const RFC3339 = 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00
 const LOCAL_TIME = 'must be a local time without offset, like "2027-03-01T09:00" or "2027-03-01T09:00:30"';
 
 /** An endpoint's id, as its create answered it. */
-export const EndpointId = z.string({ error: 'must be an endpoint id, like "ep_2XVW0VrjxyzEbf1m6Iv0"' }).regex(/^ep_[A-Za-z0-9_-]{20}$/, 'must be an endpoint id, like "ep_2XVW0VrjxyzEbf1m6Iv0"');
+export const EndpointId = z.string({ error: (issue) => (issue.input === undefined ? 'required: the id of one of your webhook endpoints, like "ep_2XVW0VrjxyzEbf1m6Iv0"' : 'must be an endpoint id, like "ep_2XVW0VrjxyzEbf1m6Iv0"') }).regex(/^ep_[A-Za-z0-9_-]{20}$/, 'must be an endpoint id, like "ep_2XVW0VrjxyzEbf1m6Iv0"');
 
 /** Where an alarm's wakes go (SPEC 8). */
 export const Target = z

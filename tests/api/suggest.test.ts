@@ -20,7 +20,7 @@ t.test('the field meant: synonyms, other spellings, typos; nothing for a name fa
 
 t.test('fieldsAt opens optional, union and pipe schemas', async (t) => {
   t.ok(fieldsAt(CreateAlarm, []).includes('wake_message'));
-  t.same(fieldsAt(CreateAlarm, ['target']), ['type'], 'the members of the target union');
+  t.same(fieldsAt(CreateAlarm, ['target']), ['type', 'endpoint'], 'the members of the target union');
   t.same(fieldsAt(ListAlarmsQuery, []).sort(), ['cursor', 'limit', 'status', 'tag']);
   t.same(fieldsAt(CreateAlarm, ['tags', 0]), [], 'a string has no members');
 });
@@ -35,7 +35,15 @@ t.test('parseOrThrow names the meant field in the problem', async (t) => {
     return undefined;
   };
   t.same(refused(CreateAlarm, { kind: 'once', delay: '1h', wake_message: 'w', timezone: 'UTC' }), [{ path: 'timezone', message: 'unknown field: did you mean "tz"?' }]);
-  t.same(refused(CreateAlarm, { kind: 'once', delay: '1h', wake_message: 'w', target: { type: 'router', endpont: 'x' } }), [{ path: 'target.endpont', message: 'unknown field' }], 'no guess where the object has nothing close');
+  t.same(refused(CreateAlarm, { kind: 'once', delay: '1h', wake_message: 'w', target: { type: 'router', colour: 'x' } }), [{ path: 'target.colour', message: 'unknown field' }], 'no guess where the object has nothing close');
+  t.same(
+    refused(CreateAlarm, { kind: 'once', delay: '1h', wake_message: 'w', target: { type: 'webhook', endpont: 'ep_AAAAAAAAAAAAAAAAAAAA' } }),
+    [
+      { path: 'target.endpoint', message: 'required: the id of one of your webhook endpoints, like "ep_2XVW0VrjxyzEbf1m6Iv0"' },
+      { path: 'target.endpont', message: 'unknown field: did you mean "endpoint"?' },
+    ],
+    'a union member is guessed',
+  );
   t.same(refused(ListAlarmsQuery, { stauts: 'scheduled' }, 'unknown parameter'), [{ path: 'stauts', message: 'unknown parameter: did you mean "status"?' }]);
   t.match(refused(VerifyRequest, { did: 'd', nonce: 'n', signatur: 's' }), [{ path: 'signature' }, { path: 'signatur', message: 'unknown field: did you mean "signature"?' }]);
 });
