@@ -63,7 +63,7 @@ const QUICK_WARM_UP_JOBS = 200;
 export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
   const { pg, stub, system, offsetsMs } = setup;
   const databaseUrl = await freshDatabase(pg.url, `bench_${system.name.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`);
-  await system.start({ databaseUrl, routerUrl: stub.url, processes: setup.processes ?? 1 });
+  await system.start({ databaseUrl, routerUrl: stub.url, processes: setup.processes ?? 1, stub });
   let stopped = false;
   const stop = async () => {
     if (!stopped) await system.stop();

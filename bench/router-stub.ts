@@ -4,10 +4,15 @@
  * bench talks to it over IPC:
  * - `{type: 'expect', n}` starts a measurement: records are cleared and
  *   `{type: 'done'}` is sent once n distinct fire_ids have arrived;
- * - `{type: 'results'}` is answered with a {@link StubResults}.
+ * - `{type: 'results'}` is answered with a {@link StubResults};
+ * - `{type: 'listen', url, headers, connections}` opens WebSockets to a
+ *   chronosd stream (SPEC 8.3) and answers `{type: 'connected'}`: wakes that
+ *   arrive there are recorded the same way, and acked at once;
+ *   `{type: 'unlisten'}` closes them.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
 
 /** What the stub saw since the last `expect`. */
 export interface StubResults {
@@ -21,7 +26,11 @@ export interface StubResults {
 }
 
 /** Messages from the bench. */
-export type StubCommand = { type: 'expect'; n: number } | { type: 'results' };
+export type StubCommand =
+  | { type: 'expect'; n: number }
+  | { type: 'results' }
+  | { type: 'listen'; url: string; headers: Record<string, string>; connections: number }
+  | { type: 'unlisten' };
 
 let expected = Infinity;
 let seen = new Set<string>();
@@ -30,25 +39,56 @@ let duplicates = 0;
 let firstAt = 0;
 let lastAt = 0;
 
+/** Wall clock with sub-ms resolution, comparable with scheduled_for. */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Records a wake received at `at`. */
+function record(wake: { fire_id: string; scheduled_for: string }, at: number): void {
+  if (seen.has(wake.fire_id)) {
+    duplicates++;
+    return;
+  }
+  seen.add(wake.fire_id);
+  lateness.push(at - Date.parse(wake.scheduled_for));
+  if (firstAt === 0) firstAt = at;
+  lastAt = at;
+  if (seen.size === expected) process.send!({ type: 'done' });
+}
+
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    // Wall clock with sub-ms resolution, comparable with scheduled_for.
-    const at = performance.timeOrigin + performance.now();
+    const at = now();
     res.writeHead(204).end();
-    const body = JSON.parse(Buffer.concat(chunks).toString()) as { fire_id: string; scheduled_for: string };
-    if (seen.has(body.fire_id)) {
-      duplicates++;
-      return;
-    }
-    seen.add(body.fire_id);
-    lateness.push(at - Date.parse(body.scheduled_for));
-    if (firstAt === 0) firstAt = at;
-    lastAt = at;
-    if (seen.size === expected) process.send!({ type: 'done' });
+    record(JSON.parse(Buffer.concat(chunks).toString()) as { fire_id: string; scheduled_for: string }, at);
   });
 });
+
+let sockets: WebSocket[] = [];
+
+/** Opens `connections` stream listeners; each wake is recorded, then acked. */
+async function listen(url: string, headers: Record<string, string>, connections: number): Promise<void> {
+  sockets = await Promise.all(
+    Array.from({ length: connections }, () => {
+      const socket = new WebSocket(url, { headers });
+      socket.on('message', (data) => {
+        const at = now();
+        const wake = JSON.parse(String(data)) as { type: string; fire_id: string; scheduled_for: string };
+        if (wake.type !== 'chronos.wake') return;
+        socket.send(`{"type":"ack","fire_id":${JSON.stringify(wake.fire_id)}}`);
+        record(wake, at);
+      });
+      return new Promise<WebSocket>((resolve, reject) => {
+        socket.once('open', () => resolve(socket));
+        socket.once('unexpected-response', (_req, res) => reject(new Error(`the stream answered ${res.statusCode}`)));
+        socket.once('error', reject);
+      });
+    }),
+  );
+}
 server.keepAliveTimeout = 60_000;
 
 process.on('message', (command: StubCommand) => {
@@ -59,8 +99,16 @@ process.on('message', (command: StubCommand) => {
     duplicates = 0;
     firstAt = 0;
     lastAt = 0;
-  } else {
+  } else if (command.type === 'results') {
     process.send!({ type: 'results', lateness, duplicates, firstAt, lastAt } satisfies StubResults);
+  } else if (command.type === 'listen') {
+    listen(command.url, command.headers, command.connections).then(
+      () => process.send!({ type: 'connected' }),
+      (err: Error) => process.send!({ type: 'connected', error: err.message }),
+    );
+  } else {
+    for (const socket of sockets) socket.close();
+    sockets = [];
   }
 });
 process.on('disconnect', () => process.exit(0));

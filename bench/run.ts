@@ -35,6 +35,7 @@ import type { SystemUnderTest } from './systems/system.js';
 const SYSTEMS: Record<string, () => SystemUnderTest> = {
   chronosd: () => new Chronosd(),
   'chronosd-webhook': () => new Chronosd(undefined, 'webhook'),
+  'chronosd-stream': () => new Chronosd(undefined, 'stream'),
   'pg-boss': pgBoss,
   'graphile-worker': graphileWorker,
 };

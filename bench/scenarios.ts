@@ -185,7 +185,7 @@ export async function api(env: BenchEnv): Promise<void> {
   const phases: Record<string, ApiReport[]> = { throughput: [], rate: [] };
   for (let repeat = 0; repeat < env.repeats; repeat++) {
     const system = new Chronosd();
-    await system.start({ databaseUrl: await freshDatabase(env.pg.url, 'bench_api'), routerUrl: env.stub.url, processes: 1 });
+    await system.start({ databaseUrl: await freshDatabase(env.pg.url, 'bench_api'), routerUrl: env.stub.url, processes: 1, stub: env.stub });
     try {
       process.stderr.write('api: throughput\n');
       phases.throughput!.push(await apiThroughput(system.urls[0]!, BENCH_TRANSPORT_TOKEN, 50, seconds));

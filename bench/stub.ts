@@ -36,6 +36,25 @@ export class RouterStub {
     });
   }
 
+  /** Opens `connections` WebSockets to a chronosd stream at `url`, whose wakes are recorded and acked; resolves once all are open. */
+  listen(url: string, headers: Record<string, string>, connections: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const on = (m: { type: string; error?: string }) => {
+        if (m.type !== 'connected') return;
+        this.child.off('message', on);
+        if (m.error) reject(new Error(m.error));
+        else resolve();
+      };
+      this.child.on('message', on);
+      this.send({ type: 'listen', url, headers, connections });
+    });
+  }
+
+  /** Closes the stream connections. */
+  unlisten(): void {
+    this.send({ type: 'unlisten' });
+  }
+
   /** What arrived since the last expect. */
   results(): Promise<StubResults> {
     return new Promise((resolve) => {

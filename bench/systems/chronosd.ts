@@ -10,6 +10,8 @@ import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
+import { parseSeed } from '../../src/auth/seed.js';
+import { ChronosClient } from '../../src/client/client.js';
 import { openDatabase, type Database } from '../../src/db/pool.js';
 import { fireIdFor, newAlarmId } from '../../src/ids.js';
 import { CURRENT_ROOT } from '../baseline.js';
@@ -37,8 +39,15 @@ function chronosEnv(): Record<string, string> {
   };
 }
 
-/** Where the bench's chronosd sends its wakes: the router (SPEC 6) or a webhook endpoint at the same stub (SPEC 8.2). */
-export type BenchTarget = 'router' | 'webhook';
+/**
+ * Where the bench's chronosd sends its wakes: the router (SPEC 6), a webhook
+ * endpoint at the same stub (SPEC 8.2), or the owner's stream (SPEC 8.3), on
+ * which the stub listens with one connection per process.
+ */
+export type BenchTarget = 'router' | 'webhook' | 'stream';
+
+// The secret key of BENCH_OWNER (RFC 8032 test 1), to listen on its stream.
+const BENCH_OWNER_SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 
 /** Which chronosd: the checkout it runs from, and its name in the report. */
 export interface ChronosdCode {
@@ -60,6 +69,7 @@ export class Chronosd implements SystemUnderTest {
   urls: string[] = [];
 
   private target: string | undefined;
+  private listening: SystemContext['stub'] | undefined;
 
   /** This checkout's chronosd unless `code` names another; wakes to the router unless `via` says webhook. */
   constructor(
@@ -85,6 +95,15 @@ export class Chronosd implements SystemUnderTest {
     if (this.via === 'webhook') {
       const endpoint = await insertBenchEndpoint(this.database.db, BENCH_OWNER, `${ctx.routerUrl}/internal/wake`);
       this.target = JSON.stringify({ type: 'webhook', endpoint });
+    }
+    if (this.via === 'stream') {
+      this.target = JSON.stringify({ type: 'stream' });
+      for (const url of this.urls) {
+        const owner = new ChronosClient({ url, transportToken: BENCH_TRANSPORT_TOKEN, seed: parseSeed(BENCH_OWNER_SEED) });
+        const headers = { Authorization: `Bearer ${BENCH_TRANSPORT_TOKEN}`, 'X-Chronos-Principal': (await owner.principal()).token };
+        await ctx.stub.listen(`${url.replace(/^http/, 'ws')}/v1/stream`, headers, 1);
+      }
+      this.listening = ctx.stub;
     }
   }
 
@@ -132,6 +151,8 @@ export class Chronosd implements SystemUnderTest {
   }
 
   async stop(): Promise<void> {
+    this.listening?.unlisten();
+    this.listening = undefined;
     await Promise.all(this.children.map(terminate));
     this.children = [];
     this.urls = [];

@@ -4,6 +4,8 @@
  * wake the router stub with one HTTP POST per due job.
  */
 
+import type { RouterStub } from '../stub.js';
+
 /** Where a system runs. */
 export interface SystemContext {
   /** URL of a fresh, empty database made for this system alone. */
@@ -12,6 +14,8 @@ export interface SystemContext {
   readonly routerUrl: string;
   /** Worker processes to start (the replicas scenario); 1 unless said. */
   readonly processes: number;
+  /** The router stub, which can also listen on a chronosd stream (the stream target). */
+  readonly stub: RouterStub;
 }
 
 /** A scheduler under test. */
