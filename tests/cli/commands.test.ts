@@ -5,24 +5,8 @@
  */
 import { createServer } from 'node:net';
 import t from 'tap';
-import { runCli } from '../../src/cli/main.js';
 import { spawnCli } from '../helpers/daemon.js';
-
-/** Runs the CLI in this process and captures what it prints. */
-async function cli(argv: string[], program: 'chronos' | 'chronosd' = 'chronos') {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(`${a.join(' ')}\n`);
-  console.error = (...a: unknown[]) => err.push(`${a.join(' ')}\n`);
-  try {
-    const code = await runCli(argv, program);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+import { cli } from '../helpers/cli.js';
 
 const COMMANDS = [[], ['serve'], ['migrate'], ['dev'], ['schedule'], ['keygen'], ['token'], ['mcp'], ['alarm'], ['alarm', 'set'], ['alarm', 'get'], ['alarm', 'list'], ['alarm', 'cancel']];
 

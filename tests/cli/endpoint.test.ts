@@ -8,9 +8,9 @@ import t from 'tap';
 import { CreateEndpoint } from '../../src/api/endpoints.js';
 import { generateSeed } from '../../src/auth/ed25519.js';
 import { ENDPOINT_ADD_FLAGS } from '../../src/cli/commands.js';
-import { runCli } from '../../src/cli/main.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { spawnCli, startDaemon, TEST_SECRETS } from '../helpers/daemon.js';
+import { cli } from '../helpers/cli.js';
 
 const HOOK = 'https://hooks.example.com/chronos';
 
@@ -91,21 +91,6 @@ t.test('add, list, get, update, rotate, rm and alarm set --target against a real
   t.match(missing.err, /^chronos alarm set: invalid_request: --target\.endpoint: /, 'a missing endpoint is named as --target');
   t.same(JSON.parse((await run('endpoint', 'list', '--json')).out).endpoints.map((e: { id: string }) => e.id), [otherView.id], 'the refused calls changed nothing');
 });
-
-/** Runs the CLI in this process and captures what it prints. */
-async function cli(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(`${a.join(' ')}\n`);
-  console.error = (...a: unknown[]) => err.push(`${a.join(' ')}\n`);
-  try {
-    return { code: await runCli(argv), out: out.join(''), err: err.join('') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 t.test('--help on every endpoint command, every flag listed', async (t) => {
   for (const path of [['endpoint'], ...['add', 'list', 'get', 'update', 'rotate', 'rm'].map((c) => ['endpoint', c])]) {
