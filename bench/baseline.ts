@@ -100,6 +100,24 @@ export function checkOutBaseline(ref: string): Baseline {
   }
 }
 
+interface LockEntry {
+  version?: string;
+  dev?: boolean;
+  devOptional?: boolean;
+  optional?: boolean;
+  link?: boolean;
+  dependencies?: Record<string, string>;
+}
+
+/** The version of `name` that the package at `from` (a lock path) loads here: Node's lookup, nearest node_modules first. */
+function resolvedVersion(from: string, name: string, versionAt: (path: string) => string | undefined): string | undefined {
+  for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+    const version = versionAt(`${dir}/node_modules/${name}`);
+    if (version !== undefined) return version;
+    if (!dir.includes('/node_modules/')) return versionAt(`node_modules/${name}`);
+  }
+}
+
 /** How the baseline's packages differ from what this checkout has installed, one line each; empty if they do not. */
 function dependencyDifferences(root: string): string[] {
   const out: string[] = [];
@@ -115,14 +133,24 @@ function dependencyDifferences(root: string): string[] {
   const lockPath = join(root, 'package-lock.json');
   if (!existsSync(lockPath)) out.push('package-lock.json: none there');
   else {
-    const packages = (readJson(lockPath).packages ?? {}) as Record<string, { version?: string; dev?: boolean; devOptional?: boolean; optional?: boolean; link?: boolean }>;
+    const packages = (readJson(lockPath).packages ?? {}) as Record<string, LockEntry>;
+    const versionAt = (path: string) => {
+      const manifest = join(CURRENT_ROOT, path, 'package.json');
+      return existsSync(manifest) ? (readJson(manifest).version as string) : undefined;
+    };
     for (const [path, entry] of Object.entries(packages)) {
       if (path === '' || entry.dev || entry.link) continue;
-      const manifest = join(CURRENT_ROOT, path, 'package.json');
-      const installed = existsSync(manifest) ? (readJson(manifest).version as string) : undefined;
+      const installed = versionAt(path);
       // An optional package (another platform's binary) may be absent; if present, it must match.
       if (installed === undefined && (entry.optional || entry.devOptional)) continue;
-      if (installed !== entry.version) out.push(`package-lock.json: ${path.slice('node_modules/'.length)} ${entry.version} there, ${installed ?? 'not installed'} here`);
+      if (installed === entry.version) continue;
+      // Moved, not changed: a package this checkout installs at another version in the same place, while every
+      // package of the baseline that requires it still finds the baseline's version, nested in its own node_modules.
+      const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      const requirers = Object.entries(packages).filter(([p, e]) => p !== '' && !e.dev && e.dependencies?.[name] !== undefined).map(([p]) => p);
+      const requiredByRoot = theirs[name] !== undefined;
+      if (!requiredByRoot && requirers.length > 0 && requirers.every((r) => resolvedVersion(r, name, versionAt) === entry.version)) continue;
+      out.push(`package-lock.json: ${path.slice('node_modules/'.length)} ${entry.version} there, ${installed ?? 'not installed'} here`);
     }
   }
   const patches = (dir: string) => {
