@@ -11,7 +11,7 @@
 import type { Kysely } from 'kysely';
 import type { Agent } from 'undici';
 import type { WakeSigner } from '../../auth/wake-signer.js';
-import { checkDestinationUrl, guardedAgent, type DestinationPolicy, type Resolve } from '../../net/destination.js';
+import { checkDestinationUrl, guardedAgent, type DestinationCheck, type DestinationPolicy, type Resolve } from '../../net/destination.js';
 import type { ClaimedRow } from '../../store/claims.js';
 import { ENDPOINT_CHANNEL, endpointForDelivery, type DeliveryEndpoint } from '../../store/endpoints.js';
 import type { Schema } from '../../store/schema.js';
@@ -43,6 +43,8 @@ const KEEP_MS = 5_000;
 interface Kept {
   readonly owner: string;
   readonly endpoint: DeliveryEndpoint | undefined;
+  /** The endpoint's URL judged by this replica's policy, once per read. */
+  readonly check: DestinationCheck | undefined;
   readonly secrets: readonly Buffer[];
   readonly untilMs: number;
 }
@@ -77,8 +79,7 @@ export class WebhookDeliverer implements Deliverer {
     }
     const endpoint = kept.endpoint;
     if (!endpoint) return { kind: 'error', message: `${peer} no longer exists`, permanent: true };
-    // The policy may have changed since the endpoint was registered (allow_http turned off): it holds for every attempt.
-    const check = checkDestinationUrl(endpoint.url, this.o.destinations);
+    const check = kept.check!;
     if (!check.ok) return { kind: 'error', message: `${peer}: ${check.reason}`, permanent: true };
     const body = endpoint.body === 'payload' ? row.payload : wakeBody(row, firedAt);
     const fireId = row.fire_id ?? '';
@@ -105,6 +106,8 @@ export class WebhookDeliverer implements Deliverer {
     const kept: Kept = {
       owner,
       endpoint,
+      // The policy may have changed since the endpoint was registered (allow_http turned off): it holds for every attempt.
+      check: endpoint && checkDestinationUrl(endpoint.url, this.o.destinations),
       secrets: endpoint?.secrets.map((s) => Buffer.from(s.replace(/^whsec_/, ''), 'base64')) ?? [],
       untilMs: Math.min(this.now() + KEEP_MS, graceEndMs),
     };
