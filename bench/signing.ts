@@ -9,7 +9,7 @@ export function benchSigning(): void {
   const id = newAlarmId();
   const at = new Date('2026-11-23T12:00:00Z');
   const body = wakeBody(
-    { owner: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK', id, fire_id: fireIdFor(id, at), occurrence_at: at, attempt: 1, kind: 'once', label: 'deploy check', conversation_id: 'conv_81c2', tags: ['deploy'], wake_message: 'Check the deploy of build 4f2a9c and report.', payload: '{"build":"4f2a9c","cursor":"eyJ2IjoxfQ"}' },
+    { owner: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK', id, manual_of: null, fire_id: fireIdFor(id, at), occurrence_at: at, attempt: 1, kind: 'once', label: 'deploy check', conversation_id: 'conv_81c2', tags: ['deploy'], wake_message: 'Check the deploy of build 4f2a9c and report.', payload: '{"build":"4f2a9c","cursor":"eyJ2IjoxfQ"}' },
     at,
   );
   const rows: [string, readonly Uint8Array[]][] = [

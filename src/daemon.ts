@@ -121,7 +121,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
         replica,
         // One deliverer per target type (SPEC 8).
         deliverers: { router: new RouterDeliverer({ url: `${config.routerUrl}/internal/wake`, token: config.wakeToken, timeoutMs: config.wakeTimeoutMs, signer }, config.concurrency), webhook, stream: new StreamDeliverer({ hub, signer, timeoutMs: config.wakeTimeoutMs }) },
-        policy: { retryLadderMs: config.retryLadderMs, maxConsecutiveFailures: config.maxConsecutiveFailures },
+        policy: { retryLadderMs: config.retryLadderMs, maxConsecutiveFailures: config.maxConsecutiveFailures, misfireThresholdMs: config.misfireThresholdMs, maxCatchup: config.maxCatchup },
         batchSize: config.batchSize,
         concurrency: config.concurrency,
         leaseMs: config.leaseMs,

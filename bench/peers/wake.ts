@@ -36,6 +36,7 @@ export async function postWake(routerUrl: string, job: WakeJob, attempt: number)
   if (!pool) pools.set(routerUrl, (pool = new Pool(url.origin, { connections: CONNECTIONS })));
   const body = wakeBody(
     {
+      manual_of: null,
       owner: job.agent_did,
       id: job.alarm_id,
       fire_id: job.fire_id,

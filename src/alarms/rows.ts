@@ -2,6 +2,7 @@
  * The one mapping between an alarm's row and the API: the row a validated
  * create becomes, and AlarmView and FireView (SPEC 4.4) of a row.
  */
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { DEFAULT_MISFIRE, DEFAULT_TARGET, type AlarmView as AlarmViewSchema, type FireView as FireViewSchema } from '../api/alarms.js';
 import { fireIdFor } from '../ids.js';
@@ -81,6 +82,15 @@ export function alarmView(row: AlarmRow): AlarmView {
   };
 }
 
+/**
+ * The version of an alarm as stored, for `ETag` and `If-Match` (SPEC 9.1):
+ * a digest of the whole row, so that any change, by its owner or by the
+ * dispatcher, makes another one on every replica.
+ */
+export function alarmVersion(row: AlarmRow): string {
+  return createHash('sha256').update(JSON.stringify(row)).digest('base64url').slice(0, 22);
+}
+
 /** The API's view of one delivery attempt. */
 export function fireView(row: FireRow): FireView {
   return {
@@ -96,5 +106,6 @@ export function fireView(row: FireRow): FireView {
     error: row.error,
     duration_ms: row.duration_ms,
     target_type: row.target_type,
+    manual: row.manual,
   };
 }

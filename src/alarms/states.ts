@@ -7,14 +7,18 @@
  */
 
 /** Every status an alarm can have. */
-export const STATUSES = ['scheduled', 'firing', 'completed', 'failed', 'cancelled'] as const;
+export const STATUSES = ['scheduled', 'firing', 'paused', 'completed', 'failed', 'cancelled'] as const;
+/** The states an alarm never leaves. */
+export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const satisfies readonly AlarmStatus[];
 /** An alarm status. */
 export type AlarmStatus = (typeof STATUSES)[number];
 
-/** One verb: the states it moves from, and each state it may move to with why. */
+/** One verb: the states it moves from, and each state it may move to with why (or `keeps`: each stays as it is). */
 export interface Transition {
   readonly from: readonly AlarmStatus[];
   readonly to: Readonly<Partial<Record<AlarmStatus, string>>>;
+  /** The verb leaves the status as it is, for this reason. */
+  readonly keeps?: string;
   /** Who calls it. */
   readonly by: string;
 }
@@ -22,6 +26,27 @@ export interface Transition {
 /** The transition table: `from -> verb -> to`. */
 export const TRANSITIONS = {
   create: { from: [], to: { scheduled: 'created' }, by: 'POST /v1/alarms' },
+  update: {
+    from: ['scheduled', 'paused'],
+    to: {},
+    keeps: 'fields changed in place; a changed schedule is due at its first occurrence from now',
+    by: 'PATCH /v1/alarms/:id',
+  },
+  pause: { from: ['scheduled'], to: { paused: 'nothing fires; the pending occurrence is kept for the resume' }, by: 'POST /v1/alarms/:id/pause' },
+  resume: {
+    from: ['paused'],
+    to: {
+      scheduled: 'at the occurrence it waited for, or, when that passed while paused, as the misfire policy says',
+      completed: 'the schedule ended while paused, and the misfire policy (skip) sends nothing missed',
+    },
+    by: 'POST /v1/alarms/:id/resume',
+  },
+  fire: {
+    from: ['scheduled', 'paused'],
+    to: {},
+    keeps: 'one extra occurrence now, as a hidden once alarm of its own (manual: true); the schedule is untouched',
+    by: 'POST /v1/alarms/:id/fire',
+  },
   claim: { from: ['scheduled'], to: { firing: 'next_fire_at has come, by the database clock' }, by: 'the dispatcher (producer)' },
   settle: {
     from: ['firing'],
@@ -34,7 +59,7 @@ export const TRANSITIONS = {
   },
   handBack: { from: ['firing'], to: { scheduled: 'handed back unsent, at shutdown or after waiting too long for a slot (the attempt is not counted)' }, by: 'the dispatcher' },
   reap: { from: ['firing'], to: { scheduled: 'the lease expired (its replica died), the lost attempt counted, sent again at once with the same fire_id' }, by: 'the rescuer' },
-  cancel: { from: ['scheduled', 'firing'], to: { cancelled: "no further attempt starts after its answer (which waits for the replica holding a firing alarm's claim)" }, by: 'DELETE /v1/alarms/:id' },
+  cancel: { from: ['scheduled', 'firing', 'paused'], to: { cancelled: "no further attempt starts after its answer (which waits for the replica holding a firing alarm's claim)" }, by: 'DELETE /v1/alarms/:id' },
   purge: { from: ['completed', 'failed', 'cancelled'], to: {}, by: 'the cleaner, after retention.alarms' },
 } as const satisfies Record<string, Transition>;
 
@@ -72,10 +97,12 @@ export function alarmStateDiagram(): string {
   for (const [verb, t] of Object.entries(TRANSITIONS) as [Verb, Transition][]) {
     const targets = Object.entries(t.to) as [AlarmStatus, string][];
     for (const from of t.from.length === 0 ? ['[*]'] : t.from) {
-      if (targets.length === 0) lines.push(`    ${from} --> [*]: ${verb}`);
+      if (t.keeps !== undefined) lines.push(`    ${from} --> ${from}: ${verb}: ${t.keeps}`);
+      else if (targets.length === 0) lines.push(`    ${from} --> [*]: ${verb}`);
       for (const [to, why] of targets) lines.push(`    ${from} --> ${to}: ${verb}: ${why}`);
     }
-    rows.push(`| ${verb} | ${t.from.join(', ') || '(new)'} | ${Object.keys(t.to).join(', ') || '(deleted)'} | ${t.by} |`);
+    const to = t.keeps !== undefined ? '(unchanged)' : Object.keys(t.to).join(', ') || '(deleted)';
+    rows.push(`| ${verb} | ${t.from.join(', ') || '(new)'} | ${to} | ${t.by} |`);
   }
   lines.push('```');
   return [...lines, '', ...rows].join('\n');

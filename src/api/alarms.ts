@@ -36,8 +36,12 @@ export const TargetType = z.enum(Target.options.map((o) => o.shape.type.value) a
 /** The target of an alarm created without one. */
 export const DEFAULT_TARGET: Target = { type: 'router' };
 
-/** What happens to occurrences missed while the daemon was down (SPEC 9.3). */
-export const Misfire = z.enum(['coalesce'], { error: 'must be "coalesce": skip and all are not served yet' }).describe('Missed occurrences: coalesce fires once for all of them, then continues. Default coalesce.');
+/** What happens to the occurrences of a recurring alarm missed while the daemon was down, the alarm paused or its owner suspended (SPEC 9.3). */
+export const Misfire = z
+  .enum(['coalesce', 'skip', 'all'], { error: 'must be "coalesce", "skip" or "all"' })
+  .describe(
+    'Missed occurrences (downtime, a pause): coalesce fires once for all of them, then continues; skip fires none of them; all fires each one, oldest first, at most dispatch.max_catchup (default 100, the most recent). A once alarm always fires, late. Default coalesce.',
+  );
 /** A misfire policy. */
 export type Misfire = z.infer<typeof Misfire>;
 /** The misfire policy of an alarm created without one. */
@@ -97,6 +101,21 @@ export const CreateAlarm = bodyObject({
 });
 /** A create body, as validated. */
 export type CreateAlarm = z.infer<typeof CreateAlarm>;
+
+/**
+ * The body of `PATCH /v1/alarms/:id` as the API describes it: a JSON merge
+ * patch over the create's fields (null removes a field). It is validated by
+ * applying it and validating the result as a create (alarms/update-request.ts).
+ */
+export const UpdateAlarm = CreateAlarm.omit({ idempotency_key: true })
+  .partial()
+  .describe(
+    'A JSON merge patch (RFC 7396) over the fields of a create: the fields given replace the stored ones, null removes one; payload and target are replaced whole. Naming when it fires (at, at_local, delay, cron, rrule) replaces the stored one; a new kind replaces the whole schedule but tz. The result is validated as a create.',
+  )
+  .meta({ id: 'UpdateAlarm' });
+
+/** The answer of a fire now (SPEC 9.2). */
+export const FireNowView = z.strictObject({ fire_id: z.string().describe('The fire_id of the extra occurrence: its wake and its attempts (manual: true) carry it.') }).meta({ id: 'FireNow' });
 
 /** A comma list of statuses, for the `status` filter; parsed into the list. */
 const StatusList = z
@@ -173,6 +192,7 @@ export const FireView = z
     error: z.string().nullable(),
     duration_ms: z.number().int().nullable(),
     target_type: TargetType.describe('Where this attempt went.'),
+    manual: z.boolean().describe('An attempt at a fire-now occurrence (POST /v1/alarms/:id/fire), not one of the schedule.'),
   })
   .meta({ id: 'FireView' });
 

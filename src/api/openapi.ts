@@ -19,7 +19,7 @@ const BODY_ERRORS: readonly string[] = ['invalid_json', 'invalid_request', 'payl
 export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400, invalid_json: 400, unsupported_did: 400, destination_not_allowed: 400,
   unauthorized: 401, invalid_token: 401, token_expired: 401, invalid_nonce: 401, invalid_signature: 401,
-  not_found: 404, not_cancellable: 409, idempotency_conflict: 409, endpoint_in_use: 409,
+  not_found: 404, not_cancellable: 409, idempotency_conflict: 409, endpoint_in_use: 409, alarm_busy: 409, not_updatable: 409, precondition_failed: 412,
   payload_too_large: 413, unsupported_media_type: 415, upgrade_required: 426,
   quota_exceeded: 429, rate_limited: 429, too_many_connections: 429, database_unavailable: 503, stream_unavailable: 503,
 };

@@ -5,7 +5,7 @@
  * drift; a test checks that the app serves exactly these.
  */
 import { z } from 'zod';
-import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FirePage, ListAlarmsQuery, ListFiresQuery } from './alarms.js';
+import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FireNowView, FirePage, ListAlarmsQuery, ListFiresQuery, UpdateAlarm } from './alarms.js';
 import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest } from './auth.js';
 import { CreateEndpoint, EndpointId, EndpointPage, EndpointView, EndpointWithSecret, ListEndpointsQuery, UpdateEndpoint } from './endpoints.js';
 import { StreamQuery } from './stream.js';
@@ -104,10 +104,48 @@ export const ROUTES = {
     ok: { 200: { description: 'The alarm.', data: AlarmView } },
     errors: ['not_found', 'rate_limited'],
   },
+  updateAlarm: {
+    method: 'patch',
+    path: '/v1/alarms/{id}',
+    summary:
+      'Change a scheduled or paused alarm in place: a JSON merge patch (application/merge-patch+json or application/json), validated as a create. A changed schedule is due at its first occurrence from now. If-Match with the ETag of a GET makes the change only if the alarm is still as read.',
+    auth: 'principal',
+    params: { id: AlarmId },
+    body: UpdateAlarm,
+    ok: { 200: { description: 'The alarm as changed (its new ETag in the header).', data: AlarmView } },
+    errors: ['not_found', 'alarm_busy', 'not_updatable', 'precondition_failed', 'rate_limited'],
+  },
+  pauseAlarm: {
+    method: 'post',
+    path: '/v1/alarms/{id}/pause',
+    summary: 'Pause a scheduled alarm: nothing fires until it is resumed; again on a paused one is fine.',
+    auth: 'principal',
+    params: { id: AlarmId },
+    ok: { 200: { description: 'The alarm, paused.', data: AlarmView } },
+    errors: ['not_found', 'alarm_busy', 'not_updatable', 'rate_limited'],
+  },
+  resumeAlarm: {
+    method: 'post',
+    path: '/v1/alarms/{id}/resume',
+    summary: 'Resume a paused alarm at its next occurrence; the occurrences missed while paused follow its misfire policy. Again on a scheduled one is fine.',
+    auth: 'principal',
+    params: { id: AlarmId },
+    ok: { 200: { description: 'The alarm, scheduled again (or completed, when its schedule ended while paused and its misfire policy is skip).', data: AlarmView } },
+    errors: ['not_found', 'not_updatable', 'quota_exceeded', 'rate_limited'],
+  },
+  fireAlarm: {
+    method: 'post',
+    path: '/v1/alarms/{id}/fire',
+    summary: 'Fire a scheduled or paused alarm once now, beside its schedule (which stays as it is): the wake and its attempts carry manual: true and a fire_id of their own.',
+    auth: 'principal',
+    params: { id: AlarmId },
+    ok: { 202: { description: 'The extra occurrence is due now; its attempts show in the alarm\'s fires.', data: FireNowView } },
+    errors: ['not_found', 'alarm_busy', 'not_updatable', 'rate_limited'],
+  },
   cancelAlarm: {
     method: 'delete',
     path: '/v1/alarms/{id}',
-    summary: 'Cancel a scheduled or firing alarm; again on a cancelled one is fine.',
+    summary: 'Cancel a scheduled, firing or paused alarm (and any fire-now occurrence of it still to be sent); again on a cancelled one is fine.',
     auth: 'principal',
     params: { id: AlarmId },
     ok: { 200: { description: 'The alarm, cancelled.', data: AlarmView } },

@@ -11,7 +11,7 @@ import type { AlarmService } from '../alarms/service.js';
 import { isConnectionError } from '../db/errors.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { newAttemptId } from '../ids.js';
-import { claimKey, type ClaimedRow, type SettleItem } from '../store/claims.js';
+import { claimKey, type ClaimedRow, type SettleItem, type SettlePatch } from '../store/claims.js';
 import { decide, resendAtOnce, type Policy } from './decide.js';
 import type { AttemptResult } from './ladder.js';
 
@@ -20,7 +20,8 @@ export interface SettledEvent {
   readonly alarmId: string;
   readonly fireId: string;
   readonly attempt: number;
-  readonly outcome: 'delivered' | 'retrying' | 'failed';
+  /** `rescheduled`: a missed occurrence was not sent (misfire.ts). */
+  readonly outcome: 'delivered' | 'retrying' | 'failed' | 'rescheduled';
   /** False when the claim was lost (cancelled, or taken over) before the settle. */
   readonly held: boolean;
 }
@@ -73,10 +74,26 @@ export class Completer extends EventEmitter {
 
   /** Queues the attempt's settle; stop() waits for it. */
   complete(attempt: FinishedAttempt): void {
-    const settling = this.settle(attempt)
-      .catch((err: unknown) => this.o.log.error({ err, alarm_id: attempt.row.id }, 'settling the attempt failed unexpectedly; its lease will expire and the wake be sent again'))
+    this.track(this.settle(attempt), attempt.row);
+  }
+
+  private track(work: Promise<void>, row: ClaimedRow): void {
+    const settling = work
+      .catch((err: unknown) => this.o.log.error({ err, alarm_id: row.id }, 'settling the attempt failed unexpectedly; its lease will expire and the wake be sent again'))
       .finally(() => this.pending.delete(settling));
     this.pending.add(settling);
+  }
+
+  /** Queues the settle of a claim that was not sent: the alarm moves to `patch`, and no attempt is recorded. */
+  reschedule(row: ClaimedRow, patch: SettlePatch): void {
+    this.track(
+      (async () => {
+        const held = await this.groups.submit({ alarmId: row.id, claimedAt: row.claimed_at!, patch, record: null });
+        this.o.log.info({ alarm_id: row.id, fire_id: row.fire_id, next_fire_at: patch.nextFireAt, why: patch.lastError, held }, 'missed occurrence not sent');
+        this.emit('settled', { alarmId: row.id, fireId: row.fire_id ?? '', attempt: row.attempt, outcome: 'rescheduled', held } satisfies SettledEvent);
+      })(),
+      row,
+    );
   }
 
   /** Waits for every queued settle. */
@@ -90,7 +107,9 @@ export class Completer extends EventEmitter {
       id: newAttemptId(),
       targetType: row.target.type,
       fireId: row.fire_id ?? '',
-      alarmId: row.id,
+      // A fire-now occurrence's attempts are the history of the alarm it was fired for.
+      alarmId: row.manual_of ?? row.id,
+      manual: row.manual_of !== null,
       scheduledFor: row.occurrence_at ?? firedAt,
       attempt: row.attempt,
       startedAt: firedAt,
@@ -100,7 +119,7 @@ export class Completer extends EventEmitter {
       error: decision.error,
       durationMs,
     };
-    const held = await this.groups.submit({ claimedAt: row.claimed_at!, patch: decision.patch, record }).catch((err: unknown) => {
+    const held = await this.groups.submit({ alarmId: row.id, claimedAt: row.claimed_at!, patch: decision.patch, record }).catch((err: unknown) => {
       // Read as not held: the lease expires and the wake goes again with the same fire_id.
       this.o.log.error({ err, alarm_id: row.id, fire_id: row.fire_id }, 'could not settle the attempt; its lease will expire and the wake be sent again with the same fire_id');
       return false;
@@ -120,7 +139,7 @@ export class Completer extends EventEmitter {
   /** Settles a group in one statement, retrying while the database is unreachable. */
   private async settleGroup(items: SettleItem[]): Promise<boolean[]> {
     const held = await this.withDatabaseRetry(() => this.o.alarms.settle(this.o.replica, items));
-    return items.map((i) => held.has(claimKey(i.record.alarmId, i.claimedAt)));
+    return items.map((i) => held.has(claimKey(i.alarmId, i.claimedAt)));
   }
 
   /** Runs `run`, retrying while the database is unreachable, until the lease is half spent; then throws its error. */

@@ -8,9 +8,10 @@ import { fireIdFor } from '../ids.js';
 import { nextOccurrence } from '../schedule/next.js';
 import type { ClaimedRow, SettlePatch } from '../store/claims.js';
 import { classify, describeFailure, nextAttemptAt, type AttemptResult } from './ladder.js';
+import type { MisfirePolicy } from './misfire.js';
 
-/** The retry and failure policy. */
-export interface Policy {
+/** The retry, failure and misfire policy. */
+export interface Policy extends MisfirePolicy {
   readonly retryLadderMs: readonly number[];
   readonly maxConsecutiveFailures: number;
   readonly random?: () => number;
@@ -76,14 +77,17 @@ function finished(row: ClaimedRow, status: 'completed' | 'failed', lastError: st
 
 /**
  * Moves a recurring alarm to its next occurrence after now: the occurrences
- * missed while it waited are not fired one by one (SPEC 4.5). Ends it when
+ * missed while it waited are not fired one by one (SPEC 4.5), unless its
+ * misfire policy is `all`, which moves on to the occurrence after this one,
+ * due at once if it was missed too (misfire.ts caps how many). Ends it when
  * max_fires is reached or the schedule has no further occurrence.
  */
 function advance(row: ClaimedRow, nowMs: number, fireCount: number, failures: number, lastError: string | null, delivered: boolean): SettlePatch {
   if (row.max_fires !== null && fireCount >= row.max_fires) return finished(row, 'completed', lastError, delivered, failures);
   let next: Date | null;
   try {
-    const from = Math.max(nowMs, row.occurrence_at?.getTime() ?? nowMs);
+    const occurrenceMs = row.occurrence_at?.getTime() ?? nowMs;
+    const from = row.misfire === 'all' ? occurrenceMs : Math.max(nowMs, occurrenceMs);
     next = nextOccurrence(scheduleOf(row), new Date(from));
   } catch (err) {
     return finished(row, 'failed', `the schedule cannot be evaluated: ${(err as Error).message}`, delivered, failures);

@@ -13,6 +13,7 @@ import type { CancelAcks } from './cancels.js';
 import { Completer, type SettledEvent } from './completer.js';
 import type { Policy } from './decide.js';
 import type { Deliverers } from './deliverer.js';
+import { misfireReschedule } from './misfire.js';
 import { Producer, type HoldTimers, type Job, type Listen } from './producer.js';
 
 export type { SettledEvent } from './completer.js';
@@ -103,10 +104,16 @@ export class Dispatcher extends EventEmitter {
     return this.stopping;
   }
 
-  /** Sends one attempt through its target's deliverer, then hands its outcome to the completer. */
+  /** Sends one attempt through its target's deliverer, then hands its outcome to the completer; a missed occurrence its misfire policy drops is settled unsent. */
   private async execute(job: Job): Promise<void> {
     const { row } = job;
     const firedAt = new Date(this.now());
+    const missed = misfireReschedule(row, firedAt.getTime(), this.o.policy);
+    if (missed) {
+      job.offWire();
+      this.completer.reschedule(row, missed);
+      return;
+    }
     const started = performance.now();
     // Every claimed row has a deliverer: the producer claims only the types in Deliverers.
     const result = await this.o.deliverers[row.target.type]!.deliver(row, firedAt, job.abort);

@@ -4,6 +4,8 @@
 export interface WakeFields {
   readonly owner: string;
   readonly id: string;
+  /** A fire-now occurrence: the alarm it was fired for, whose id the wake carries. */
+  readonly manual_of: string | null;
   readonly fire_id: string | null;
   readonly occurrence_at: Date | null;
   readonly attempt: number;
@@ -25,7 +27,7 @@ export function wakeBody(row: WakeFields, firedAt: Date): string {
   const head = JSON.stringify({
     type: 'chronos.wake',
     agent_did: row.owner,
-    alarm_id: row.id,
+    alarm_id: row.manual_of ?? row.id,
     fire_id: row.fire_id,
     scheduled_for: row.occurrence_at?.toISOString() ?? null,
     fired_at: firedAt.toISOString(),
@@ -35,6 +37,7 @@ export function wakeBody(row: WakeFields, firedAt: Date): string {
     conversation_id: row.conversation_id,
     tags: row.tags,
     wake_message: row.wake_message,
+    manual: row.manual_of !== null,
   });
   return `${head.slice(0, -1)},"payload":${row.payload}}`;
 }

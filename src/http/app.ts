@@ -55,6 +55,7 @@ const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
   unauthenticated: 401,
   not_found: 404,
   conflict: 409,
+  precondition: 412,
   too_large: 413,
   limit: 429,
 };

@@ -15,12 +15,16 @@ export interface JsonBody {
   readonly text: string;
 }
 
-/** Reads and parses the body as strict JSON. */
+// A PATCH body is a JSON merge patch (RFC 7396), which has a media type of its own; plain JSON is taken too.
+const MERGE_PATCH = 'application/merge-patch+json';
+
+/** Reads and parses the body as strict JSON (a PATCH's also as application/merge-patch+json). */
 export async function readJsonBody(c: Context, maxBytes: number = MAX_BODY_BYTES): Promise<JsonBody> {
   const type = c.req.header('content-type') ?? '';
   const [mime, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
-  if (mime !== 'application/json' || params.some((p) => p.startsWith('charset=') && p !== 'charset=utf-8')) {
-    throw new ApiError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json (UTF-8)');
+  const patch = c.req.method === 'PATCH';
+  if ((mime !== 'application/json' && !(patch && mime === MERGE_PATCH)) || params.some((p) => p.startsWith('charset=') && p !== 'charset=utf-8')) {
+    throw new ApiError(415, 'unsupported_media_type', `send the body as Content-Type: application/json${patch ? ` or ${MERGE_PATCH}` : ''} (UTF-8)`);
   }
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes, declared <= maxBytes + DRAIN_BYTES && (await drained(c.req.raw, DRAIN_BYTES)));

@@ -17,7 +17,7 @@ export type FireRow = Selectable<FiresTable>;
  */
 export type NewAlarmRow = Omit<
   AlarmRow,
-  'attempt' | 'fire_count' | 'consecutive_failures' | 'last_fired_at' | 'last_error' | 'claimed_by' | 'claimed_at' | 'lease_until' | 'created_at' | 'updated_at' | 'finished_at'
+  'attempt' | 'fire_count' | 'consecutive_failures' | 'last_fired_at' | 'last_error' | 'claimed_by' | 'claimed_at' | 'lease_until' | 'created_at' | 'updated_at' | 'finished_at' | 'manual_of'
 >;
 
 /** The outcome of one create in {@link createAlarms}. */
@@ -45,9 +45,92 @@ export async function createAlarms(db: Kysely<Schema>, alarms: readonly NewAlarm
   return outcomes;
 }
 
-/** The owner's alarm `id`, or undefined (another owner's alarm is as missing as a missing one). */
+/** The owner's alarm `id`, or undefined (another owner's alarm is as missing as a missing one, and so is a fire-now occurrence). */
 export async function getAlarm(db: Kysely<Schema>, owner: string, id: string): Promise<AlarmRow | undefined> {
-  return db.selectFrom('alarms').selectAll().where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+  return db.selectFrom('alarms').selectAll().where('id', '=', id).where('owner', '=', owner).where('manual_of', 'is', null).executeTakeFirst();
+}
+
+/**
+ * {@link getAlarm}, the row locked until the transaction `trx` ends: a
+ * claim, which skips locked rows, cannot take it meanwhile, and a claim in
+ * progress is waited for.
+ */
+export async function lockAlarm(trx: Kysely<Schema>, owner: string, id: string): Promise<AlarmRow | undefined> {
+  return trx.selectFrom('alarms').selectAll().where('id', '=', id).where('owner', '=', owner).where('manual_of', 'is', null).forUpdate().executeTakeFirst();
+}
+
+/**
+ * Takes the owner's create lock until the transaction `trx` ends (the one
+ * chronos_create_alarm_rows takes, migration 006), so that a change of the
+ * owner's active alarms and the creates' quota see each other; then counts
+ * the owner's active alarms (scheduled or firing).
+ */
+export async function lockOwnerAndCountActive(trx: Kysely<Schema>, owner: string): Promise<number> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${owner}, 0))`.execute(trx);
+  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM alarms WHERE owner = ${owner} AND next_fire_at IS NOT NULL`.execute(trx);
+  return rows[0]!.n;
+}
+
+/**
+ * Records that the owner has `active` active alarms, under the owner's
+ * create lock: the creates' quota starts from this bound (it must never be
+ * below the true count).
+ */
+export async function setActiveBound(trx: Kysely<Schema>, owner: string, active: number): Promise<void> {
+  await sql`INSERT INTO alarm_owners AS o (owner, active_bound) VALUES (${owner}, ${active}) ON CONFLICT (owner) DO UPDATE SET active_bound = excluded.active_bound`.execute(trx);
+}
+
+/** The columns a change of an alarm by its owner may write. */
+export type AlarmChange = Partial<
+  Pick<
+    AlarmRow,
+    | 'status' | 'kind' | 'at' | 'at_local' | 'cron' | 'rrule' | 'tz' | 'start_at' | 'until' | 'max_fires' | 'label' | 'conversation_id' | 'wake_message'
+    | 'payload' | 'tags' | 'target' | 'misfire' | 'next_fire_at' | 'occurrence_at' | 'fire_id' | 'attempt' | 'last_error' | 'finished_at'
+  >
+>;
+
+/**
+ * Writes `change` to the alarm `id`, which the caller has locked; returns
+ * the row as written. When the alarm is then due before `notifyIfDueBefore`,
+ * sleeping dispatchers are told, at commit, as a create tells them.
+ */
+export async function writeAlarm(trx: Kysely<Schema>, id: string, change: AlarmChange, notifyIfDueBefore: Date): Promise<AlarmRow> {
+  const { payload, target, ...plain } = change;
+  const row = await trx
+    .updateTable('alarms')
+    .set({
+      ...plain,
+      // Through text: postgres.js would JSON-encode a string bound as json again, and the payload is kept as its text.
+      ...(payload !== undefined ? { payload: sql<string>`${payload}::text::json` } : {}),
+      ...(target !== undefined ? { target: sql<string>`${JSON.stringify(target)}::text::jsonb` } : {}),
+      updated_at: sql<Date>`date_trunc('milliseconds', now())`,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (row.next_fire_at !== null && row.next_fire_at < notifyIfDueBefore) await sql`SELECT pg_notify(${DUE_CHANNEL}, ${String(row.next_fire_at.getTime())})`.execute(trx);
+  return row;
+}
+
+/**
+ * Inserts the hidden once alarm of a fire-now occurrence of `row.manual_of`
+ * (migration 011), due at once, and tells sleeping dispatchers at commit.
+ */
+export async function insertManualFire(trx: Kysely<Schema>, row: NewAlarmRow & { manual_of: string }): Promise<AlarmRow> {
+  const { payload, target, ...plain } = row;
+  const inserted = await trx
+    .insertInto('alarms')
+    .values({ ...plain, payload: sql<string>`${payload}::text::json`, target: sql<string>`${JSON.stringify(target)}::text::jsonb` })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await sql`SELECT pg_notify(${DUE_CHANNEL}, ${String(inserted.next_fire_at!.getTime())})`.execute(trx);
+  return inserted;
+}
+
+/** The ids of the fire-now occurrences of alarm `id` in one of `statuses`. */
+export async function manualFiresOf(db: Kysely<Schema>, id: string, statuses: readonly AlarmStatus[]): Promise<string[]> {
+  const rows = await db.selectFrom('alarms').select('id').where('manual_of', '=', id).where('status', 'in', [...statuses]).execute();
+  return rows.map((r) => r.id);
 }
 
 /** One page of the owner's alarms, newest first; fetches `limit + 1` rows so the caller knows whether more follow. */
@@ -56,7 +139,7 @@ export async function listAlarms(
   owner: string,
   filter: { statuses?: readonly AlarmStatus[]; tag?: string; after?: ListCursor; limit: number },
 ): Promise<AlarmRow[]> {
-  let q = db.selectFrom('alarms').selectAll().where('owner', '=', owner);
+  let q = db.selectFrom('alarms').selectAll().where('owner', '=', owner).where('manual_of', 'is', null);
   if (filter.statuses && filter.statuses.length > 0) q = q.where('status', 'in', [...filter.statuses]);
   if (filter.tag !== undefined) q = q.where(sql<boolean>`tags @> ARRAY[${filter.tag}]::text[]`);
   if (filter.after) q = q.where(sql<boolean>`(created_at, id) < (${filter.after.at}, ${filter.after.id})`);
@@ -71,20 +154,20 @@ export interface FinishedAlarm {
 }
 
 /**
- * Moves the owner's alarm from one of `from` to the final state `to`,
+ * Moves the owner's alarm (`manual`: a fire-now occurrence) from one of `from` to the final state `to`,
  * dropping its claim, and tells the dispatchers when there was one (a
  * claimed wake that has not left yet is not sent). Returns the row and the
  * claim it took, or undefined when the alarm is in none of `from` (or not
  * the owner's). Clearing the claim makes the settle of an attempt already
  * on the wire find nothing, so the row stays as set.
  */
-export async function finishAlarm(db: Kysely<Schema>, owner: string, id: string, from: readonly AlarmStatus[], to: AlarmStatus): Promise<FinishedAlarm | undefined> {
+export async function finishAlarm(db: Kysely<Schema>, owner: string, id: string, from: readonly AlarmStatus[], to: AlarmStatus, manual = false): Promise<FinishedAlarm | undefined> {
   // The locked subquery reads the claim as it is when the row is ours (a claim committing meanwhile is waited for and
   // seen), which RETURNING alone cannot: it shows the row as updated. The lease left is read on the database clock.
   const { rows } = await sql<AlarmRow & { held_by: string | null; lease_left_ms: number | null; notified: unknown }>`
     UPDATE alarms a SET status = ${to}, next_fire_at = NULL, claimed_by = NULL, claimed_at = NULL, lease_until = NULL,
       updated_at = date_trunc('milliseconds', now()), finished_at = date_trunc('milliseconds', now())
-    FROM (SELECT id, claimed_by, lease_until FROM alarms WHERE id = ${id} AND owner = ${owner} AND status = ANY (${[...from]}::text[]) FOR UPDATE) old
+    FROM (SELECT id, claimed_by, lease_until FROM alarms WHERE id = ${id} AND owner = ${owner} AND status = ANY (${[...from]}::text[]) AND (manual_of IS NOT NULL) = ${manual} FOR UPDATE) old
     WHERE a.id = old.id
     RETURNING a.*, old.claimed_by AS held_by,
       greatest(0, ceil(extract(epoch FROM old.lease_until - clock_timestamp()) * 1000))::int AS lease_left_ms,

@@ -27,7 +27,8 @@ export const CANCEL_ACK_CHANNEL = 'chronos_cancel_ack';
  */
 const CLAIMED_COLUMNS = [
   'id', 'owner', 'kind', 'at', 'cron', 'rrule', 'tz', 'start_at', 'until', 'max_fires', 'label', 'conversation_id', 'wake_message', 'tags',
-  'payload', 'target', 'next_fire_at', 'occurrence_at', 'fire_id', 'attempt', 'fire_count', 'consecutive_failures', 'claimed_at', 'lease_until',
+  'payload', 'target', 'misfire', 'manual_of', 'next_fire_at', 'occurrence_at', 'fire_id', 'attempt', 'fire_count', 'consecutive_failures', 'claimed_at',
+  'lease_until',
 ] as const;
 
 /** A claimed alarm as the dispatcher sees it, with the payload as its exact JSON text. */
@@ -116,7 +117,10 @@ export interface AttemptRecord {
   readonly id: string;
   readonly targetType: string;
   readonly fireId: string;
+  /** The alarm whose history it is: for a fire-now occurrence, the alarm it was fired for. */
   readonly alarmId: string;
+  /** Of a fire-now occurrence. */
+  readonly manual: boolean;
   readonly scheduledFor: Date;
   readonly attempt: number;
   readonly startedAt: Date;
@@ -127,11 +131,12 @@ export interface AttemptRecord {
   readonly durationMs: number;
 }
 
-/** One finished attempt to settle: the claim it ran under, the alarm's next state, the ledger row. */
+/** One finished claim to settle: the claim (alarm and fencing token), the alarm's next state, the ledger row (none when no attempt was made). */
 export interface SettleItem {
+  readonly alarmId: string;
   readonly claimedAt: Date;
   readonly patch: SettlePatch;
-  readonly record: AttemptRecord;
+  readonly record: AttemptRecord | null;
 }
 
 /** The key of a claim: the alarm and its fencing token. */
@@ -153,10 +158,11 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
   // Instants as epoch milliseconds: Date's toJSON (toISOString) was three quarters of the client's cost of a group,
   // 3.7 us of 4.6 per item, and a number is cheaper for the server to read than a timestamp's text too.
   const input = JSON.stringify(
-    items.map(({ claimedAt, patch, record }) => ({
-      attempt_id: record.id, fire_id: record.fireId, alarm_id: record.alarmId, scheduled_for: record.scheduledFor.getTime(), attempt: record.attempt,
-      started_at: record.startedAt.getTime(), finished_at: record.finishedAt.getTime(), outcome: record.outcome, status_code: record.statusCode,
-      error: record.error, duration_ms: record.durationMs, target_type: record.targetType, claimed_at: claimedAt.getTime(), status: patch.status,
+    items.map(({ alarmId, claimedAt, patch, record }) => ({
+      claimed_id: alarmId, attempt_id: record?.id ?? null, fire_id: record?.fireId ?? null, alarm_id: record?.alarmId ?? null, scheduled_for: record?.scheduledFor.getTime() ?? null,
+      attempt: record?.attempt ?? null, started_at: record?.startedAt.getTime() ?? null, finished_at: record?.finishedAt.getTime() ?? null, outcome: record?.outcome ?? null,
+      status_code: record?.statusCode ?? null, error: record?.error ?? null, duration_ms: record?.durationMs ?? null, target_type: record?.targetType ?? null,
+      manual: record?.manual ?? false, claimed_at: claimedAt.getTime(), status: patch.status,
       next_fire_at: patch.nextFireAt?.getTime() ?? null, occurrence_at: patch.occurrenceAt?.getTime() ?? null, next_fire_id: patch.fireId,
       next_attempt: patch.attempt, delivered: patch.delivered, consecutive_failures: patch.consecutiveFailures, last_error: patch.lastError,
     })),
@@ -166,18 +172,19 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
   const { rows } = await sql<{ id: string; claimed_at: Date }>`
     WITH items AS (
       SELECT * FROM json_to_recordset(${input}::text::json) AS i(
-        attempt_id text, fire_id text, alarm_id text, scheduled_for float8, attempt int, started_at float8, finished_at float8,
-        outcome text, status_code int, error text, duration_ms int, target_type text, claimed_at float8, status text, next_fire_at float8,
+        claimed_id text, attempt_id text, fire_id text, alarm_id text, scheduled_for float8, attempt int, started_at float8, finished_at float8,
+        outcome text, status_code int, error text, duration_ms int, target_type text, manual boolean, claimed_at float8, status text, next_fire_at float8,
         occurrence_at float8, next_fire_id text, next_attempt int, delivered boolean, consecutive_failures int, last_error text)
     ), input AS (
-      SELECT attempt_id, fire_id, alarm_id, to_timestamp(scheduled_for / 1000) AS scheduled_for, attempt, to_timestamp(started_at / 1000) AS started_at,
+      SELECT claimed_id, attempt_id, fire_id, alarm_id, manual, to_timestamp(scheduled_for / 1000) AS scheduled_for, attempt, to_timestamp(started_at / 1000) AS started_at,
         to_timestamp(finished_at / 1000) AS finished_at, outcome, status_code, error, duration_ms, target_type, to_timestamp(claimed_at / 1000) AS claimed_at, status,
         to_timestamp(next_fire_at / 1000) AS next_fire_at, to_timestamp(occurrence_at / 1000) AS occurrence_at, next_fire_id, next_attempt, delivered,
         consecutive_failures, last_error
       FROM items
     ), ledger AS (
-      INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms, target_type)
-      SELECT attempt_id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms, target_type FROM input
+      INSERT INTO fires (id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms, target_type, manual)
+      SELECT attempt_id, fire_id, alarm_id, scheduled_for, attempt, started_at, finished_at, outcome, status_code, error, duration_ms, target_type, manual
+      FROM input WHERE attempt_id IS NOT NULL
     )
     UPDATE alarms a SET
       status = i.status, next_fire_at = i.next_fire_at, occurrence_at = i.occurrence_at, fire_id = i.next_fire_id,
@@ -190,7 +197,7 @@ export async function settleMany(db: Kysely<Schema>, replica: string, items: rea
     -- Held: the claim is this replica's and that very claim (set only while firing: migration 004). No status test on
     -- purpose: the primary key reaches each row; a status test once let the planner read every firing row through an
     -- index and join each to the whole group, 4x the PostgreSQL CPU per wake under a burst.
-    WHERE a.id = i.alarm_id AND a.claimed_by = ${replica} AND a.claimed_at = i.claimed_at
+    WHERE a.id = i.claimed_id AND a.claimed_by = ${replica} AND a.claimed_at = i.claimed_at
     RETURNING a.id, i.claimed_at`.execute(db);
   return new Set(rows.map((r) => claimKey(r.id, r.claimed_at)));
 }
@@ -245,7 +252,7 @@ export async function recoverExpiredLeases(db: Kysely<Schema>, move: Move, limit
 }
 
 async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptIds: () => string): Promise<RecoveredClaim[]> {
-  const { rows } = await sql<RecoveredClaim & { attempt: number; occurrence_at: Date; claimed_at: Date | null; target_type: Target['type'] }>`
+  const { rows } = await sql<RecoveredClaim & { attempt: number; occurrence_at: Date; claimed_at: Date | null; target_type: Target['type']; manual_of: string | null }>`
     WITH expired AS (
       -- Through alarms_due (no index covers the lease: migration 005): a claim whose lease ran out is overdue, as a
       -- lease outlasts the lookahead a claim is made with.
@@ -255,7 +262,7 @@ async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptI
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), old AS (
-      SELECT a.id, a.claimed_by, a.claimed_at, a.attempt, a.fire_id, a.occurrence_at, a.target->>'type' AS target_type FROM alarms a JOIN expired USING (id)
+      SELECT a.id, a.claimed_by, a.claimed_at, a.attempt, a.fire_id, a.occurrence_at, a.target->>'type' AS target_type, a.manual_of FROM alarms a JOIN expired USING (id)
     ), released AS (
       UPDATE alarms a SET status = ${move.to}, next_fire_at = now(),
         claimed_by = NULL, claimed_at = NULL, lease_until = NULL, updated_at = date_trunc('milliseconds', now())
@@ -269,7 +276,9 @@ async function recoverIn(db: Kysely<Schema>, move: Move, limit: number, attemptI
         rows.map((r) => ({
           id: attemptIds(),
           fire_id: r.fire_id ?? '',
-          alarm_id: r.id,
+          // A fire-now occurrence's attempts are the history of the alarm it was fired for.
+          alarm_id: r.manual_of ?? r.id,
+          manual: r.manual_of !== null,
           scheduled_for: r.occurrence_at,
           attempt: Math.max(r.attempt, 1),
           started_at: r.claimed_at ?? sql<Date>`now()`,

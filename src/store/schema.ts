@@ -45,8 +45,10 @@ export interface AlarmsTable {
   request_fingerprint: string | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
-  /** When it reached a final state; set exactly while final (migration 006). */
+  /** When it reached a final state; set exactly while final (migrations 006, 011). */
   finished_at: NullableTimestamp;
+  /** A fire-now occurrence: the alarm it was fired for (migration 011); null for every alarm an owner sees. */
+  manual_of: string | null;
 }
 
 /** `fires`: one row per delivery attempt. */
@@ -63,6 +65,8 @@ export interface FiresTable {
   error: string | null;
   duration_ms: number | null;
   target_type: Generated<Target['type']>;
+  /** The attempt was of a fire-now occurrence (SPEC 9.2). */
+  manual: Generated<boolean>;
 }
 
 /** `auth_nonces`: outstanding DID challenges. */

@@ -32,8 +32,8 @@ t.test('a once alarm is delivered exactly as SPEC 6.1 says, then completed', asy
   t.equal(wake.headers['content-type'], 'application/json');
   t.equal(wake.headers.authorization, 'Bearer wake-token-for-tests');
   t.match(wake.headers['idempotency-key'], /^fir_[A-Za-z0-9_-]{24}$/);
-  t.same(Object.keys(wake.body), ['type', 'agent_did', 'alarm_id', 'fire_id', 'scheduled_for', 'fired_at', 'attempt', 'kind', 'label', 'conversation_id', 'tags', 'wake_message', 'payload']);
-  t.match(wake.body, { type: 'chronos.wake', agent_did: client.did, alarm_id: id, fire_id: wake.headers['idempotency-key'], scheduled_for: '2026-01-01T00:00:00.000Z', attempt: 1, kind: 'once', label: 'deploy', conversation_id: 'conv_1', tags: ['a', 'b'], wake_message: 'Check the deploy.' });
+  t.same(Object.keys(wake.body), ['type', 'agent_did', 'alarm_id', 'fire_id', 'scheduled_for', 'fired_at', 'attempt', 'kind', 'label', 'conversation_id', 'tags', 'wake_message', 'manual', 'payload']);
+  t.match(wake.body, { type: 'chronos.wake', agent_did: client.did, alarm_id: id, fire_id: wake.headers['idempotency-key'], scheduled_for: '2026-01-01T00:00:00.000Z', attempt: 1, kind: 'once', label: 'deploy', conversation_id: 'conv_1', tags: ['a', 'b'], wake_message: 'Check the deploy.', manual: false });
   t.ok(wake.text.endsWith(`"payload":${payload}}`), 'the payload reaches the router as the JSON text the client sent');
   // Signed the Standard Webhooks way (SPEC 8.1): v1a over <id>.<timestamp>.<body>, with the daemon's key.
   t.equal(wake.headers['webhook-id'], wake.body.fire_id);
@@ -45,7 +45,7 @@ t.test('a once alarm is delivered exactly as SPEC 6.1 says, then completed', asy
   t.ok(verify(null, signed, publicKey, Buffer.from(signature!, 'base64')), 'the signature verifies with the daemon key');
   const alarm = await get(id);
   t.match(alarm, { status: 'completed', fire_count: 1, attempt: 1, next_fire_at: null, last_error: null, last_fired_at: wake.body.fired_at });
-  t.match(await fires(id), [{ fire_id: wake.body.fire_id, attempt: 1, outcome: 'delivered', status_code: 204, error: null, scheduled_for: '2026-01-01T00:00:00.000Z', target_type: 'router' }]);
+  t.match(await fires(id), [{ fire_id: wake.body.fire_id, attempt: 1, outcome: 'delivered', status_code: 204, error: null, scheduled_for: '2026-01-01T00:00:00.000Z', target_type: 'router', manual: false }]);
 });
 
 t.test('retries along the ladder with the same fire_id, then delivers', async (t) => {
@@ -80,7 +80,7 @@ t.test('a spent ladder fails the alarm: N steps, N+1 attempts', async (t) => {
   const { h, create, get, fires } = await setup(t);
   const router = await fakeRouter(t, () => ({ status: 500 }));
   const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
-  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20, 20], maxConsecutiveFailures: 5 } });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20, 20], maxConsecutiveFailures: 5, misfireThresholdMs: 60_000, maxCatchup: 100 } });
   await settledEvents(dispatcher, 3);
   t.match(await get(id), { status: 'failed', attempt: 3, last_error: 'router answered 500 (gave up after 3 attempts)' });
   t.same((await fires(id)).map((f) => f.outcome), ['retrying', 'retrying', 'failed']);
@@ -90,7 +90,7 @@ t.test('Retry-After is honoured when longer than the step', async (t) => {
   const { h, create } = await setup(t);
   const router = await fakeRouter(t, (_r, n) => (n === 1 ? { status: 429, headers: { 'Retry-After': '1' } } : { status: 204 }));
   await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
-  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [10], maxConsecutiveFailures: 5 } });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [10], maxConsecutiveFailures: 5, misfireThresholdMs: 60_000, maxCatchup: 100 } });
   await settledEvents(dispatcher, 2);
   t.ok(router.received[1]!.at - router.received[0]!.at >= 950, `waited ${router.received[1]!.at - router.received[0]!.at} ms for Retry-After: 1`);
 });
@@ -215,7 +215,7 @@ t.test('long answers: an error body is kept by its start, drained or dropped pas
     n === 1 ? { status: 503, body: `A${'x'.repeat(100_000)}` } : n === 2 ? { status: 500, body: `B${'y'.repeat(10_000)}` } : { status: 200, body: 'z'.repeat(100_000) },
   );
   const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
-  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20, 20], maxConsecutiveFailures: 5 } });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20, 20], maxConsecutiveFailures: 5, misfireThresholdMs: 60_000, maxCatchup: 100 } });
   await settledEvents(dispatcher, 3);
   const ledger = await fires(id);
   t.match(ledger.map((f) => f.outcome), ['retrying', 'retrying', 'delivered']);
@@ -231,7 +231,7 @@ t.test('a 2xx whose body then breaks off is delivered; a 5xx whose body breaks o
     n === 1 ? { status: 503, body: 'x'.repeat(1_000), cutBodyAt: 10 } : { status: 200, body: 'y'.repeat(1_000), cutBodyAt: 10 },
   );
   const id = await create({ at: '2026-01-01T00:00:00Z', delay: undefined });
-  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20], maxConsecutiveFailures: 5 } });
+  const dispatcher = await startDispatcher(t, h.database, router.url, { policy: { retryLadderMs: [20], maxConsecutiveFailures: 5, misfireThresholdMs: 60_000, maxCatchup: 100 } });
   await settledEvents(dispatcher, 2);
   const ledger = await fires(id);
   t.match(ledger, [

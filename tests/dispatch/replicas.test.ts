@@ -69,7 +69,7 @@ t.test('lost attempts count against the ladder: once they spend it, the wake is 
     t.equal((await alarmService(database).claim(replica, 10, 1)).rows.length, 1, `claimed by ${replica}, which then died`);
     await waitFor(async () => ((await reaper.runOnce()) === 1 ? true : undefined), 5_000);
   }
-  const dispatcher = await startDispatcher(t, database, router.url, { policy: { retryLadderMs: [50], maxConsecutiveFailures: 5 } });
+  const dispatcher = await startDispatcher(t, database, router.url, { policy: { retryLadderMs: [50], maxConsecutiveFailures: 5, misfireThresholdMs: 60_000, maxCatchup: 100 } });
   const [settled] = await settledEvents(dispatcher, 1);
   t.match(settled, { alarmId: id, attempt: 3, outcome: 'failed' }, 'the outcome of the lost ones unknown, a third attempt went out; it failed, and no step is left');
   t.same(router.received.map((r) => r.body.attempt), [3]);
@@ -103,7 +103,7 @@ t.test('a claim made ahead of its instant is taken back once its lease runs out,
 t.test('an alarm has a next fire time exactly while it is scheduled or firing', async (t) => {
   const database = await freshDatabase(t);
   const [id] = await insertDue(database, 1, new Date(Date.now() + 60_000));
-  await t.rejects(database.sql`UPDATE alarms SET status = 'completed' WHERE id = ${id!}`, { name: 'PostgresError', constraint_name: 'alarms_next_fire_only_while_active' });
+  await t.rejects(database.sql`UPDATE alarms SET status = 'completed', finished_at = now() WHERE id = ${id!}`, { name: 'PostgresError', constraint_name: 'alarms_next_fire_only_while_active' });
   await alarmService(database).claim('r1', 10, 120_000, 90_000);
   await t.rejects(database.sql`UPDATE alarms SET next_fire_at = NULL WHERE id = ${id!}`, { name: 'PostgresError', constraint_name: /^alarms_(next_fire_only_while_active|finished_only_when_final)$/ }, 'firing');
   await database.sql`UPDATE alarms SET status = 'cancelled', next_fire_at = NULL, finished_at = now(), claimed_by = NULL, claimed_at = NULL, lease_until = NULL WHERE id = ${id!}`;
@@ -171,9 +171,10 @@ t.test('settle is fenced by the claim: a stale attempt cannot settle a newer cla
   t.equal(second!.id, id);
   const patch = { status: 'completed' as const, nextFireAt: null, occurrenceAt: first!.occurrence_at, fireId: first!.fire_id, attempt: 1, delivered: true, consecutiveFailures: 0, lastError: null };
   const item = (claimed: typeof first) => ({
+    alarmId: id!,
     claimedAt: claimed!.claimed_at!,
     patch,
-    record: { id: newAlarmId().replace('alm_', 'att_'), targetType: 'router', fireId: claimed!.fire_id!, alarmId: id!, scheduledFor: claimed!.occurrence_at!, attempt: 1, startedAt: new Date(), finishedAt: new Date(), outcome: 'delivered' as const, statusCode: 204, error: null, durationMs: 1 },
+    record: { id: newAlarmId().replace('alm_', 'att_'), targetType: 'router', fireId: claimed!.fire_id!, alarmId: id!, manual: false, scheduledFor: claimed!.occurrence_at!, attempt: 1, startedAt: new Date(), finishedAt: new Date(), outcome: 'delivered' as const, statusCode: 204, error: null, durationMs: 1 },
   });
   const held = await alarmService(database).settle('r1', [item(first), item(second)]);
   t.same([...held], [claimKey(id!, second!.claimed_at!)], 'only the current claim settles');

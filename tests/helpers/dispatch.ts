@@ -76,7 +76,7 @@ export async function startDispatcher(t: Teardown, database: Database, routerUrl
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     replica: `test-${randomBytes(3).toString('hex')}`,
     deliverers: { router: new RouterDeliverer({ ...target, signer }, connections ?? concurrency), ...(webhook ? { webhook } : {}) },
-    policy: { retryLadderMs: [50, 50, 50], maxConsecutiveFailures: 2 },
+    policy: { retryLadderMs: [50, 50, 50], maxConsecutiveFailures: 2, misfireThresholdMs: 60_000, maxCatchup: 100 },
     batchSize: 100,
     concurrency: 64,
     leaseMs: 30_000,
