@@ -15,6 +15,7 @@ import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/pool.js';
 import { waitForDatabase } from './db/wait-for-database.js';
+import { FireHistory } from './alarms/history.js';
 import { AlarmService } from './alarms/service.js';
 import { EndpointService } from './endpoints/service.js';
 import { parseAllowHosts } from './net/allow-hosts.js';
@@ -146,6 +147,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       log,
       db: database.db,
       alarms,
+      history: new FireHistory({ db: database.db }),
       endpoints: new EndpointService({ db: database.db, destinations, maxPerOwner: config.webhookMaxEndpoints, secretGraceMs: config.webhookSecretGraceMs }),
       health: { pingDb: () => pingDatabase(database.db, HEALTH_DB_TIMEOUT_MS), dispatchStatus, version: VERSION, startedAtMs, now: Date.now },
       transportTokens: secrets.transportTokens,

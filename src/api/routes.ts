@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FireNowView, FirePage, ListAlarmsQuery, ListFiresQuery, UpdateAlarm } from './alarms.js';
 import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest } from './auth.js';
 import { CreateEndpoint, EndpointId, EndpointPage, EndpointView, EndpointWithSecret, ListEndpointsQuery, UpdateEndpoint } from './endpoints.js';
+import { SearchFiresQuery } from './history.js';
+import { PreviewRequest, PreviewView } from './schedules.js';
 import { StreamQuery } from './stream.js';
 import { WellKnownView } from './well-known.js';
 
@@ -160,6 +162,24 @@ export const ROUTES = {
     query: ListFiresQuery,
     ok: { 200: { description: 'A page of attempts.', data: FirePage } },
     errors: ['not_found', 'rate_limited'],
+  },
+  searchFires: {
+    method: 'get',
+    path: '/v1/fires',
+    summary: 'Every delivery attempt of every alarm of the caller, newest first, narrowed by alarm, tag, outcome and start time (since inclusive, until exclusive).',
+    auth: 'principal',
+    query: SearchFiresQuery,
+    ok: { 200: { description: 'A page of attempts.', data: FirePage } },
+    errors: ['rate_limited'],
+  },
+  previewSchedule: {
+    method: 'post',
+    path: '/v1/schedules/preview',
+    summary: 'The next occurrences of a schedule from now, in UTC and in its tz, validated exactly as a create validates its schedule fields; nothing is stored.',
+    auth: 'principal',
+    body: PreviewRequest,
+    ok: { 200: { description: 'The occurrences, oldest first (fewer than count when until or max_fires ends the schedule).', data: PreviewView } },
+    errors: ['rate_limited'],
   },
   createEndpoint: {
     method: 'post',

@@ -78,6 +78,26 @@ export const ALARM_LIST_FLAGS = {
   ...CONNECTION_FLAGS,
 };
 
+/** `chronos alarm history`: each flag fills the query parameter it names. */
+export const ALARM_HISTORY_FLAGS = {
+  alarm: field('alarm_id', text('ID', 'only attempts of this alarm')),
+  tag: field('tag', text('TAG', 'only attempts of alarms with this tag')),
+  outcome: field('outcome', oneOf(['delivered', 'retrying', 'failed'], 'only attempts with this outcome')),
+  since: field('since', { ...text('TIME', 'only attempts that started at or after this RFC 3339 time with an offset'), parse: instantText }),
+  until: field('until', { ...text('TIME', 'only attempts that started before this RFC 3339 time with an offset'), parse: instantText }),
+  limit: field('limit', integer('N', 'at most N attempts [default 50]', 1, 200)),
+  cursor: field('cursor', text('CURSOR', 'the next page, as printed after the previous one')),
+  ...JSON_FLAG,
+  ...CONNECTION_FLAGS,
+};
+
+/** `chronos schedule '<json>'`. */
+export const SCHEDULE_FLAGS = {
+  count: field('count', integer('N', 'how many occurrences at most [default 10]', 1, 100)),
+  ...JSON_FLAG,
+  ...CONNECTION_FLAGS,
+};
+
 /** `chronos alarm get|cancel ID`. */
 export const ALARM_ID_FLAGS = { ...JSON_FLAG, ...CONNECTION_FLAGS };
 
@@ -131,7 +151,7 @@ export const MCP_FLAGS = {
 };
 
 const alarm: Group = {
-  summary: 'set, get, list or cancel alarms: the API for people',
+  summary: 'set, get, list or cancel alarms, and list their delivery history: the API for people',
   notes: 'Exit status: 0; 1 when chronosd refused or cannot be reached (its code and message on stderr); 2 for a usage error.',
   commands: {
     set: command({
@@ -146,6 +166,14 @@ const alarm: Group = {
     get: command({ summary: 'print every field of an alarm', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'GET') }),
     list: command({ summary: "list the agent's alarms, newest first", flags: ALARM_LIST_FLAGS, run: async (input) => (await import('./alarm.js')).alarmList(input) }),
     cancel: command({ summary: 'cancel an alarm and print it', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'DELETE') }),
+    history: command({
+      summary: "list the delivery attempts of the agent's alarms, newest first",
+      flags: ALARM_HISTORY_FLAGS,
+      notes: `One line per attempt; --since and --until bound its start (since inclusive, until exclusive). Examples:
+  chronos alarm history --outcome failed --since 2026-12-01T00:00:00Z
+  chronos alarm history --alarm alm_2XVW0VrjxyzEbf1m6Iv0 --limit 10`,
+      run: async (input) => (await import('./history.js')).alarmHistory(input),
+    }),
   },
 };
 
@@ -223,18 +251,16 @@ export const CHRONOS: Group = {
       },
     }),
     schedule: command({
-      summary: 'preview the next occurrences of a schedule',
-      args: [{ value: "'<json>'", doc: 'the schedule JSON' }],
-      flags: {
-        count: integer('N', 'how many occurrences [default 5]', 1, 1000),
-        now: { ...text('TIME', 'count from this RFC 3339 time with an offset [default: now]'), parse: instant },
-      },
-      notes: `Prints the next occurrences of an alarm's schedule fields, in UTC and in its tz:
-  chronos schedule '{"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin"}' --count 3`,
-      async run({ flags, args }) {
-        const { scheduleCommand } = await import('./schedule.js');
-        return scheduleCommand(args[0]!, flags.count ?? 5, flags.now ?? new Date());
-      },
+      summary: "preview a schedule's next occurrences, as chronosd computes them",
+      args: [{ value: "'<json>'", doc: 'the schedule fields of an alarm (kind, delay, at, at_local, cron, rrule, tz, start, until, max_fires), as JSON' }],
+      flags: SCHEDULE_FLAGS,
+      notes: `Asks chronosd (POST /v1/schedules/preview), which validates the fields exactly as
+alarm set would, and prints the occurrences from now, oldest first: UTC, then the same
+instant as local time in tz with its offset. until and max_fires end the list early.
+  chronos schedule '{"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin"}' --count 3
+  chronos schedule '{"kind":"rrule","rrule":"FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=17;BYMINUTE=0;BYSECOND=0;COUNT=3","tz":"Europe/London"}'
+Exit status: 0; 1 when chronosd refused or cannot be reached (its code and message on stderr); 2 for a usage error.`,
+      run: async (input) => (await import('./schedule.js')).scheduleCommand(input),
     }),
     keygen: command({
       summary: 'print a new ed25519 did:key and its seed',
@@ -271,8 +297,8 @@ function header(text: string): readonly [string, string] {
   return [name, text.slice(colon + 1).trim()];
 }
 
-function instant(text: string): Date {
-  const at = parseInstant(text);
-  if (!at) throw new Error(`"${text}" is not an RFC 3339 time with an offset, like 2026-12-01T09:00:00Z`);
-  return at;
+/** An RFC 3339 time with an offset, checked and sent as written. */
+function instantText(text: string): string {
+  if (!parseInstant(text)) throw new Error(`"${text}" is not an RFC 3339 time with an offset, like 2026-12-01T09:00:00Z`);
+  return text;
 }

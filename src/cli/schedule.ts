@@ -1,30 +1,22 @@
-/** `chronos schedule '<json>'`: validate schedule fields as the API would and print the next occurrences. */
+/** `chronos schedule '<json>'`: chronosd's preview of a schedule (POST /v1/schedules/preview), each occurrence in UTC and in its tz. */
+import type { PreviewRequest } from '../api/schedules.js';
 import { ConfigError } from '../config/kvx.js';
-import { InvalidInput } from '../errors.js';
-import { previewOccurrences } from '../schedule/next.js';
-import { parseSchedule, type ScheduleInput } from '../schedule/parse.js';
-import { localParts } from '../schedule/time.js';
+import { client, print } from './alarm.js';
+import type { Input } from './args.js';
+import type { SCHEDULE_FLAGS } from './commands.js';
 
-/** Prints `count` occurrences after `now`; returns 0, or 1 when the schedule is invalid (each problem on stderr). */
-export function scheduleCommand(json: string, count: number, now: Date): number {
-  let input: ScheduleInput;
+/** Asks chronosd for the next occurrences of the schedule JSON and prints one line each: UTC, then local time with its offset. */
+export async function scheduleCommand(input: Input<typeof SCHEDULE_FLAGS>): Promise<number> {
+  let body: unknown;
   try {
-    input = JSON.parse(json) as ScheduleInput;
+    body = JSON.parse(input.args[0]!);
   } catch (err) {
     throw new ConfigError(`the schedule is not JSON: ${(err as Error).message}`);
   }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new ConfigError('the schedule must be a JSON object');
-  try {
-    const schedule = parseSchedule(input, now);
-    for (const at of previewOccurrences(schedule, now, count)) {
-      const p = localParts(at, schedule.tz);
-      const pad = (n: number) => String(n).padStart(2, '0');
-      console.log(`${at.toISOString()}  ${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)} ${schedule.tz}`);
-    }
-    return 0;
-  } catch (err) {
-    if (!(err instanceof InvalidInput)) throw err;
-    for (const p of err.problems) console.error(`${p.path}: ${p.message}`);
-    return 1;
-  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ConfigError('the schedule must be a JSON object, like \'{"kind":"cron","cron":"0 9 * * *"}\'');
+  const { count } = input.flags;
+  if (count !== undefined && 'count' in body) throw new ConfigError('--count and "count" in the JSON exclude each other: give one');
+  // Any member is sent as given: chronosd validates it as a create would, and names what it refuses.
+  const answer = await client(input).previewSchedule({ ...(body as PreviewRequest), ...(count !== undefined && { count }) });
+  return print(input.flags.json, answer, () => answer.data.occurrences.map((o) => `${o.at}  ${o.local}`).join('\n'));
 }

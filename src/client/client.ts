@@ -5,7 +5,9 @@
  * into ChronosApiError carrying the API's code.
  */
 import type { z } from 'zod';
+import type { FirePage } from '../api/alarms.js';
 import type { CreateEndpoint, EndpointPage, EndpointView, EndpointWithSecret, UpdateEndpoint } from '../api/endpoints.js';
+import type { PreviewRequest, PreviewView } from '../api/schedules.js';
 import { didFromPublicKey } from '../auth/did-key.js';
 import { keyFromSeed, type Ed25519Key } from '../auth/ed25519.js';
 
@@ -64,6 +66,19 @@ export interface EndpointPageQuery {
   readonly cursor?: string;
 }
 
+/** What GET /v1/fires searches: every member narrows it; `since` inclusive, `until` exclusive, on started_at. */
+export interface FireSearchQuery {
+  readonly alarm_id?: string | undefined;
+  readonly tag?: string | undefined;
+  readonly outcome?: 'delivered' | 'retrying' | 'failed' | undefined;
+  /** An RFC 3339 time with an offset, or a Date. */
+  readonly since?: string | Date | undefined;
+  readonly until?: string | Date | undefined;
+  readonly limit?: number | undefined;
+  /** The previous page's `next_cursor`, as it came. */
+  readonly cursor?: string | undefined;
+}
+
 /** A principal token and when it expires. */
 export interface PrincipalToken {
   readonly token: string;
@@ -115,8 +130,7 @@ export class ChronosClient {
 
   /** GET /v1/endpoints: a page of the agent's endpoints, newest first. */
   listEndpoints(query: EndpointPageQuery = {}): Promise<ApiAnswer<z.output<typeof EndpointPage>>> {
-    const params = new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, String(v)]]))).toString();
-    return this.call('GET', `/v1/endpoints${params ? `?${params}` : ''}`);
+    return this.call('GET', `/v1/endpoints${queryString(query)}`);
   }
 
   /** GET /v1/endpoints/:id. */
@@ -137,6 +151,16 @@ export class ChronosClient {
   /** POST /v1/endpoints/:id/rotate-secret: a new secret, this once; the old one signs beside it until `secret_grace_until`. */
   rotateEndpointSecret(id: string): Promise<ApiAnswer<EndpointWithSecretView>> {
     return this.call('POST', `${endpointPath(id)}/rotate-secret`);
+  }
+
+  /** POST /v1/schedules/preview: the next occurrences of a create's schedule fields from now (`count`, default 10), validated as a create validates them. */
+  previewSchedule(body: z.input<typeof PreviewRequest>): Promise<ApiAnswer<z.output<typeof PreviewView>>> {
+    return this.call('POST', '/v1/schedules/preview', { body });
+  }
+
+  /** GET /v1/fires: a page of every delivery attempt of the agent's alarms, newest first. */
+  searchFires(query: FireSearchQuery = {}): Promise<ApiAnswer<z.output<typeof FirePage>>> {
+    return this.call('GET', `/v1/fires${queryString(query)}`);
   }
 
   /** A valid principal token: the cached one, or a new one from challenge and verify. */
@@ -178,6 +202,12 @@ export class ChronosClient {
     const error = envelope?.error;
     throw new ChronosApiError(res.status, error?.code ?? 'bad_response', error?.message ?? `unexpected answer ${res.status}: ${text.slice(0, 200)}`, error?.details, res.headers);
   }
+}
+
+/** `?k=v&...` of the members given (a Date as RFC 3339 UTC), or '' for none; URLSearchParams encodes the + of an offset. */
+function queryString(query: object): string {
+  const params = new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, v instanceof Date ? v.toISOString() : String(v)]]))).toString();
+  return params ? `?${params}` : '';
 }
 
 function endpointPath(id: string): string {

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { openApiDocument } from '../api/openapi.js';
 import { honoPath, ROUTES, type RouteAuth, type RouteName } from '../api/routes.js';
+import type { FireHistory } from '../alarms/history.js';
 import type { AlarmService } from '../alarms/service.js';
 import type { EndpointService } from '../endpoints/service.js';
 import type { TokenService } from '../auth/token.js';
@@ -25,6 +26,8 @@ import { alarmHandlers } from './routes/alarms.js';
 import { authHandlers } from './routes/auth.js';
 import { endpointHandlers } from './routes/endpoints.js';
 import { healthHandlers, type HealthDeps } from './routes/health.js';
+import { historyHandlers } from './routes/history.js';
+import { scheduleHandlers } from './routes/schedules.js';
 import { streamHandlers } from './routes/stream.js';
 import { wellKnownHandlers } from './routes/well-known.js';
 
@@ -35,6 +38,8 @@ export interface AppDeps {
   readonly log: Logger;
   readonly db: Kysely<Schema>;
   readonly alarms: AlarmService;
+  /** The delivery history search (GET /v1/fires). */
+  readonly history: FireHistory;
   readonly endpoints: EndpointService;
   readonly health: HealthDeps;
   readonly transportTokens: readonly string[];
@@ -88,6 +93,8 @@ export function buildApp(deps: AppDeps) {
     ...wellKnownHandlers(deps.signer),
     ...authHandlers(deps),
     ...alarmHandlers(deps.alarms, deps.now),
+    ...historyHandlers(deps.history),
+    ...scheduleHandlers(deps.now),
     ...endpointHandlers(deps.endpoints, deps.now),
     ...streamHandlers(),
   };

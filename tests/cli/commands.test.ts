@@ -8,7 +8,7 @@ import t from 'tap';
 import { spawnCli } from '../helpers/daemon.js';
 import { cli } from '../helpers/cli.js';
 
-const COMMANDS = [[], ['serve'], ['migrate'], ['dev'], ['schedule'], ['keygen'], ['token'], ['mcp'], ['alarm'], ['alarm', 'set'], ['alarm', 'get'], ['alarm', 'list'], ['alarm', 'cancel']];
+const COMMANDS = [[], ['serve'], ['migrate'], ['dev'], ['schedule'], ['keygen'], ['token'], ['mcp'], ['alarm'], ['alarm', 'set'], ['alarm', 'get'], ['alarm', 'list'], ['alarm', 'cancel'], ['alarm', 'history']];
 
 t.test('--help and -h work on every command and subcommand: usage on stdout, exit 0', async (t) => {
   for (const path of COMMANDS) {
@@ -48,10 +48,19 @@ t.test('a bad flag or argument is one line naming it, without a doubled prefix, 
     [['alarm', 'list', '--limit', 'ten', ...connection], 'chronos alarm list: --limit: "ten" is not a whole number'],
     [['alarm', 'get', ...connection], 'chronos alarm get: the alarm id is missing (see --help)'],
     [['alarm', 'cancel', 'alm_1', 'alm_2', ...connection], 'chronos alarm cancel: unexpected argument "alm_2" (see --help)'],
-    [['alarm', 'frob'], 'chronos alarm: unknown command "frob" (commands: set, get, list, cancel; see --help)'],
+    [['alarm', 'frob'], 'chronos alarm: unknown command "frob" (commands: set, get, list, cancel, history; see --help)'],
+    [['alarm', 'history', '--outcome', 'lost', ...connection], 'chronos alarm history: --outcome: "lost" is not one of delivered, retrying, failed'],
+    [['alarm', 'history', '--since', 'yesterday', ...connection], 'chronos alarm history: --since: "yesterday" is not an RFC 3339 time with an offset, like 2026-12-01T09:00:00Z'],
+    [['alarm', 'history', '--until', '2026-12-01T09:00:00', ...connection], 'chronos alarm history: --until: "2026-12-01T09:00:00" is not an RFC 3339 time with an offset, like 2026-12-01T09:00:00Z'],
+    [['alarm', 'history', '--limit', '201', ...connection], 'chronos alarm history: --limit: 201 is out of range: expected 1..200'],
+    [['alarm', 'history', 'alm_1', ...connection], 'chronos alarm history: unexpected argument "alm_1" (see --help)'],
     [['keygen', '--bogus'], 'chronos keygen: unknown flag --bogus (see --help)'],
     [['schedule', '{"kind":"once","delay":"1m"}', '--count', 'x'], 'chronos schedule: --count: "x" is not a whole number'],
-    [['schedule', '{"kind":"once","delay":"1m"}', '--now', 'tomorrow'], 'chronos schedule: --now: "tomorrow" is not an RFC 3339 time with an offset, like 2026-12-01T09:00:00Z'],
+    [['schedule', '{"kind":"once","delay":"1m"}', '--count', '101', ...connection], 'chronos schedule: --count: 101 is out of range: expected 1..100'],
+    [['schedule', '{"kind":"once","delay":"1m","count":3}', '--count', '2', ...connection], 'chronos schedule: --count and "count" in the JSON exclude each other: give one'],
+    [['schedule', '{"kind":"once",', ...connection], `chronos schedule: the schedule is not JSON: Expected double-quoted property name in JSON at position 15`],
+    [['schedule', '["once"]', ...connection], `chronos schedule: the schedule must be a JSON object, like '{"kind":"cron","cron":"0 9 * * *"}'`],
+    [['schedule', ...connection], "chronos schedule: the schedule fields of an alarm (kind, delay, at, at_local, cron, rrule, tz, start, until, max_fires), as JSON is missing (see --help)"],
     [['mcp', '--selftest', '--write-manifest'], 'chronos mcp: --selftest and --write-manifest exclude each other'],
     [['serve', '--port', 'abc'], 'chronos serve: --port: bad value "abc": "abc" is not a whole number'],
     [['alarm', 'list', '--url', 'localhost:18431'], 'chronos alarm list: --url: "localhost:18431" is not an http:// or https:// URL, like http://localhost:18431'],

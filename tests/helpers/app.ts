@@ -1,6 +1,7 @@
 /** The HTTP app on a fresh database, with a clock the test moves, and clients that call it through app.request(). */
 import { pino } from 'pino';
 import { generateSeed } from '../../src/auth/ed25519.js';
+import { FireHistory } from '../../src/alarms/history.js';
 import { AlarmService } from '../../src/alarms/service.js';
 import { EndpointService } from '../../src/endpoints/service.js';
 import { parseAllowHosts } from '../../src/net/allow-hosts.js';
@@ -52,6 +53,7 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
       secretGraceMs: options.webhooks?.secretGraceMs ?? 86_400_000,
     }),
     alarms: new AlarmService({ db: database.db, maxActiveAlarms: options.maxActiveAlarms ?? 10_000, pollIntervalMs: 1_000, now }),
+    history: new FireHistory({ db: database.db }),
     health: { pingDb: () => pingDatabase(database.db, 2_000), dispatchStatus: () => 'idle: test', version: 'test', startedAtMs: nowMs, now },
     transportTokens: [TRANSPORT_TOKEN],
     tokens,

@@ -25,6 +25,8 @@ const VALID = {
   conversation_id: 'conv_81c2',
   tags: ['deploy'],
 };
+const SCHEDULE_FIELDS = ['kind', 'at', 'at_local', 'delay', 'cron', 'rrule', 'tz', 'start', 'until', 'max_fires'];
+const PREVIEW_VALID = { kind: 'cron', cron: '0 9 * * MON-FRI', tz: 'Europe/Berlin', until: '2027-06-01T00:00:00Z', count: 3 };
 const FIELDS = ['kind', 'at', 'at_local', 'delay', 'cron', 'rrule', 'tz', 'start', 'until', 'max_fires', 'wake_message', 'payload', 'label', 'conversation_id', 'idempotency_key', 'tags', 'target', 'misfire'];
 
 /** Public keys of small order (the identity, the points of order 2, 4 and 8) and a non-canonical encoding of one. */
@@ -150,11 +152,12 @@ t.test('every route: random credentials, path ids, queries and bodies', async (t
       fc.constantFrom(...SMALL_ORDER_KEYS).map((forged) => JSON.stringify({ did: forged, nonce: CHALLENGED, signature: TRIVIAL_SIGNATURE })),
     ),
     createAlarm: mutated(VALID, FIELDS),
+    previewSchedule: mutated(PREVIEW_VALID, [...SCHEDULE_FIELDS, 'count']),
   };
   // Path segments as sent: encoded text, or raw escapes of a NUL and of a lone surrogate.
   const pathId = fc.oneof(fc.constantFrom(alarm.id, 'alm_AAAAAAAAAAAAAAAAAAAA', '%00', '%ED%A0%80', '..%2F..', 'x'.repeat(5000)), nastyString.map(encodedSegment));
-  const queryValue = fc.oneof(nastyString, forgedCursor, fc.constantFrom('scheduled', 'cancelled,scheduled', '0', '1', '200', '201', '-1', '1e2', 'deploy'));
-  const query = fc.array(fc.tuple(fc.constantFrom('status', 'tag', 'limit', 'cursor', 'x'), queryValue), { maxLength: 4 });
+  const queryValue = fc.oneof(nastyString, forgedCursor, fc.constantFrom('scheduled', 'cancelled,scheduled', '0', '1', '200', '201', '-1', '1e2', 'deploy', 'failed', alarm.id));
+  const query = fc.array(fc.tuple(fc.constantFrom('status', 'tag', 'limit', 'cursor', 'x', 'alarm_id', 'outcome', 'since', 'until'), queryValue), { maxLength: 4 });
   // What a header can carry: visible Latin-1 (no NUL or line breaks; fetch refuses those before they leave).
   const headerText = fc.string({ unit: fc.oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.integer({ min: 0xa0, max: 0xff })).map((c) => String.fromCharCode(c)) });
   const credential = fc.oneof({ arbitrary: fc.constant(token), weight: 8 }, { arbitrary: fc.oneof(headerText, fc.constant(`${token}x`), fc.constant(token.split('.').reverse().join('.'))), weight: 1 });
@@ -182,4 +185,31 @@ t.test('every route: random credentials, path ids, queries and bodies', async (t
   );
   for (const name of names) t.ok(seen.has(name), `${name} was called: ${[...(seen.get(name) ?? [])].sort().join(', ')}`);
   t.equal((await h.app.request('http://chronos.test/healthz')).status, 200, 'healthy afterwards');
+});
+
+t.test('preview: a mutated schedule answers as a create of it does, and lists first the next_fire_at the create sets', async (t) => {
+  const h = await testApp(t);
+  const { token } = await h.client().principal();
+  const schedule = fc.tuple(fc.array(fc.constantFrom(...SCHEDULE_FIELDS), { maxLength: 3 }), fc.array(fc.tuple(fc.constantFrom(...SCHEDULE_FIELDS, 'extra'), anyValue), { maxLength: 3 })).map(([drop, set]) => {
+    const body: Record<string, unknown> = { kind: 'cron', cron: '0 9 * * MON-FRI', tz: 'Europe/Berlin', until: '2027-06-01T00:00:00Z' };
+    for (const f of drop) delete body[f];
+    for (const [f, v] of set) body[f] = v;
+    return body;
+  });
+  const seen = new Set<number>();
+  await fc.assert(
+    fc.asyncProperty(schedule, async (body) => {
+      const preview = await h.request('POST', '/v1/schedules/preview', { principal: token, body: JSON.stringify(body) });
+      const create = await h.request('POST', '/v1/alarms', { principal: token, body: JSON.stringify({ ...body, wake_message: 'w' }) });
+      seen.add(preview.status);
+      checkDocumented('previewSchedule', preview, JSON.stringify(body));
+      if (create.status === 201) {
+        if (preview.status !== 200 || preview.json.data.occurrences[0]?.at !== create.json.data.next_fire_at) throw new Error(`created, next_fire_at ${create.json.data.next_fire_at}; preview ${preview.text}`);
+      } else if (preview.status !== create.status || JSON.stringify(preview.json.error) !== JSON.stringify(create.json.error)) {
+        throw new Error(`create ${create.status} ${create.text}\npreview ${preview.status} ${preview.text}`);
+      }
+    }),
+    { numRuns: 500 },
+  );
+  t.ok(seen.has(200) && seen.has(400), `statuses seen: ${[...seen].sort().join(', ')}`);
 });

@@ -1,0 +1,70 @@
+/**
+ * The schedule preview (SPEC 9.4): a create's schedule fields validated
+ * exactly as a create validates them (the same schemas, the same schedule
+ * parser, the same paths and messages), then the occurrences the alarm
+ * would fire at from now.
+ */
+import { PREVIEW_DEFAULT_COUNT, PreviewRequest } from '../api/schedules.js';
+import { problemsOf } from '../api/problems.js';
+import { InvalidInput, TooLarge, type FieldProblem } from '../errors.js';
+import { formatLocal } from '../schedule/local.js';
+import { previewOccurrences, ScheduleEvaluationError } from '../schedule/next.js';
+import { parseSchedule } from '../schedule/parse.js';
+import { formatInstant } from '../schedule/time.js';
+import type { Schedule } from '../schedule/types.js';
+
+/** One occurrence, as the API writes it. */
+export interface OccurrenceView {
+  readonly at: string;
+  readonly local: string;
+}
+
+/** A validated preview request. */
+export interface Preview {
+  readonly schedule: Schedule;
+  readonly count: number;
+}
+
+/**
+ * Validates a preview body as of `now`: the schema's problems and the
+ * schedule parser's, the first at each path, as parseCreateRequest reports
+ * them, so a body answers here what it answers at a create.
+ */
+export function parsePreviewRequest(body: unknown, now: Date): Preview {
+  const parsed = PreviewRequest.safeParse(body);
+  const { problems, tooLarge } = parsed.success ? { problems: [], tooLarge: [] } : problemsOf(PreviewRequest, parsed.error);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInput(problems);
+  let schedule: Schedule | undefined;
+  try {
+    schedule = parseSchedule(body, now);
+  } catch (err) {
+    if (!(err instanceof InvalidInput)) throw err;
+    problems.push(...err.problems);
+  }
+  if (tooLarge.length > 0) throw new TooLarge(tooLarge);
+  if (!parsed.success || problems.length > 0 || !schedule) throw new InvalidInput(firstPerPath(problems));
+  return { schedule, count: parsed.data.count ?? PREVIEW_DEFAULT_COUNT };
+}
+
+/**
+ * Up to `count` occurrences from `now`, oldest first, each in UTC and in the
+ * schedule's zone. A rule whose later occurrences cannot be evaluated
+ * (SPEC 4.3's bound on recurrence periods) is refused naming its field,
+ * rather than listed short as if it ended.
+ */
+export function previewOf({ schedule, count }: Preview, now: Date): OccurrenceView[] {
+  let occurrences: Date[];
+  try {
+    occurrences = previewOccurrences(schedule, now, count);
+  } catch (err) {
+    if (!(err instanceof ScheduleEvaluationError)) throw err;
+    throw new InvalidInput([{ path: schedule.kind, message: err.message }]);
+  }
+  return occurrences.map((at) => ({ at: formatInstant(at), local: formatLocal(at, schedule.tz) }));
+}
+
+/** Keeps the first problem named at each path (the schema's, when the schedule parser names the same field). */
+function firstPerPath(problems: readonly FieldProblem[]): FieldProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => !seen.has(p.path) && seen.add(p.path));
+}
