@@ -5,6 +5,7 @@
  * into ChronosApiError carrying the API's code.
  */
 import type { z } from 'zod';
+import type { AlarmView, FireNowView, UpdateAlarm } from '../api/alarms.js';
 import type { CreateEndpoint, EndpointPage, EndpointView, EndpointWithSecret, UpdateEndpoint } from '../api/endpoints.js';
 import { didFromPublicKey } from '../auth/did-key.js';
 import { keyFromSeed, type Ed25519Key } from '../auth/ed25519.js';
@@ -62,6 +63,20 @@ export type EndpointWithSecretView = z.output<typeof EndpointWithSecret>;
 export interface EndpointPageQuery {
   readonly limit?: number;
   readonly cursor?: string;
+}
+
+/** An alarm as the API shows it. */
+export type AlarmViewData = z.output<typeof AlarmView>;
+
+/** An answer about one alarm, with the alarm's version: pass `etag` as `ifMatch` to change it only if it is still as read. */
+export interface VersionedAlarm extends ApiAnswer<AlarmViewData> {
+  readonly etag: string;
+}
+
+/** Options of an update. */
+export interface UpdateOptions {
+  /** The `etag` of an earlier answer: the change is made only while the alarm is still that version (else 412 precondition_failed). */
+  readonly ifMatch?: string;
 }
 
 /** A principal token and when it expires. */
@@ -139,6 +154,27 @@ export class ChronosClient {
     return this.call('POST', `${endpointPath(id)}/rotate-secret`);
   }
 
+  /** PATCH /v1/alarms/:id: a JSON merge patch over the create's fields (null removes one), validated as a create; the alarm as changed and its new ETag. */
+  async updateAlarm(id: string, patch: z.input<typeof UpdateAlarm>, options: UpdateOptions = {}): Promise<VersionedAlarm> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/merge-patch+json', ...(options.ifMatch !== undefined ? { 'If-Match': options.ifMatch } : {}) };
+    return versioned(await this.call<AlarmViewData>('PATCH', alarmPath(id), { body: patch, headers }));
+  }
+
+  /** POST /v1/alarms/:id/pause: nothing fires until it is resumed; again on a paused alarm is fine. */
+  async pauseAlarm(id: string): Promise<VersionedAlarm> {
+    return versioned(await this.call<AlarmViewData>('POST', `${alarmPath(id)}/pause`));
+  }
+
+  /** POST /v1/alarms/:id/resume: scheduled again at its next occurrence from now; missed ones follow its misfire policy. */
+  async resumeAlarm(id: string): Promise<VersionedAlarm> {
+    return versioned(await this.call<AlarmViewData>('POST', `${alarmPath(id)}/resume`));
+  }
+
+  /** POST /v1/alarms/:id/fire: one extra occurrence now (manual: true), beside the schedule; answers its fire_id. */
+  fireAlarm(id: string): Promise<ApiAnswer<z.output<typeof FireNowView>>> {
+    return this.call('POST', `${alarmPath(id)}/fire`);
+  }
+
   /** A valid principal token: the cached one, or a new one from challenge and verify. */
   async principal(): Promise<PrincipalToken> {
     if (this.token && Date.parse(this.token.expires_at) - this.now() > this.renewBeforeMs) return this.token;
@@ -178,6 +214,15 @@ export class ChronosClient {
     const error = envelope?.error;
     throw new ChronosApiError(res.status, error?.code ?? 'bad_response', error?.message ?? `unexpected answer ${res.status}: ${text.slice(0, 200)}`, error?.details, res.headers);
   }
+}
+
+function alarmPath(id: string): string {
+  return `/v1/alarms/${encodeURIComponent(id)}`;
+}
+
+// Every answer about one alarm carries its ETag (http/routes/alarms.ts).
+function versioned(answer: ApiAnswer<AlarmViewData>): VersionedAlarm {
+  return { ...answer, etag: answer.headers.get('etag') ?? '' };
 }
 
 function endpointPath(id: string): string {
