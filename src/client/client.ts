@@ -75,7 +75,7 @@ export interface VersionedAlarm extends ApiAnswer<AlarmViewData> {
 
 /** Options of an update. */
 export interface UpdateOptions {
-  /** The `etag` of an earlier answer: the change is made only while the alarm is still that version (else 412 precondition_failed). */
+  /** The `etag` of an earlier answer, quoted or not: the change is made only while the alarm is still that version (else 412 precondition_failed). */
   readonly ifMatch?: string;
 }
 
@@ -154,10 +154,14 @@ export class ChronosClient {
     return this.call('POST', `${endpointPath(id)}/rotate-secret`);
   }
 
-  /** PATCH /v1/alarms/:id: a JSON merge patch over the create's fields (null removes one), validated as a create; the alarm as changed and its new ETag. */
-  async updateAlarm(id: string, patch: z.input<typeof UpdateAlarm>, options: UpdateOptions = {}): Promise<VersionedAlarm> {
-    const headers: Record<string, string> = { 'Content-Type': 'application/merge-patch+json', ...(options.ifMatch !== undefined ? { 'If-Match': options.ifMatch } : {}) };
-    return versioned(await this.call<AlarmViewData>('PATCH', alarmPath(id), { body: patch, headers }));
+  /**
+   * PATCH /v1/alarms/:id: a JSON merge patch over the create's fields (null
+   * removes one), validated as a create; the alarm as changed and its new
+   * ETag. A string patch is sent as written, so a payload in it arrives verbatim.
+   */
+  async updateAlarm(id: string, patch: z.input<typeof UpdateAlarm> | string, options: UpdateOptions = {}): Promise<VersionedAlarm> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/merge-patch+json', ...(options.ifMatch !== undefined ? { 'If-Match': strongETag(options.ifMatch) } : {}) };
+    return versioned(await this.call<AlarmViewData>('PATCH', alarmPath(id), { ...(typeof patch === 'string' ? { rawBody: patch } : { body: patch }), headers }));
   }
 
   /** POST /v1/alarms/:id/pause: nothing fires until it is resumed; again on a paused alarm is fine. */
@@ -218,6 +222,11 @@ export class ChronosClient {
 
 function alarmPath(id: string): string {
   return `/v1/alarms/${encodeURIComponent(id)}`;
+}
+
+// An ETag is a quoted string (RFC 9110 8.8.3); people and agents often pass it without its quotes.
+function strongETag(tag: string): string {
+  return /^(W\/)?".*"$|^\*$/.test(tag) ? tag : `"${tag}"`;
 }
 
 // Every answer about one alarm carries its ETag (http/routes/alarms.ts).

@@ -209,7 +209,7 @@ export const TOOLS: readonly ToolDef[] = [
     routes: ['updateAlarm'],
     run: async (client, args) => {
       const { id, if_match: ifMatch, ...patch } = args;
-      const answer = await client.updateAlarm(String(id), patch, ifMatch === undefined ? {} : { ifMatch: strongTag(String(ifMatch)) });
+      const answer = await client.updateAlarm(String(id), patch, ifMatch === undefined ? {} : { ifMatch: String(ifMatch) });
       return { text: `Updated: ${describeAlarm(answer.data)}; etag ${answer.etag}`, structured: { alarm: answer.data, etag: answer.etag } };
     },
   },
@@ -270,11 +270,6 @@ export const TOOLS: readonly ToolDef[] = [
     },
   },
 ];
-
-/** An etag as If-Match needs it: quoted; agents often drop the quotes. */
-function strongTag(etag: string): string {
-  return /^(W\/)?".*"$|^\*$/.test(etag) ? etag : `"${etag}"`;
-}
 
 /** Routes every tool calls: the client proves the agent's DID before its first call and when its token runs out. */
 export const AUTH_ROUTES: readonly string[] = ['challenge', 'verify'];
