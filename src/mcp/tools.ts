@@ -81,6 +81,9 @@ const ControlAnswer = z.strictObject({
   fire_id: FireNowView.shape.fire_id.optional().describe('fire_now: the fire_id of the extra wake; its attempts show in alarm_history with manual: true.'),
 });
 
+// The preview's and the history search's own schemas (SPEC 9.4: PreviewRequest, PreviewView, SearchFiresQuery)
+// take the place of the next three once those routes are in api/routes.ts: the same fields.
+
 /** schedule_preview's input: the schedule fields of a create, as CreateAlarm describes them, and count. */
 const PreviewInput = CreateAlarm.pick({ kind: true, delay: true, at: true, at_local: true, cron: true, rrule: true, tz: true, start: true, until: true, max_fires: true }).extend({
   count: z.number({ error: 'must be a whole number from 1 to 100' }).int().min(1).max(100).optional().describe('How many occurrences to list at most (1..100, default 10).'),

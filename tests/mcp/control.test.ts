@@ -81,6 +81,7 @@ const nextStep = (code: string) => `\nNext: ${NEXT_STEPS[code]}`;
 
 t.test('the tools: at most 10, exactly those of chronos-tools.json', async (t) => {
   const { mcp } = await session(t);
+  t.same(Object.keys(mcp.getServerCapabilities() ?? {}), ['tools'], 'the server offers tools and nothing else');
   const { tools } = await mcp.listTools();
   t.ok(tools.length <= 10, `${tools.length} tools: SPEC part II allows at most 10`);
   t.same(tools.map((x) => x.name).sort(), ['alarm_cancel', 'alarm_control', 'alarm_get', 'alarm_history', 'alarm_list', 'alarm_set', 'alarm_update', 'schedule_preview', 'selftest']);
