@@ -1,10 +1,11 @@
-/** `chronos alarm set|get|list|cancel`: the API for people; a readable table by default, --json for scripts. */
+/** `chronos alarm set|get|list|update|pause|resume|fire|cancel`: the API for people; readable lines by default, --json for scripts. */
 import type { Target } from '../api/alarms.js';
 import { ChronosClient } from '../client/client.js';
 import { loadClientSettings } from '../config/client.js';
+import { ConfigError } from '../config/kvx.js';
 import { memberTexts, RawJson, stringifyWithRaw } from '../json/raw.js';
 import type { Flags, Input } from './args.js';
-import type { ALARM_ID_FLAGS, ALARM_LIST_FLAGS, ALARM_SET_FLAGS } from './commands.js';
+import type { ALARM_ID_FLAGS, ALARM_LIST_FLAGS, ALARM_SET_FLAGS, ALARM_UPDATE_FLAGS } from './commands.js';
 import { clientFlags } from './connection.js';
 
 interface View {
@@ -31,15 +32,50 @@ export async function alarmSet(input: Input<typeof ALARM_SET_FLAGS>): Promise<nu
   return print(input.flags.json, answer, () => `${answer.status === 201 ? 'set' : 'exists (same idempotency key)'}: ${line(answer.data)}`);
 }
 
-/** Prints every field of one alarm (GET), or cancels it and prints it (DELETE). */
+/** Prints every field of one alarm and its etag (GET), or cancels it and prints it (DELETE). */
 export async function alarmGet(input: Input<typeof ALARM_ID_FLAGS>, method: 'GET' | 'DELETE'): Promise<number> {
   const answer = await client(input).call<View>(method, `/v1/alarms/${encodeURIComponent(input.args[0]!)}`);
   const payload = memberTexts(memberTexts(answer.text).get('data')?.[0] ?? '{}').get('payload')?.[0];
+  const etag = answer.headers.get('etag');
   return print(input.flags.json, answer, () =>
-    Object.entries(answer.data)
+    [...Object.entries(answer.data), ...(etag ? [['etag', etag] as const] : [])]
       .map(([k, v]) => `${k.padEnd(16)} ${k === 'payload' ? payload : typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join('\n'),
   );
+}
+
+/**
+ * Changes an alarm: the field flags and the members of --patch (kept as
+ * written, so a payload in it arrives verbatim) make one merge patch; a
+ * field given both ways is a usage error.
+ */
+export async function alarmUpdate(input: Input<typeof ALARM_UPDATE_FLAGS>): Promise<number> {
+  const patch: Record<string, unknown> = {};
+  for (const [name, texts] of memberTexts(input.flags.patch ?? '{}')) {
+    if (texts.length > 1) throw new ConfigError(`--patch: "${name}" is given more than once`);
+    patch[name] = new RawJson(texts[0]!);
+  }
+  for (const [name, flag] of Object.entries(input.command.flags)) {
+    const value = (input.flags as Record<string, unknown>)[name];
+    if (!flag.field || value === undefined) continue;
+    if (flag.field in patch) throw new ConfigError(`--${name} and "${flag.field}" in --patch exclude each other: give one`);
+    patch[flag.field] = value;
+  }
+  if (Object.keys(patch).length === 0) throw new ConfigError('nothing to change: give the fields to change as flags or --patch (see --help)');
+  const ifMatch = input.flags['if-match'];
+  const answer = await client(input).updateAlarm(input.args[0]!, stringifyWithRaw(patch), ifMatch === undefined ? {} : { ifMatch });
+  return print(input.flags.json, answer, () => `updated: ${line(answer.data)}\netag ${answer.etag}`);
+}
+
+/** Pauses or resumes an alarm and prints it, or fires it now and prints the fire_id. */
+export async function alarmControl(input: Input<typeof ALARM_ID_FLAGS>, verb: 'pause' | 'resume' | 'fire'): Promise<number> {
+  const [id] = input.args as [string];
+  if (verb === 'fire') {
+    const answer = await client(input).fireAlarm(id);
+    return print(input.flags.json, answer, () => `firing now: ${id} fire_id ${answer.data.fire_id} (manual: true; the schedule is unchanged)`);
+  }
+  const answer = verb === 'pause' ? await client(input).pauseAlarm(id) : await client(input).resumeAlarm(id);
+  return print(input.flags.json, answer, () => `${verb === 'pause' ? 'paused' : 'resumed'}: ${line(answer.data)}`);
 }
 
 /** Prints one page of the agent's alarms, and how to get the next. */

@@ -112,6 +112,19 @@ export function jsonText(value: string, doc: string): Flag<string> {
   };
 }
 
+/** A JSON object's text, checked and kept as written (so that a payload in it travels verbatim). */
+export function jsonObjectText(value: string, doc: string): Flag<string> {
+  const json = jsonText(value, doc);
+  return {
+    ...json,
+    parse: (t) => {
+      json.parse!(t);
+      if (!t.trimStart().startsWith('{')) throw new Error(`must be a JSON object, like '{"label":"standup"}'`);
+      return t;
+    },
+  };
+}
+
 /** One of a few words, spelled exactly as listed (as the API spells them). */
 export function oneOf<const V extends string>(values: readonly V[], doc: string): Flag<V> {
   return {

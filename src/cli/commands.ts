@@ -9,7 +9,7 @@ import type { Target } from '../api/alarms.js';
 import { KEYS, type KeySpec } from '../config/keys.js';
 import type { CliFlags } from '../config/load.js';
 import { parseInstant } from '../schedule/time.js';
-import { command, field, integer, jsonText, many, oneOf, text, toggle, type Flag, type FlagValues, type Group } from './args.js';
+import { command, field, integer, jsonObjectText, jsonText, many, oneOf, text, toggle, type Flag, type FlagValues, type Group } from './args.js';
 import { CONNECTION_FLAGS } from './connection.js';
 
 type KeyName = keyof typeof KEYS;
@@ -64,6 +64,7 @@ export const ALARM_SET_FLAGS = {
   'idempotency-key': field('idempotency_key', text('KEY', 'a retried set with the same key returns the first alarm')),
   tag: many(field('tags', text('TAG', 'a tag to filter on'))),
   target: field('target', { ...text('router|stream|ep_...', "where the wakes go: the router [default], the agent's stream (GET /v1/stream), or a webhook endpoint by its id (chronos endpoint add)"), parse: target }),
+  misfire: field('misfire', oneOf(['coalesce', 'skip', 'all'], 'cron, rrule: occurrences missed while chronosd was down or the alarm paused fire once for all [coalesce, default], not at all (skip), or each (all)')),
   ...JSON_FLAG,
   ...CONNECTION_FLAGS,
 };
@@ -102,6 +103,24 @@ export const SCHEDULE_FLAGS = {
 export const ALARM_ID_FLAGS = { ...JSON_FLAG, ...CONNECTION_FLAGS };
 
 const ALARM_ID = [{ value: 'ID', doc: 'the alarm id' }];
+
+const { message, label, delay, at, cron, rrule, until, misfire } = ALARM_SET_FLAGS;
+/** `chronos alarm update ID`: each flag fills the API field it names; --patch gives any field as a JSON merge patch. */
+export const ALARM_UPDATE_FLAGS = {
+  message,
+  label,
+  delay,
+  at,
+  cron,
+  rrule,
+  tz: field('tz', text('ZONE', 'the IANA time zone the schedule is read in')),
+  until,
+  misfire: { ...misfire, doc: 'cron, rrule: what happens to occurrences missed while chronosd was down or the alarm paused: one wake for all (coalesce), none (skip), or each (all)' },
+  patch: jsonObjectText('JSON', 'any fields to change, as a JSON merge patch: null removes one, like \'{"until":null,"tags":["ops"]}\''),
+  'if-match': text('ETAG', 'change it only if it is still this version (the etag chronos alarm get prints), else precondition_failed'),
+  ...JSON_FLAG,
+  ...CONNECTION_FLAGS,
+};
 
 const ENDPOINT_METHOD = oneOf(['POST', 'PUT', 'PATCH'], 'the HTTP method of the wakes [default POST]');
 const ENDPOINT_BODY = oneOf(['wake', 'payload'], "what a wake sends: the wake JSON (docs/wake.md), or the alarm's payload alone, verbatim, for calling any API [default wake]");
@@ -151,7 +170,7 @@ export const MCP_FLAGS = {
 };
 
 const alarm: Group = {
-  summary: 'set, get, list or cancel alarms, and list their delivery history: the API for people',
+  summary: 'set, get, list, update, pause, resume, fire or cancel alarms, and list their delivery history: the API for people',
   notes: 'Exit status: 0; 1 when chronosd refused or cannot be reached (its code and message on stderr); 2 for a usage error.',
   commands: {
     set: command({
@@ -160,12 +179,37 @@ const alarm: Group = {
       notes: `Examples:
   chronos alarm set --kind once --delay 15m --message "Check the deploy" --payload '{"build":"4f2a9c"}' --tag ci
   chronos alarm set --kind cron --cron "0 9 * * MON-FRI" --tz Europe/Berlin --message Standup
-  chronos alarm set --kind cron --cron "*/15 * * * *" --message "Poll the queue" --target ep_2XVW0VrjxyzEbf1m6Iv0`,
+  chronos alarm set --kind cron --cron "*/15 * * * *" --message "Poll the queue" --target ep_2XVW0VrjxyzEbf1m6Iv0
+  chronos alarm set --kind cron --cron "0 * * * *" --message "Hourly check" --misfire skip`,
       run: async (input) => (await import('./alarm.js')).alarmSet(input),
     }),
-    get: command({ summary: 'print every field of an alarm', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'GET') }),
+    get: command({ summary: 'print every field of an alarm, and its etag', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'GET') }),
     list: command({ summary: "list the agent's alarms, newest first", flags: ALARM_LIST_FLAGS, run: async (input) => (await import('./alarm.js')).alarmList(input) }),
     cancel: command({ summary: 'cancel an alarm and print it', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmGet(input, 'DELETE') }),
+    update: command({
+      summary: 'change a scheduled or paused alarm in place and print it',
+      args: ALARM_ID,
+      flags: ALARM_UPDATE_FLAGS,
+      notes: `Only the fields given change; a new time (--delay, --at, --cron, --rrule) replaces the old one and counts from now. Examples:
+  chronos alarm update alm_2XVW0VrjxyzEbf1m6Iv0 --cron "30 10 * * MON-FRI" --label "standup, team B"
+  chronos alarm update alm_2XVW0VrjxyzEbf1m6Iv0 --patch '{"until":null,"payload":{"step":4}}' --if-match '"rwkJQBRQx9pfdU63lvjG1i"'`,
+      run: async (input) => (await import('./alarm.js')).alarmUpdate(input),
+    }),
+    pause: command({ summary: 'pause an alarm (nothing fires until it is resumed) and print it', args: ALARM_ID, flags: ALARM_ID_FLAGS, run: async (input) => (await import('./alarm.js')).alarmControl(input, 'pause') }),
+    resume: command({
+      summary: 'resume a paused alarm at its next occurrence and print it',
+      args: ALARM_ID,
+      flags: ALARM_ID_FLAGS,
+      notes: 'The occurrences missed while paused follow the alarm\'s misfire policy (--misfire of chronos alarm set).',
+      run: async (input) => (await import('./alarm.js')).alarmControl(input, 'resume'),
+    }),
+    fire: command({
+      summary: 'fire an alarm once now, beside its schedule, and print the fire_id',
+      args: ALARM_ID,
+      flags: ALARM_ID_FLAGS,
+      notes: 'The wake carries "manual": true and a fire_id of its own; the schedule is unchanged. On scheduled or paused alarms.',
+      run: async (input) => (await import('./alarm.js')).alarmControl(input, 'fire'),
+    }),
     history: command({
       summary: "list the delivery attempts of the agent's alarms, newest first",
       flags: ALARM_HISTORY_FLAGS,

@@ -5,7 +5,7 @@
  * into ChronosApiError carrying the API's code.
  */
 import type { z } from 'zod';
-import type { FirePage } from '../api/alarms.js';
+import type { AlarmView, FireNowView, FirePage, UpdateAlarm } from '../api/alarms.js';
 import type { CreateEndpoint, EndpointPage, EndpointView, EndpointWithSecret, UpdateEndpoint } from '../api/endpoints.js';
 import type { PreviewRequest, PreviewView } from '../api/schedules.js';
 import { didFromPublicKey } from '../auth/did-key.js';
@@ -77,6 +77,20 @@ export interface FireSearchQuery {
   readonly limit?: number | undefined;
   /** The previous page's `next_cursor`, as it came. */
   readonly cursor?: string | undefined;
+}
+
+/** An alarm as the API shows it. */
+export type AlarmViewData = z.output<typeof AlarmView>;
+
+/** An answer about one alarm, with the alarm's version: pass `etag` as `ifMatch` to change it only if it is still as read. */
+export interface VersionedAlarm extends ApiAnswer<AlarmViewData> {
+  readonly etag: string;
+}
+
+/** Options of an update. */
+export interface UpdateOptions {
+  /** The `etag` of an earlier answer, quoted or not: the change is made only while the alarm is still that version (else 412 precondition_failed). */
+  readonly ifMatch?: string;
 }
 
 /** A principal token and when it expires. */
@@ -163,6 +177,31 @@ export class ChronosClient {
     return this.call('GET', `/v1/fires${queryString(query)}`);
   }
 
+  /**
+   * PATCH /v1/alarms/:id: a JSON merge patch over the create's fields (null
+   * removes one), validated as a create; the alarm as changed and its new
+   * ETag. A string patch is sent as written, so a payload in it arrives verbatim.
+   */
+  async updateAlarm(id: string, patch: z.input<typeof UpdateAlarm> | string, options: UpdateOptions = {}): Promise<VersionedAlarm> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/merge-patch+json', ...(options.ifMatch !== undefined ? { 'If-Match': strongETag(options.ifMatch) } : {}) };
+    return versioned(await this.call<AlarmViewData>('PATCH', alarmPath(id), { ...(typeof patch === 'string' ? { rawBody: patch } : { body: patch }), headers }));
+  }
+
+  /** POST /v1/alarms/:id/pause: nothing fires until it is resumed; again on a paused alarm is fine. */
+  async pauseAlarm(id: string): Promise<VersionedAlarm> {
+    return versioned(await this.call<AlarmViewData>('POST', `${alarmPath(id)}/pause`));
+  }
+
+  /** POST /v1/alarms/:id/resume: scheduled again at its next occurrence from now; missed ones follow its misfire policy. */
+  async resumeAlarm(id: string): Promise<VersionedAlarm> {
+    return versioned(await this.call<AlarmViewData>('POST', `${alarmPath(id)}/resume`));
+  }
+
+  /** POST /v1/alarms/:id/fire: one extra occurrence now (manual: true), beside the schedule; answers its fire_id. */
+  fireAlarm(id: string): Promise<ApiAnswer<z.output<typeof FireNowView>>> {
+    return this.call('POST', `${alarmPath(id)}/fire`);
+  }
+
   /** A valid principal token: the cached one, or a new one from challenge and verify. */
   async principal(): Promise<PrincipalToken> {
     if (this.token && Date.parse(this.token.expires_at) - this.now() > this.renewBeforeMs) return this.token;
@@ -208,6 +247,20 @@ export class ChronosClient {
 function queryString(query: object): string {
   const params = new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, v instanceof Date ? v.toISOString() : String(v)]]))).toString();
   return params ? `?${params}` : '';
+  }
+
+function alarmPath(id: string): string {
+  return `/v1/alarms/${encodeURIComponent(id)}`;
+}
+
+// An ETag is a quoted string (RFC 9110 8.8.3); people and agents often pass it without its quotes.
+function strongETag(tag: string): string {
+  return /^(W\/)?".*"$|^\*$/.test(tag) ? tag : `"${tag}"`;
+}
+
+// Every answer about one alarm carries its ETag (http/routes/alarms.ts).
+function versioned(answer: ApiAnswer<AlarmViewData>): VersionedAlarm {
+  return { ...answer, etag: answer.headers.get('etag') ?? '' };
 }
 
 function endpointPath(id: string): string {

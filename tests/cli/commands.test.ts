@@ -8,7 +8,7 @@ import t from 'tap';
 import { spawnCli } from '../helpers/daemon.js';
 import { cli } from '../helpers/cli.js';
 
-const COMMANDS = [[], ['serve'], ['migrate'], ['dev'], ['schedule'], ['keygen'], ['token'], ['mcp'], ['alarm'], ['alarm', 'set'], ['alarm', 'get'], ['alarm', 'list'], ['alarm', 'cancel'], ['alarm', 'history']];
+const COMMANDS = [[], ['serve'], ['migrate'], ['dev'], ['schedule'], ['keygen'], ['token'], ['mcp'], ['alarm'], ['alarm', 'set'], ['alarm', 'get'], ['alarm', 'list'], ['alarm', 'cancel'], ['alarm', 'update'], ['alarm', 'pause'], ['alarm', 'resume'], ['alarm', 'fire'], ['alarm', 'history']];
 
 t.test('--help and -h work on every command and subcommand: usage on stdout, exit 0', async (t) => {
   for (const path of COMMANDS) {
@@ -29,9 +29,13 @@ t.test('--help and -h work on every command and subcommand: usage on stdout, exi
 
 t.test('every flag is listed in the help of its command', async (t) => {
   const set = (await cli(['alarm', 'set', '--help'])).out;
-  for (const flag of ['--kind', '--message', '--delay', '--at', '--at-local', '--cron', '--rrule', '--tz', '--start', '--until', '--max-fires', '--payload', '--label', '--conversation-id', '--idempotency-key', '--tag', '--json', '--url', '--transport-token', '--key', '--key-file']) {
+  for (const flag of ['--kind', '--message', '--delay', '--at', '--at-local', '--cron', '--rrule', '--tz', '--start', '--until', '--max-fires', '--payload', '--label', '--conversation-id', '--idempotency-key', '--tag', '--misfire', '--json', '--url', '--transport-token', '--key', '--key-file']) {
     t.match(set, new RegExp(`^  ${flag} `, 'm'), flag);
   }
+  const update = (await cli(['alarm', 'update', '--help'])).out;
+  t.match(update, /^usage: chronos alarm update ID \[flags\]$/m);
+  for (const flag of ['--message', '--label', '--delay', '--at', '--cron', '--rrule', '--tz', '--until', '--misfire', '--patch', '--if-match', '--json', '--url']) t.match(update, new RegExp(`^  ${flag} `, 'm'), `update ${flag}`);
+  for (const verb of ['pause', 'resume', 'fire']) t.match((await cli(['alarm', verb, '--help'])).out, new RegExp(`^usage: chronos alarm ${verb} ID \\[flags\\]$`, 'm'));
   t.match((await cli(['alarm', 'get', '--help'])).out, /^usage: chronos alarm get ID \[flags\]$/m);
 });
 
@@ -48,7 +52,14 @@ t.test('a bad flag or argument is one line naming it, without a doubled prefix, 
     [['alarm', 'list', '--limit', 'ten', ...connection], 'chronos alarm list: --limit: "ten" is not a whole number'],
     [['alarm', 'get', ...connection], 'chronos alarm get: the alarm id is missing (see --help)'],
     [['alarm', 'cancel', 'alm_1', 'alm_2', ...connection], 'chronos alarm cancel: unexpected argument "alm_2" (see --help)'],
-    [['alarm', 'frob'], 'chronos alarm: unknown command "frob" (commands: set, get, list, cancel, history; see --help)'],
+    [['alarm', 'frob'], 'chronos alarm: unknown command "frob" (commands: set, get, list, cancel, update, pause, resume, fire, history; see --help)'],
+    [['alarm', 'set', '--misfire', 'later', ...connection], 'chronos alarm set: --misfire: "later" is not one of coalesce, skip, all'],
+    [['alarm', 'update', 'alm_1', '--patch', '{"label":', ...connection], `chronos alarm update: --patch: not JSON: Unexpected end of JSON input`],
+    [['alarm', 'update', 'alm_1', '--patch', '"x"', ...connection], `chronos alarm update: --patch: must be a JSON object, like '{"label":"standup"}'`],
+    [['alarm', 'update', 'alm_1', '--patch', '{"label":"a","label":"b"}', ...connection], 'chronos alarm update: --patch: "label" is given more than once'],
+    [['alarm', 'update', 'alm_1', ...connection], 'chronos alarm update: nothing to change: give the fields to change as flags or --patch (see --help)'],
+    [['alarm', 'update', '--label', 'x', ...connection], 'chronos alarm update: the alarm id is missing (see --help)'],
+    [['alarm', 'fire', 'alm_1', 'alm_2', ...connection], 'chronos alarm fire: unexpected argument "alm_2" (see --help)'],
     [['alarm', 'history', '--outcome', 'lost', ...connection], 'chronos alarm history: --outcome: "lost" is not one of delivered, retrying, failed'],
     [['alarm', 'history', '--since', 'yesterday', ...connection], 'chronos alarm history: --since: "yesterday" is not an RFC 3339 time with an offset, like 2026-12-01T09:00:00Z'],
     [['alarm', 'history', '--until', '2026-12-01T09:00:00', ...connection], 'chronos alarm history: --until: "2026-12-01T09:00:00" is not an RFC 3339 time with an offset, like 2026-12-01T09:00:00Z'],

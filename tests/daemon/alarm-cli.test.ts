@@ -1,8 +1,10 @@
-/** chronos alarm set|get|list|cancel against a real chronosd. */
+/** chronos alarm set|get|list|update|pause|resume|fire|cancel against a real chronosd. */
 import t from 'tap';
 import { generateSeed } from '../../src/auth/ed25519.js';
+import { cli } from '../helpers/cli.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { spawnCli, startDaemon, TEST_SECRETS } from '../helpers/daemon.js';
+import { fakeRouter } from '../helpers/router.js';
 
 t.test('set, list, get, cancel; --json; exit codes 0, 1, 2', async (t) => {
   const url = await freshDatabaseUrl(t);
@@ -50,4 +52,60 @@ t.test('set, list, get, cancel; --json; exit codes 0, 1, 2', async (t) => {
   const maxFires = await run('set', '--kind', 'cron', '--cron', '0 9 * * *', '--message', 'x', '--max-fires', 'abc');
   t.same({ code: maxFires.code, err: maxFires.err }, { code: 2, err: 'chronos alarm set: --max-fires: "abc" is not a whole number\n' }, 'not silently dropped');
   t.equal(JSON.parse((await run('list', '--json')).out).alarms.length, 3, 'the refused calls set nothing');
+});
+
+t.test('update, pause, resume, fire; set --misfire; the etag in get and update', async (t) => {
+  const router = await fakeRouter(t);
+  const daemon = await startDaemon({ CHRONOS_DATABASE_URL: await freshDatabaseUrl(t), ...TEST_SECRETS, CHRONOS_ROUTER_URL: router.url });
+  t.teardown(() => daemon.child.kill('SIGKILL'));
+  const connection = ['--url', daemon.url, '--transport-token', TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, '--key', Buffer.from(generateSeed()).toString('hex')];
+  const run = (...args: string[]) => cli(['alarm', ...args, ...connection]);
+
+  const set = await run('set', '--kind', 'cron', '--cron', '0 9 * * MON-FRI', '--tz', 'Europe/Berlin', '--message', 'Standup', '--label', 'standup', '--misfire', 'skip', '--json');
+  t.equal(set.code, 0, set.err);
+  const { id } = JSON.parse(set.out) as { id: string };
+  t.match(JSON.parse(set.out), { misfire: 'skip', status: 'scheduled' }, '--misfire fills misfire');
+  const get = await run('get', id);
+  const [, etag] = /^etag {13}("[\w-]{22}")$/m.exec(get.out) ?? [];
+  t.ok(etag, 'get prints the etag');
+
+  const updated = await run('update', id, '--cron', '30 10 * * MON-FRI', '--label', 'standup, team B', '--patch', '{"payload":{"n":1.10},"tags":["ops"]}', '--if-match', etag!.slice(1, -1));
+  t.equal(updated.code, 0, updated.err);
+  t.match(updated.out, new RegExp(`^updated: ${id} scheduled cron 30 10 \\* \\* MON-FRI Europe/Berlin, next \\S+Z, standup, team B\\netag "[\\w-]{22}"\\n$`));
+  t.not(/etag ("[\w-]{22}")/.exec(updated.out)![1], etag, 'a new version');
+  const json = await run('get', id, '--json');
+  t.ok(json.out.includes('"payload":{"n":1.10}'), "--patch's payload arrives as written");
+  t.match(JSON.parse(json.out), { tags: ['ops'], label: 'standup, team B', misfire: 'skip', cron: '30 10 * * MON-FRI' });
+
+  const stale = await run('update', id, '--label', 'lost', '--if-match', etag!);
+  t.same({ code: stale.code, err: stale.err }, { code: 1, err: 'chronos alarm update: precondition_failed: the alarm has changed since you read it (If-Match): GET it again, then apply your change to what it is now\n' });
+  const never = await run('update', id, '--cron', '0 0 30 2 *');
+  t.same({ code: never.code, err: never.err }, { code: 1, err: 'chronos alarm update: invalid_request: --cron: never fires: it has no occurrence after now\n' }, "the API's field named as the flag");
+  const usage: [string[], string][] = [
+    [['update', id, '--label', 'a', '--patch', '{"label":"b"}'], '--label and "label" in --patch exclude each other: give one'],
+    [['update', id], 'nothing to change: give the fields to change as flags or --patch (see --help)'],
+    [['update', id, '--patch', '[1]'], `--patch: must be a JSON object, like '{"label":"standup"}'`],
+    [['update', id, '--misfire', 'sometimes'], '--misfire: "sometimes" is not one of coalesce, skip, all'],
+  ];
+  for (const [args, message] of usage) {
+    const bad = await run(...args);
+    t.same({ code: bad.code, err: bad.err }, { code: 2, err: `chronos alarm update: ${message}\n` }, args.join(' '));
+  }
+
+  const paused = await run('pause', id);
+  t.equal(paused.out, `paused: ${id} paused cron 30 10 * * MON-FRI Europe/Berlin, next -, standup, team B\n`);
+  t.equal(JSON.parse((await run('pause', id, '--json')).out).status, 'paused', 'pausing again is fine');
+  const fired = await run('fire', id);
+  t.equal(fired.code, 0, fired.err);
+  const [, fireId] = /^firing now: alm_[\w-]{20} fire_id (fir_[\w-]+) \(manual: true; the schedule is unchanged\)$/m.exec(fired.out) ?? [];
+  t.ok(fireId, fired.out);
+  await router.waitForCount(1, 15_000);
+  t.match(router.received[0]!.body, { alarm_id: id, fire_id: fireId, manual: true, wake_message: 'Standup' }, 'the paused alarm fired once now');
+  const resumed = await run('resume', id);
+  t.match(resumed.out, new RegExp(`^resumed: ${id} scheduled cron 30 10 \\* \\* MON-FRI Europe/Berlin, next \\S+:30:00\\.000Z, standup, team B\\n$`));
+
+  await run('cancel', id);
+  const finished = await run('fire', id);
+  t.same({ code: finished.code, out: finished.out }, { code: 1, out: '' });
+  t.match(finished.err, /^chronos alarm fire: not_updatable: the alarm is cancelled/);
 });

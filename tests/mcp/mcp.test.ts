@@ -10,6 +10,7 @@ import { ChronosClient } from '../../src/client/client.js';
 import { MANIFEST_PATH } from '../../src/cli/mcp.js';
 import { buildMcpServer, listedTools, manifestDrift } from '../../src/mcp/server.js';
 import { selftest } from '../../src/mcp/selftest.js';
+import { NEXT_STEPS } from '../../src/mcp/tools.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { spawnCli, startDaemon, TEST_SECRETS } from '../helpers/daemon.js';
 import { fakeRouter } from '../helpers/router.js';
@@ -64,7 +65,7 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
 
   const missing = await call('alarm_get', { id: 'alm_AAAAAAAAAAAAAAAAAAAA' });
   t.equal(missing.isError, true);
-  t.equal(missing.content[0]!.text, 'not_found: no such alarm');
+  t.equal(missing.content[0]!.text, `not_found: no such alarm\nNext: ${NEXT_STEPS.not_found}`, 'the code, the message, and what to do next');
   const invalid = await call('alarm_set', { kind: 'cron', cron: '0 0 30 2 *', wake_message: 'never' });
   t.equal(invalid.isError, true);
   t.match(invalid.content[0]!.text, /^invalid_request: cron: never fires/);
@@ -72,7 +73,7 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
   t.match(local.structuredContent, { alarm: { at: '2027-03-01T08:00:00.000Z', at_local: '2027-03-01T09:00', tz: 'Europe/Berlin' } }, 'a wall time in tz, no offset to work out');
   const misspelled = await call('alarm_set', { kind: 'cron', cron: '0 9 * * *', timezone: 'Europe/Berlin', wake_message: 'standup' });
   t.equal(misspelled.isError, true, 'an unknown field is refused, as the API refuses it, not dropped');
-  t.equal(misspelled.content[0]!.text, 'invalid_request: timezone: unknown field: did you mean "tz"?');
+  t.equal(misspelled.content[0]!.text, `invalid_request: timezone: unknown field: did you mean "tz"?\nNext: ${NEXT_STEPS.invalid_request}`);
   const tooMany = await call('alarm_set', { kind: 'once', delay: '1h', wake_message: 'w', tags: Array.from({ length: 17 }, (_, i) => `t${i}`) });
   t.match(tooMany, { isError: true, content: [{ text: 'invalid_request: tags: must have at most 16 tags' }] }, "the API's code and message");
   const tooLong = await call('alarm_set', { kind: 'once', delay: '1h', wake_message: 'x'.repeat(9_000) });
