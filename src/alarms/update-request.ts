@@ -70,5 +70,8 @@ export function parseUpdateRequest(row: AlarmRow, patch: unknown, payloadText: s
   if (req.schedule.maxFires !== null && req.schedule.maxFires <= row.fire_count) {
     throw new InvalidInput([{ path: 'max_fires', message: `must be more than ${row.fire_count}: the alarm has already fired ${row.fire_count} times` }]);
   }
-  return { req: { ...req, idempotencyKey: row.idempotency_key }, scheduleChanged: SCHEDULE_FIELDS.some((f) => f in changes) };
+  // A start the patch leaves as stored stays to the millisecond (a given one is read to the second): an @every alarm keeps its phase.
+  const keptStart = !('start' in changes) && req.schedule.kind === row.kind && req.schedule.kind !== 'once' && row.start_at !== null;
+  const schedule = keptStart ? { ...req.schedule, start: row.start_at! } : req.schedule;
+  return { req: { ...req, schedule, idempotencyKey: row.idempotency_key }, scheduleChanged: SCHEDULE_FIELDS.some((f) => f in changes) };
 }

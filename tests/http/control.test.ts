@@ -23,7 +23,9 @@ async function setup(t: { teardown(fn: () => unknown): void }, options: Paramete
 
 t.test('PATCH changes the fields given, keeps the payload verbatim, and recomputes the schedule from now only when it changes', async (t) => {
   const { h, call, create } = await setup(t);
+  h.advance(345);
   const alarm = await create(`${JSON.stringify(cron({ label: 'report', tags: ['a'] })).slice(0, -1)},"payload":{"n":1.10}}`);
+  t.equal(alarm.start, '2026-11-23T12:00:00.345Z');
   t.equal(alarm.next_fire_at, '2026-11-24T08:00:00.000Z');
   const relabelled = await call('PATCH', `/v1/alarms/${alarm.id}`, { label: null, tags: ['b', 'c'], wake_message: 'Evening report.' });
   t.equal(relabelled.status, 200);
@@ -33,11 +35,11 @@ t.test('PATCH changes the fields given, keeps the payload verbatim, and recomput
   h.advance(1_800_000);
   const moved = await call('PATCH', `/v1/alarms/${alarm.id}`, '{"cron":"30 14 * * *","payload":{"big":18446744073709551615}}', { 'Content-Type': 'application/merge-patch+json' });
   t.equal(moved.status, 200);
-  t.match(moved.json.data, { cron: '30 14 * * *', tz: 'Europe/Berlin', next_fire_at: '2026-11-23T13:30:00.000Z', attempt: 0 });
+  t.match(moved.json.data, { cron: '30 14 * * *', tz: 'Europe/Berlin', next_fire_at: '2026-11-23T13:30:00.000Z', attempt: 0, start: alarm.start });
   t.match(moved.text, /"payload":\{"big":18446744073709551615\}/, 'a new payload is kept as sent');
 
   const once = await call('PATCH', `/v1/alarms/${alarm.id}`, { kind: 'once', delay: '10m' });
-  t.match(once.json.data, { kind: 'once', at: '2026-11-23T12:40:00.000Z', next_fire_at: '2026-11-23T12:40:00.000Z', tz: 'Europe/Berlin' }, 'a new kind replaces the schedule but tz');
+  t.match(once.json.data, { kind: 'once', at: '2026-11-23T12:40:00.345Z', next_fire_at: '2026-11-23T12:40:00.345Z', tz: 'Europe/Berlin' }, 'a new kind replaces the schedule but tz');
   t.notOk('cron' in once.json.data);
 });
 
