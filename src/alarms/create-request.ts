@@ -6,10 +6,8 @@
 import { createHash } from 'node:crypto';
 import { CreateAlarm, PAYLOAD_MAX_BYTES } from '../api/alarms.js';
 import { codePoints, textProblem } from '../api/fields.js';
-import { problemsOf } from '../api/problems.js';
-import { InvalidInput, TooLarge, type FieldProblem } from '../errors.js';
 import { compactJson } from '../json/raw.js';
-import { parseSchedule } from '../schedule/parse.js';
+import { parseScheduleBody } from './schedule-body.js';
 import type { Schedule } from '../schedule/types.js';
 
 /** A validated create request: the body's fields as the schema gave them, and what was made of them. */
@@ -31,12 +29,6 @@ const FINGERPRINT_FIELDS: readonly string[] = ['kind', 'at', 'delay', 'cron', 'r
 const FINGERPRINT_OWN_FORM: readonly string[] = ['tags', 'payload', 'idempotency_key'];
 const FINGERPRINT_LATER_FIELDS = Object.keys(CreateAlarm.shape).filter((k) => !FINGERPRINT_FIELDS.includes(k) && !FINGERPRINT_OWN_FORM.includes(k)) as (keyof CreateAlarm)[];
 
-/** Keeps the first problem named at each path (the schema's, when the schedule parser names the same field). */
-function firstPerPath(problems: readonly FieldProblem[]): FieldProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => !seen.has(p.path) && seen.add(p.path));
-}
-
 /** The Idempotency-Key header's problem, if any. */
 function headerKeyProblem(key: string): string | undefined {
   return textProblem(key) ?? (key.length === 0 || codePoints(key) > 200 ? 'must be 1 to 200 characters' : undefined);
@@ -47,33 +39,20 @@ function headerKeyProblem(key: string): string | undefined {
  * text (undefined when absent); `headerKey` the Idempotency-Key header.
  */
 export function parseCreateRequest(body: unknown, payloadText: string | undefined, headerKey: string | undefined, now: Date): CreateRequest {
-  const parsed = CreateAlarm.safeParse(body);
-  const { problems, tooLarge } = parsed.success ? { problems: [], tooLarge: [] } : problemsOf(CreateAlarm, parsed.error);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInput(problems);
-
   const payload = payloadText ?? 'null';
-  if (Buffer.byteLength(payload) > PAYLOAD_MAX_BYTES) tooLarge.push({ path: 'payload', message: `must be at most ${PAYLOAD_MAX_BYTES} bytes of JSON text` });
-
+  let idempotencyKey: string | null = null;
+  const { data: fields, schedule } = parseScheduleBody(CreateAlarm, body, now, (b, { problems, tooLarge }) => {
+    if (Buffer.byteLength(payload) > PAYLOAD_MAX_BYTES) tooLarge.push({ path: 'payload', message: `must be at most ${PAYLOAD_MAX_BYTES} bytes of JSON text` });
+    idempotencyKey = typeof b.idempotency_key === 'string' ? b.idempotency_key : null;
+    if (headerKey !== undefined) {
+      const bad = headerKeyProblem(headerKey);
+      if (bad) problems.push({ path: 'Idempotency-Key', message: bad });
+      else if (idempotencyKey !== null && idempotencyKey !== headerKey) problems.push({ path: 'idempotency_key', message: 'differs from the Idempotency-Key header: give one, or the same in both' });
+      else idempotencyKey = headerKey;
+    }
+  });
   const b = body as Record<string, unknown>;
-  let idempotencyKey = typeof b.idempotency_key === 'string' ? b.idempotency_key : null;
-  if (headerKey !== undefined) {
-    const bad = headerKeyProblem(headerKey);
-    if (bad) problems.push({ path: 'Idempotency-Key', message: bad });
-    else if (idempotencyKey !== null && idempotencyKey !== headerKey) problems.push({ path: 'idempotency_key', message: 'differs from the Idempotency-Key header: give one, or the same in both' });
-    else idempotencyKey = headerKey;
-  }
 
-  let schedule: Schedule | undefined;
-  try {
-    schedule = parseSchedule(b, now);
-  } catch (err) {
-    if (!(err instanceof InvalidInput)) throw err;
-    problems.push(...err.problems);
-  }
-  if (tooLarge.length > 0) throw new TooLarge(tooLarge);
-  if (!parsed.success || problems.length > 0 || !schedule) throw new InvalidInput(firstPerPath(problems));
-
-  const fields = parsed.data;
   const later = FINGERPRINT_LATER_FIELDS.filter((k) => fields[k] !== undefined).map((k) => [k, fields[k]]);
   const fingerprint = createHash('sha256')
     .update(JSON.stringify([FINGERPRINT_FIELDS.map((k) => b[k] ?? null), fields.tags ?? [], compactJson(payload), ...(later.length > 0 ? [later] : [])]))

@@ -5,13 +5,12 @@
  * would fire at from now.
  */
 import { PREVIEW_DEFAULT_COUNT, PreviewRequest } from '../api/schedules.js';
-import { problemsOf } from '../api/problems.js';
-import { InvalidInput, TooLarge, type FieldProblem } from '../errors.js';
+import { InvalidInput } from '../errors.js';
 import { formatLocal } from '../schedule/local.js';
 import { previewOccurrences, ScheduleEvaluationError } from '../schedule/next.js';
-import { parseSchedule } from '../schedule/parse.js';
 import { formatInstant } from '../schedule/time.js';
 import type { Schedule } from '../schedule/types.js';
+import { parseScheduleBody } from './schedule-body.js';
 
 /** One occurrence, as the API writes it. */
 export interface OccurrenceView {
@@ -31,19 +30,8 @@ export interface Preview {
  * them, so a body answers here what it answers at a create.
  */
 export function parsePreviewRequest(body: unknown, now: Date): Preview {
-  const parsed = PreviewRequest.safeParse(body);
-  const { problems, tooLarge } = parsed.success ? { problems: [], tooLarge: [] } : problemsOf(PreviewRequest, parsed.error);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInput(problems);
-  let schedule: Schedule | undefined;
-  try {
-    schedule = parseSchedule(body, now);
-  } catch (err) {
-    if (!(err instanceof InvalidInput)) throw err;
-    problems.push(...err.problems);
-  }
-  if (tooLarge.length > 0) throw new TooLarge(tooLarge);
-  if (!parsed.success || problems.length > 0 || !schedule) throw new InvalidInput(firstPerPath(problems));
-  return { schedule, count: parsed.data.count ?? PREVIEW_DEFAULT_COUNT };
+  const { data, schedule } = parseScheduleBody(PreviewRequest, body, now);
+  return { schedule, count: data.count ?? PREVIEW_DEFAULT_COUNT };
 }
 
 /**
@@ -63,8 +51,3 @@ export function previewOf({ schedule, count }: Preview, now: Date): OccurrenceVi
   return occurrences.map((at) => ({ at: formatInstant(at), local: formatLocal(at, schedule.tz) }));
 }
 
-/** Keeps the first problem named at each path (the schema's, when the schedule parser names the same field). */
-function firstPerPath(problems: readonly FieldProblem[]): FieldProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => !seen.has(p.path) && seen.add(p.path));
-}

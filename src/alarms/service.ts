@@ -144,25 +144,29 @@ export class AlarmService {
    * a scheduled or firing alarm returns it as it is.
    */
   async resume(owner: string, id: string): Promise<AlarmRow> {
-    return this.changeLocked(owner, id, async (trx, row) => {
-      if (!allows('resume', row.status)) {
-        if (row.status === 'scheduled' || row.status === 'firing') return row;
-        refuse('resume', row.status);
-      }
-      const active = await lockOwnerAndCountActive(trx, owner);
-      if (active >= this.o.maxActiveAlarms) throw this.quotaExceeded(active);
-      const now = new Date(this.o.now());
-      const pending = row.occurrence_at!;
-      let change: AlarmChange = { status: 'scheduled', next_fire_at: pending > now ? pending : now, attempt: 0 };
-      if (pending < now && row.kind !== 'once' && row.misfire === 'skip') {
-        const next = nextOccurrence(scheduleOf(row), now);
-        change = next
-          ? { status: 'scheduled', next_fire_at: next, occurrence_at: next, fire_id: fireIdFor(row.id, next), attempt: 0 }
-          : { status: 'completed', next_fire_at: null, finished_at: now, last_error: 'the schedule ended while the alarm was paused (misfire skip: nothing missed is sent)' };
-      }
-      if (change.next_fire_at) await setActiveBound(trx, owner, active + 1);
-      return writeAlarm(trx, row.id, change, this.notifyHorizon());
-    });
+    return this.changeLocked(
+      owner,
+      id,
+      async (trx, row, active) => {
+        if (!allows('resume', row.status)) {
+          if (row.status === 'scheduled' || row.status === 'firing') return row;
+          refuse('resume', row.status);
+        }
+        if (active >= this.o.maxActiveAlarms) throw this.quotaExceeded(active);
+        const now = new Date(this.o.now());
+        const pending = row.occurrence_at!;
+        let change: AlarmChange = { status: 'scheduled', next_fire_at: pending > now ? pending : now, attempt: 0 };
+        if (pending < now && row.kind !== 'once' && row.misfire === 'skip') {
+          const next = nextOccurrence(scheduleOf(row), now);
+          change = next
+            ? { status: 'scheduled', next_fire_at: next, occurrence_at: next, fire_id: fireIdFor(row.id, next), attempt: 0 }
+            : { status: 'completed', next_fire_at: null, finished_at: now, last_error: 'the schedule ended while the alarm was paused (misfire skip: nothing missed is sent)' };
+        }
+        if (change.next_fire_at) await setActiveBound(trx, owner, active + 1);
+        return writeAlarm(trx, row.id, change, this.notifyHorizon());
+      },
+      true,
+    );
   }
 
   /**
@@ -172,22 +176,26 @@ export class AlarmService {
    * id and `manual: true`. Returns its fire_id.
    */
   async fire(owner: string, id: string): Promise<string> {
-    return this.changeLocked(owner, id, async (trx, row) => {
-      if (!allows('fire', row.status)) refuse('fire', row.status);
-      // Under the owner's create lock, the creates' bound of active alarms counts it while it is due (setActiveBound).
-      const active = await lockOwnerAndCountActive(trx, owner);
-      const now = new Date(this.o.now());
-      const manualId = newAlarmId();
-      const fireId = fireIdFor(manualId, now);
-      await insertManualFire(trx, {
-        id: manualId, owner, kind: 'once', at: now, at_local: null, cron: null, rrule: null, tz: row.tz, start_at: null, until: null, max_fires: null,
-        label: row.label, conversation_id: row.conversation_id, wake_message: row.wake_message, payload: row.payload, tags: row.tags, target: row.target,
-        misfire: DEFAULT_MISFIRE, status: toState('create'), next_fire_at: now, occurrence_at: now, fire_id: fireId, idempotency_key: null, request_fingerprint: null,
-        manual_of: row.id,
-      });
-      await setActiveBound(trx, owner, active + 1);
-      return fireId;
-    });
+    return this.changeLocked(
+      owner,
+      id,
+      async (trx, row, active) => {
+        if (!allows('fire', row.status)) refuse('fire', row.status);
+        // Under the owner's create lock, the creates' bound of active alarms counts it while it is due (setActiveBound).
+        const now = new Date(this.o.now());
+        const manualId = newAlarmId();
+        const fireId = fireIdFor(manualId, now);
+        await insertManualFire(trx, {
+          id: manualId, owner, kind: 'once', at: now, at_local: null, cron: null, rrule: null, tz: row.tz, start_at: null, until: null, max_fires: null,
+          label: row.label, conversation_id: row.conversation_id, wake_message: row.wake_message, payload: row.payload, tags: row.tags, target: row.target,
+          misfire: DEFAULT_MISFIRE, status: toState('create'), next_fire_at: now, occurrence_at: now, fire_id: fireId, idempotency_key: null, request_fingerprint: null,
+          manual_of: row.id,
+        });
+        await setActiveBound(trx, owner, active + 1);
+        return fireId;
+      },
+      true,
+    );
   }
 
   /** The owner's alarm; NotFound for a missing one and for another owner's. */
@@ -236,13 +244,20 @@ export class AlarmService {
     }
   }
 
-  /** Runs `change` on the owner's alarm `id`, locked, in one transaction; NotFound for a missing one and for another owner's. */
-  private async changeLocked<T>(owner: string, id: string, change: (trx: Kysely<Schema>, row: AlarmRow) => Promise<T>): Promise<T> {
+  /**
+   * Runs `change` on the owner's alarm `id`, locked, in one transaction;
+   * NotFound for a missing one and for another owner's. `countActive`: under
+   * the owner's create lock too, taken first as a create takes it (before it
+   * locks an alarm an idempotency key names), so the two never wait on each
+   * other in a cycle; `change` gets the owner's active alarms.
+   */
+  private async changeLocked<T>(owner: string, id: string, change: (trx: Kysely<Schema>, row: AlarmRow, active: number) => Promise<T>, countActive = false): Promise<T> {
     if (!isAlarmId(id)) throw new NotFound('alarm');
     return this.o.db.transaction().execute(async (trx) => {
+      const active = countActive ? await lockOwnerAndCountActive(trx, owner) : 0;
       const row = await lockAlarm(trx, owner, id);
       if (!row) throw new NotFound('alarm');
-      return change(trx, row);
+      return change(trx, row, active);
     });
   }
 
