@@ -85,14 +85,3 @@ t.test('an unknown command exits 2', async (t) => {
   t.match(proc.stderr(), /unknown command "frobnicate"/);
 });
 
-t.test('chronos schedule previews occurrences, and names the field of an invalid schedule', async (t) => {
-  const ok = spawnCli('chronos', ['schedule', '{"kind":"cron","cron":"30 2 * * *","tz":"America/New_York"}', '--now', '2026-03-07T12:00:00Z', '--count', '2'], {}, cwd);
-  t.equal(await ok.exited, 0);
-  t.equal(ok.stdout(), '2026-03-08T07:00:00.000Z  2026-03-08 03:00:00 America/New_York\n2026-03-09T06:30:00.000Z  2026-03-09 02:30:00 America/New_York\n');
-  const invalid = spawnCli('chronos', ['schedule', '{"kind":"cron","cron":"0 0 30 2 *","tz":"Nowhere"}'], {}, cwd);
-  t.equal(await invalid.exited, 1);
-  t.equal(invalid.stderr(), 'tz: must be an IANA time zone name, like "Europe/Berlin" or "UTC"\n');
-  const usage = spawnCli('chronos', ['schedule', '{not json'], {}, cwd);
-  t.equal(await usage.exited, 2);
-  t.match(usage.stderr(), /^chronos schedule: the schedule is not JSON/);
-});

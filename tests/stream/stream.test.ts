@@ -95,7 +95,7 @@ t.test('a wake created through one replica reaches the listener on the other, si
   const wake = await listener.next((m) => m.json.type === 'chronos.wake');
   const body = JSON.parse(signedBody(wake.text)) as Record<string, unknown>;
   t.match(body, { type: 'chronos.wake', agent_did: alice.did, alarm_id: created.data.id, attempt: 1, kind: 'once', label: 'deploy', conversation_id: 'conv_1', tags: ['deploy'], wake_message: 'resume the deploy check' });
-  t.equal(Object.keys(body).join(','), 'type,agent_did,alarm_id,fire_id,scheduled_for,fired_at,attempt,kind,label,conversation_id,tags,wake_message,payload', 'the 6.1 members, in order, and nothing else');
+  t.equal(Object.keys(body).join(','), 'type,agent_did,alarm_id,fire_id,scheduled_for,fired_at,attempt,kind,label,conversation_id,tags,wake_message,manual,payload', 'the 6.1 members (and manual, SPEC 9.2), in order, and nothing else');
   t.ok(signedBody(wake.text).endsWith(`,"payload":${payload}}`), 'the payload verbatim: 1.10, every digit, the escape');
   const signature = wake.json.signature as Record<string, string>;
   t.equal(signature['webhook-id'], body.fire_id, 'webhook-id is the fire_id');
