@@ -146,7 +146,8 @@ t.test('pause, resume and fire racing the claims of two replicas never send an o
       }
     }),
   );
-  for (const a of alarms) await call('POST', `/v1/alarms/${a.id}/pause`).catch(() => undefined);
+  // Paused at last, each until its pause wins over a claim (a busy refusal is tried again).
+  for (const a of alarms) await waitFor(async () => ((await call('POST', `/v1/alarms/${a.id}/pause`).catch(() => undefined)) ? true : undefined), 20_000);
   // Every fire now is sent, and nothing is left on the wire.
   await waitFor(async () => (fired.every((id) => router.received.some((w) => w.body.fire_id === id)) ? true : undefined), 20_000);
   await waitFor(async () => ((await h.database.sql`SELECT 1 FROM alarms WHERE status IN ('scheduled', 'firing')`).length === 0 ? true : undefined), 20_000);
