@@ -151,6 +151,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       endpoints: new EndpointService({ db: database.db, destinations, maxPerOwner: config.webhookMaxEndpoints, secretGraceMs: config.webhookSecretGraceMs }),
       health: { pingDb: () => pingDatabase(database.db, HEALTH_DB_TIMEOUT_MS), dispatchStatus, version: VERSION, startedAtMs, now: Date.now },
       transportTokens: secrets.transportTokens,
+      adminTokens: config.adminTokens ?? [],
       tokens: tokenService(secrets.tokenSecrets, config.tokenTtlMs, Date.now),
       signer,
       challengeTtlMs: config.challengeTtlMs,

@@ -18,11 +18,21 @@ export const ChallengeView = z
   })
   .meta({ id: 'Challenge' });
 
+/** What a principal token allows (SPEC 10.2); each route needs one of them (api/routes.ts). */
+export const SCOPES = ['alarms:read', 'alarms:write', 'endpoints:write', 'stream'] as const;
+export const Scope = z.enum(SCOPES, { error: `must be one of ${SCOPES.join(', ')}` });
+export type Scope = z.infer<typeof Scope>;
+
 /** The body of `POST /v1/auth/verify`. */
 export const VerifyRequest = bodyObject({
   did: required(DID),
   nonce: required('The nonce of the challenge.'),
   signature: required('The 64-byte ed25519 signature of message, base64url or base64.'),
+  scopes: z
+    .array(Scope, { error: 'must be a list of scopes' })
+    .min(1, 'must name at least one scope (leave it out for all of them)')
+    .optional()
+    .describe(`What the token may do; all of them when left out: ${SCOPES.join(', ')}. A route outside them answers 403 insufficient_scope.`),
 });
 
 /** The answer of `POST /v1/auth/verify`: a principal token. */
@@ -30,6 +40,7 @@ export const TokenView = z
   .strictObject({
     token: z.string().describe('Send it as X-Chronos-Principal on alarm routes.'),
     did: z.string(),
+    scopes: z.array(Scope).describe('What the token may do.'),
     expires_at: Timestamp,
   })
   .meta({ id: 'PrincipalToken' });

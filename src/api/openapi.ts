@@ -10,7 +10,8 @@ import { ROUTES, type RouteAuth, type RouteSpec } from './routes.js';
 const LAYER_ERRORS: Record<RouteAuth, readonly string[]> = {
   none: [],
   transport: ['unauthorized', 'invalid_request', 'database_unavailable'],
-  principal: ['unauthorized', 'invalid_token', 'token_expired', 'invalid_request', 'database_unavailable'],
+  principal: ['unauthorized', 'invalid_token', 'token_expired', 'token_revoked', 'insufficient_scope', 'owner_suspended', 'invalid_request', 'database_unavailable'],
+  admin: ['unauthorized', 'invalid_request', 'database_unavailable'],
 };
 // Errors of reading a JSON body (http/body.ts), on every route that takes one.
 const BODY_ERRORS: readonly string[] = ['invalid_json', 'invalid_request', 'payload_too_large', 'unsupported_media_type'];
@@ -18,7 +19,8 @@ const BODY_ERRORS: readonly string[] = ['invalid_json', 'invalid_request', 'payl
 /** The status of each error code. */
 export const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   invalid_request: 400, invalid_json: 400, unsupported_did: 400, destination_not_allowed: 400,
-  unauthorized: 401, invalid_token: 401, token_expired: 401, invalid_nonce: 401, invalid_signature: 401,
+  unauthorized: 401, invalid_token: 401, token_expired: 401, token_revoked: 401, invalid_nonce: 401, invalid_signature: 401,
+  insufficient_scope: 403, owner_suspended: 403,
   not_found: 404, not_cancellable: 409, idempotency_conflict: 409, endpoint_in_use: 409, alarm_busy: 409, not_updatable: 409, precondition_failed: 412,
   payload_too_large: 413, unsupported_media_type: 415, upgrade_required: 426,
   quota_exceeded: 429, rate_limited: 429, too_many_connections: 429, database_unavailable: 503, stream_unavailable: 503,
@@ -74,7 +76,8 @@ function operation(name: string, route: RouteSpec, components: Record<string, Js
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     responses[String(status)] = { description: `error: ${codes.join(', ')}`, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } } };
   }
-  const security = route.auth === 'none' ? [] : route.auth === 'transport' ? [{ transport: [] }] : [{ transport: [], principal: [] }];
+  // A principal route names its scope as the role the principal scheme needs (OpenAPI 3.1 allows roles on any scheme).
+  const security = { none: [], transport: [{ transport: [] }], principal: [{ transport: [], principal: [route.scope] }], admin: [{ admin: [] }] }[route.auth];
   const params = parameters(route, components);
   return {
     operationId: name,
@@ -105,8 +108,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
     components: {
       schemas: components,
       securitySchemes: {
-        transport: { type: 'http', scheme: 'bearer', description: 'A transport token (auth.transport_tokens), on every /v1 route.' },
-        principal: { type: 'apiKey', in: 'header', name: 'X-Chronos-Principal', description: 'A principal token from /v1/auth/verify.' },
+        transport: { type: 'http', scheme: 'bearer', description: 'A transport token (auth.transport_tokens), on every /v1 route but the admin ones.' },
+        principal: { type: 'apiKey', in: 'header', name: 'X-Chronos-Principal', description: 'A principal token from /v1/auth/verify; its scopes must include the one the operation names.' },
+        admin: { type: 'http', scheme: 'bearer', description: 'An admin token (auth.admin_tokens), alone, on every /v1/admin route and on /metrics unless metrics.public.' },
       },
     },
   };

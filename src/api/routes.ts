@@ -6,23 +6,25 @@
  */
 import { z } from 'zod';
 import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FireNowView, FirePage, ListAlarmsQuery, ListFiresQuery, UpdateAlarm } from './alarms.js';
-import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest } from './auth.js';
+import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest, type Scope } from './auth.js';
 import { CreateEndpoint, EndpointId, EndpointPage, EndpointView, EndpointWithSecret, ListEndpointsQuery, UpdateEndpoint } from './endpoints.js';
 import { SearchFiresQuery } from './history.js';
 import { PreviewRequest, PreviewView } from './schedules.js';
 import { StreamQuery } from './stream.js';
 import { WellKnownView } from './well-known.js';
 
-/** Who may call a route (SPEC 4.1). */
-export type RouteAuth = 'none' | 'transport' | 'principal';
+/** Who may call a route (SPEC 4.1, 10.1): nobody in particular, a transport token, a principal token (and the transport token), an admin token alone. */
+export type RouteAuth = 'none' | 'transport' | 'principal' | 'admin';
+
+/** How a route is authenticated: a principal route names the scope its token must allow (SPEC 10.2). */
+export type RouteAccess = { readonly auth: 'principal'; readonly scope: Scope } | { readonly auth: Exclude<RouteAuth, 'principal'>; readonly scope?: never };
 
 /** One route. */
-export interface RouteSpec {
+export type RouteSpec = RouteAccess & {
   readonly method: 'get' | 'post' | 'patch' | 'delete';
   /** OpenAPI form: `/v1/alarms/{id}`. */
   readonly path: string;
   readonly summary: string;
-  readonly auth: RouteAuth;
   readonly params?: Readonly<Record<string, z.ZodType>>;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
@@ -30,7 +32,7 @@ export interface RouteSpec {
   readonly ok: Readonly<Record<number, { readonly description: string; readonly data: z.ZodType | null }>>;
   /** The error codes the route may answer besides the ones every route of its auth layer may. */
   readonly errors: readonly string[];
-}
+};
 
 /** The health object (SPEC 4.2), the one answer without an envelope. */
 export const HealthView = z
@@ -84,6 +86,7 @@ export const ROUTES = {
     path: '/v1/alarms',
     summary: 'Set an alarm: once, cron or rrule, with a wake message and an opaque payload.',
     auth: 'principal',
+    scope: 'alarms:write',
     body: CreateAlarm,
     ok: { 201: { description: 'Created.', data: AlarmView }, 200: { description: 'The existing alarm of a replayed idempotency key.', data: AlarmView } },
     errors: ['idempotency_conflict', 'quota_exceeded', 'rate_limited'],
@@ -93,6 +96,7 @@ export const ROUTES = {
     path: '/v1/alarms',
     summary: 'The caller\'s alarms, newest first.',
     auth: 'principal',
+    scope: 'alarms:read',
     query: ListAlarmsQuery,
     ok: { 200: { description: 'A page of alarms.', data: AlarmPage } },
     errors: ['rate_limited'],
@@ -102,6 +106,7 @@ export const ROUTES = {
     path: '/v1/alarms/{id}',
     summary: 'One of the caller\'s alarms.',
     auth: 'principal',
+    scope: 'alarms:read',
     params: { id: AlarmId },
     ok: { 200: { description: 'The alarm.', data: AlarmView } },
     errors: ['not_found', 'rate_limited'],
@@ -112,6 +117,7 @@ export const ROUTES = {
     summary:
       'Change a scheduled or paused alarm in place: a JSON merge patch (application/merge-patch+json or application/json), validated as a create. A changed schedule is due at its first occurrence from now. If-Match with the ETag of a GET makes the change only if the alarm is still as read.',
     auth: 'principal',
+    scope: 'alarms:write',
     params: { id: AlarmId },
     body: UpdateAlarm,
     ok: { 200: { description: 'The alarm as changed (its new ETag in the header).', data: AlarmView } },
@@ -122,6 +128,7 @@ export const ROUTES = {
     path: '/v1/alarms/{id}/pause',
     summary: 'Pause a scheduled alarm: nothing fires until it is resumed; again on a paused one is fine.',
     auth: 'principal',
+    scope: 'alarms:write',
     params: { id: AlarmId },
     ok: { 200: { description: 'The alarm, paused.', data: AlarmView } },
     errors: ['not_found', 'alarm_busy', 'not_updatable', 'rate_limited'],
@@ -131,6 +138,7 @@ export const ROUTES = {
     path: '/v1/alarms/{id}/resume',
     summary: 'Resume a paused alarm at its next occurrence; the occurrences missed while paused follow its misfire policy. Again on a scheduled one is fine.',
     auth: 'principal',
+    scope: 'alarms:write',
     params: { id: AlarmId },
     ok: { 200: { description: 'The alarm, scheduled again (or completed, when its schedule ended while paused and its misfire policy is skip).', data: AlarmView } },
     errors: ['not_found', 'not_updatable', 'quota_exceeded', 'rate_limited'],
@@ -140,6 +148,7 @@ export const ROUTES = {
     path: '/v1/alarms/{id}/fire',
     summary: 'Fire a scheduled or paused alarm once now, beside its schedule (which stays as it is): the wake and its attempts carry manual: true and a fire_id of their own.',
     auth: 'principal',
+    scope: 'alarms:write',
     params: { id: AlarmId },
     ok: { 202: { description: 'The extra occurrence is due now; its attempts show in the alarm\'s fires.', data: FireNowView } },
     errors: ['not_found', 'alarm_busy', 'not_updatable', 'rate_limited'],
@@ -149,6 +158,7 @@ export const ROUTES = {
     path: '/v1/alarms/{id}',
     summary: 'Cancel a scheduled, firing or paused alarm (and any fire-now occurrence of it still to be sent); again on a cancelled one is fine.',
     auth: 'principal',
+    scope: 'alarms:write',
     params: { id: AlarmId },
     ok: { 200: { description: 'The alarm, cancelled.', data: AlarmView } },
     errors: ['not_found', 'not_cancellable', 'rate_limited'],
@@ -158,6 +168,7 @@ export const ROUTES = {
     path: '/v1/alarms/{id}/fires',
     summary: 'Every delivery attempt of one of the caller\'s alarms, newest first.',
     auth: 'principal',
+    scope: 'alarms:read',
     params: { id: AlarmId },
     query: ListFiresQuery,
     ok: { 200: { description: 'A page of attempts.', data: FirePage } },
@@ -168,6 +179,7 @@ export const ROUTES = {
     path: '/v1/fires',
     summary: 'Every delivery attempt of every alarm of the caller, newest first, narrowed by alarm, tag, outcome and start time (since inclusive, until exclusive).',
     auth: 'principal',
+    scope: 'alarms:read',
     query: SearchFiresQuery,
     ok: { 200: { description: 'A page of attempts.', data: FirePage } },
     errors: ['rate_limited'],
@@ -177,6 +189,7 @@ export const ROUTES = {
     path: '/v1/schedules/preview',
     summary: 'The next occurrences of a schedule from now, in UTC and in its tz, validated exactly as a create validates its schedule fields; nothing is stored.',
     auth: 'principal',
+    scope: 'alarms:read',
     body: PreviewRequest,
     ok: { 200: { description: 'The occurrences, oldest first (fewer than count when until or max_fires ends the schedule).', data: PreviewView } },
     errors: ['rate_limited'],
@@ -186,6 +199,7 @@ export const ROUTES = {
     path: '/v1/endpoints',
     summary: 'Register a webhook endpoint; the answer shows its signing secret, this once.',
     auth: 'principal',
+    scope: 'endpoints:write',
     body: CreateEndpoint,
     ok: { 201: { description: 'Created, with its secret.', data: EndpointWithSecret } },
     errors: ['destination_not_allowed', 'quota_exceeded', 'rate_limited'],
@@ -195,6 +209,7 @@ export const ROUTES = {
     path: '/v1/endpoints',
     summary: 'The caller\'s webhook endpoints, newest first (without secrets).',
     auth: 'principal',
+    scope: 'alarms:read',
     query: ListEndpointsQuery,
     ok: { 200: { description: 'A page of endpoints.', data: EndpointPage } },
     errors: ['rate_limited'],
@@ -204,6 +219,7 @@ export const ROUTES = {
     path: '/v1/endpoints/{id}',
     summary: 'One of the caller\'s webhook endpoints (without its secret).',
     auth: 'principal',
+    scope: 'alarms:read',
     params: { id: EndpointId },
     ok: { 200: { description: 'The endpoint.', data: EndpointView } },
     errors: ['not_found', 'rate_limited'],
@@ -213,6 +229,7 @@ export const ROUTES = {
     path: '/v1/endpoints/{id}',
     summary: 'Change an endpoint: the fields given replace the stored ones (a JSON merge patch; description null clears it).',
     auth: 'principal',
+    scope: 'endpoints:write',
     params: { id: EndpointId },
     body: UpdateEndpoint,
     ok: { 200: { description: 'The endpoint as changed.', data: EndpointView } },
@@ -223,6 +240,7 @@ export const ROUTES = {
     path: '/v1/endpoints/{id}',
     summary: 'Delete an endpoint; refused while an alarm that may still fire targets it.',
     auth: 'principal',
+    scope: 'endpoints:write',
     params: { id: EndpointId },
     ok: { 200: { description: 'The endpoint as it was.', data: EndpointView } },
     errors: ['not_found', 'endpoint_in_use', 'rate_limited'],
@@ -232,6 +250,7 @@ export const ROUTES = {
     path: '/v1/endpoints/{id}/rotate-secret',
     summary: 'A new signing secret, shown this once; the old one keeps signing beside it for webhook.secret_grace (default 24h).',
     auth: 'principal',
+    scope: 'endpoints:write',
     params: { id: EndpointId },
     ok: { 200: { description: 'The endpoint with its new secret.', data: EndpointWithSecret } },
     errors: ['not_found', 'rate_limited'],
@@ -242,6 +261,7 @@ export const ROUTES = {
     summary:
       'The agent\'s own stream of wakes (SPEC 8.3): a WebSocket. The tokens go as headers, or as the query parameters access_token and principal; each wake is a text message, answered {"type":"ack","fire_id"} or {"type":"nack","fire_id","retry","error"?} (docs/targets.md). A GET without Upgrade: websocket is answered 426.',
     auth: 'principal',
+    scope: 'stream',
     query: StreamQuery,
     ok: { 101: { description: 'Switching Protocols: the WebSocket is open; a {"type":"ready"} message says the connection is a listener.', data: null } },
     errors: ['upgrade_required', 'too_many_connections', 'stream_unavailable', 'rate_limited'],

@@ -105,6 +105,24 @@ const ladder = (t: string) => {
   return steps;
 };
 const rate = (t: string): Rate => parseRate(t);
+/** `name:token` pairs (SPEC 10.1): the name goes to the audit log as `admin:<name>`. */
+export interface AdminToken {
+  readonly name: string;
+  readonly token: string;
+}
+const adminTokenList = (t: string): AdminToken[] => {
+  const pairs = tokenList(t).map((item, i) => {
+    const at = item.indexOf(':');
+    const name = at < 0 ? '' : item.slice(0, at);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new Error(`admin token #${i + 1} must be written name:token, the name 1-64 of A-Z a-z 0-9 . _ -`);
+    return { name, token: item.slice(at + 1) };
+  });
+  transportTokenList(pairs.map((p) => p.token).join(','));
+  const names = pairs.map((p) => p.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new Error(`admin token name "${twice}" is given twice: each name must be unique, so the audit log tells the admins apart`);
+  return pairs;
+};
 const logLevel = (t: string): LogLevel => {
   const v = t.trim() as LogLevel;
   if (!LOG_LEVELS.includes(v)) throw new Error(`"${t}" is not a log level: use one of ${LOG_LEVELS.join(', ')}`);
@@ -167,6 +185,16 @@ export const KEYS = {
   }),
   tokenTtlMs: key({ env: ['CHRONOS_TOKEN_TTL'], kvx: 'auth.token_ttl', flag: 'token-ttl', default: '1h', parse: durationIn(1000, 30 * DAY_MS), doc: 'principal token lifetime' }),
   challengeTtlMs: key({ env: ['CHRONOS_CHALLENGE_TTL'], kvx: 'auth.challenge_ttl', flag: 'challenge-ttl', default: '2m', parse: durationIn(1000, DAY_MS), doc: 'nonce lifetime' }),
+  adminTokens: key({
+    env: ['CHRONOS_ADMIN_TOKENS'],
+    kvx: 'auth.admin_tokens',
+    flag: 'admin-tokens',
+    default: undefined,
+    defaultDoc: '(none: the admin API and a gated /metrics refuse every request)',
+    parse: adminTokenList,
+    doc: 'admin API tokens as name:token, comma-separated; each token at least 32 characters, each name recorded in the audit log as admin:<name>',
+    secret: true,
+  }),
   routerUrl: key({ env: ['CHRONOS_ROUTER_URL'], kvx: 'wake.router_url', flag: 'router-url', default: undefined, defaultDoc: '(none: nothing fires)', parse: routerUrl, doc: 'router base URL; wakes go to <router_url>/internal/wake' }),
   wakeToken: key({ env: ['CHRONOS_WAKE_TOKEN'], kvx: 'wake.token', flag: 'wake-token', default: undefined, defaultDoc: '(none)', parse: text, doc: 'bearer token sent to the router', secret: true }),
   wakeTimeoutMs: key({ env: ['CHRONOS_WAKE_TIMEOUT'], kvx: 'wake.timeout', flag: 'wake-timeout', default: '10s', parse: durationIn(1, 10 * 60_000), doc: 'per-attempt timeout of a wake' }),
@@ -215,6 +243,14 @@ export const KEYS = {
   retryLadderMs: key({ env: ['CHRONOS_RETRY_LADDER'], kvx: 'dispatch.retry_ladder', flag: 'retry-ladder', default: '5s, 30s, 2m, 10m, 30m', parse: ladder, doc: 'waits between attempts of one occurrence: N steps allow N+1 attempts' }),
   drainTimeoutMs: key({ env: ['CHRONOS_DRAIN_TIMEOUT'], kvx: 'dispatch.drain_timeout', flag: 'drain-timeout', default: '10s', parse: durationIn(0, 10 * 60_000), doc: 'how long shutdown waits for wakes in flight' }),
   maxConsecutiveFailures: key({ env: ['CHRONOS_MAX_CONSECUTIVE_FAILURES'], kvx: 'dispatch.max_consecutive_failures', flag: 'max-consecutive-failures', default: '5', parse: positive(1_000_000), doc: 'failed occurrences in a row before a recurring alarm is failed' }),
+  ownerConcurrency: key({
+    env: ['CHRONOS_OWNER_CONCURRENCY'],
+    kvx: 'dispatch.owner_concurrency',
+    flag: 'owner-concurrency',
+    default: '16',
+    parse: positive(10_000),
+    doc: 'wakes in flight per replica for one owner at most, so one owner\'s flood cannot hold every slot',
+  }),
   maxCatchup: key({
     env: ['CHRONOS_MAX_CATCHUP'],
     kvx: 'dispatch.max_catchup',
@@ -243,6 +279,9 @@ export const KEYS = {
     parse: durationIn(3_600_000, 3650 * DAY_MS),
     doc: 'how long a completed, failed or cancelled alarm is kept, with its fire history, before it is deleted (at least 1h)',
   }),
+  auditRetentionMs: key({ env: ['CHRONOS_AUDIT_RETENTION'], kvx: 'retention.audit', flag: 'audit-retention', default: '90d', parse: durationIn(3_600_000, 3650 * DAY_MS), doc: 'how long audit log rows are kept (at least 1h)' }),
+  metricsEnabled: key({ env: ['CHRONOS_METRICS_ENABLED'], kvx: 'metrics.enabled', flag: 'metrics-enabled', default: 'true', parse: bool, doc: 'serve Prometheus metrics at GET /metrics' }),
+  metricsPublic: key({ env: ['CHRONOS_METRICS_PUBLIC'], kvx: 'metrics.public', flag: 'metrics-public', default: 'false', parse: bool, doc: 'serve /metrics without an admin token (Authorization: Bearer <admin token> otherwise)' }),
   logLevel: key({ env: ['CHRONOS_LOG_LEVEL'], kvx: 'log.level', flag: 'log-level', default: 'info', parse: logLevel, doc: 'pino log level' }),
 } as const;
 

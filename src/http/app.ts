@@ -5,18 +5,20 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { openApiDocument } from '../api/openapi.js';
-import { honoPath, ROUTES, type RouteAuth, type RouteName } from '../api/routes.js';
+import { honoPath, ROUTES, type RouteName, type RouteSpec } from '../api/routes.js';
 import type { FireHistory } from '../alarms/history.js';
 import type { AlarmService } from '../alarms/service.js';
 import type { EndpointService } from '../endpoints/service.js';
 import type { TokenService } from '../auth/token.js';
 import type { WakeSigner } from '../auth/wake-signer.js';
+import type { AdminToken } from '../config/keys.js';
 import type { Rate } from '../config/units.js';
 import { isConnectionError } from '../db/errors.js';
 import { DomainError, type ErrorKind } from '../errors.js';
 import type { Schema } from '../store/schema.js';
 import type { AppEnv } from './env.js';
 import { ApiError } from './errors.js';
+import { adminAuth } from './middleware/admin-auth.js';
 import { databaseDeadline } from './middleware/database-deadline.js';
 import { principalAuth } from './middleware/principal.js';
 import { rateLimit } from './middleware/rate-limit.js';
@@ -43,6 +45,8 @@ export interface AppDeps {
   readonly endpoints: EndpointService;
   readonly health: HealthDeps;
   readonly transportTokens: readonly string[];
+  /** auth.admin_tokens; none: the admin routes refuse every request. */
+  readonly adminTokens: readonly AdminToken[];
   readonly tokens: TokenService;
   /** Publishes the wake signing keys. */
   readonly signer: WakeSigner;
@@ -53,6 +57,8 @@ export interface AppDeps {
   readonly version: string;
   readonly now: () => number;
 }
+
+const ADMIN_PREFIX = '/v1/admin/';
 
 /** The status of each kind of domain error: the one place that maps the domain to HTTP. */
 const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
@@ -78,15 +84,17 @@ function clientAddress(c: Context): string {
 export function buildApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use('*', requestId(deps.log));
-  app.use('/v1/*', transportAuth(deps.transportTokens));
+  // The admin routes take the admin token alone; every other /v1 path, a route or not, the transport token first.
+  const transport = transportAuth(deps.transportTokens);
+  const admin = adminAuth(deps.adminTokens);
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith(ADMIN_PREFIX) ? admin(c, next) : transport(c, next)));
   app.use('/v1/*', databaseDeadline(deps.databaseTimeoutMs));
 
-  // Each layer's checks, in order (SPEC 4.1): the transport token is checked for every /v1 path above.
-  const layers: Record<RouteAuth, MiddlewareHandler<AppEnv>[]> = {
-    none: [],
-    transport: [rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now)],
-    principal: [principalAuth(deps.tokens), rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now)],
-  };
+  // Each layer's checks after the token above, in order (SPEC 4.1, 10.2).
+  const byAddress = rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now);
+  const byPrincipal = rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now);
+  const layers = (route: RouteSpec): MiddlewareHandler<AppEnv>[] =>
+    ({ none: [], admin: [], transport: [byAddress], principal: route.scope ? [principalAuth(deps.tokens, route.scope), byPrincipal] : [] })[route.auth];
   // One handler per route of the table: a route without one, or one without a route, does not compile.
   const handlers: Record<RouteName, Handler<AppEnv>> = {
     ...healthHandlers(deps.health),
@@ -99,7 +107,8 @@ export function buildApp(deps: AppDeps) {
     ...streamHandlers(),
   };
   for (const [name, route] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
-    const chain: Handler<AppEnv>[] = [...layers[route.auth], handlers[name]];
+    if (((route as RouteSpec).auth === 'admin') !== route.path.startsWith(ADMIN_PREFIX)) throw new Error(`route ${name}: admin routes, and only they, live under ${ADMIN_PREFIX}`);
+    const chain: Handler<AppEnv>[] = [...layers(route), handlers[name]];
     app.on(route.method.toUpperCase(), [honoPath(route)], ...(chain as [Handler<AppEnv>]));
   }
   const document = JSON.stringify(openApiDocument(deps.version));

@@ -14,6 +14,8 @@ import { pingDatabase } from '../../src/store/health.js';
 import { freshDatabase } from './db.js';
 
 export const TRANSPORT_TOKEN = 'transport-token-for-tests-0123456789';
+/** The admin token of the test app, named ops. */
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
 /** The wake signing key of the test app. */
 export const SIGNING_SEED = Buffer.alloc(32, 7);
 export const SECRETS = ['first-secret-signs-0123456789abcdefghij', 'second-secret-verifies-0123456789abcdef'];
@@ -56,6 +58,7 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
     history: new FireHistory({ db: database.db }),
     health: { pingDb: () => pingDatabase(database.db, 2_000), dispatchStatus: () => 'idle: test', version: 'test', startedAtMs: nowMs, now },
     transportTokens: [TRANSPORT_TOKEN],
+    adminTokens: [{ name: 'ops', token: ADMIN_TOKEN }],
     tokens,
     signer: new WakeSigner([SIGNING_SEED]),
     challengeTtlMs: 120_000,
@@ -78,9 +81,9 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
     client(seed: Uint8Array = generateSeed(), clientNow: () => number = now) {
       return new ChronosClient({ url: 'http://chronos.test', transportToken: TRANSPORT_TOKEN, seed, fetch: appFetch, now: clientNow });
     },
-    /** A raw request with the transport token (and a principal, when given). */
-    async request(method: string, path: string, init: { principal?: string; body?: string; headers?: Record<string, string> } = {}) {
-      const headers: Record<string, string> = { Authorization: `Bearer ${TRANSPORT_TOKEN}`, ...init.headers };
+    /** A raw request with the transport token (and a principal, when given); `admin` sends the admin token instead. */
+    async request(method: string, path: string, init: { principal?: string; body?: string; headers?: Record<string, string>; admin?: boolean } = {}) {
+      const headers: Record<string, string> = { Authorization: `Bearer ${init.admin ? ADMIN_TOKEN : TRANSPORT_TOKEN}`, ...init.headers };
       if (init.principal) headers['X-Chronos-Principal'] = init.principal;
       if (init.body !== undefined) headers['Content-Type'] ??= 'application/json';
       const res = await app.request(`http://chronos.test${path}`, { method, headers, ...(init.body !== undefined ? { body: init.body } : {}) });

@@ -39,7 +39,7 @@ t.test('challenge and verify: the happy path and the exact message', async (t) =
   t.equal(challenge.json.data.message, `chronos-auth-v1\n${did}\n${nonce}\n${challenge.json.data.expires_at}`);
   t.equal(res.status, 200);
   t.match(res.json.data, { token: /^[\w-]+\.[\w-]+\.[\w-]+$/, did, expires_at: String });
-  t.equal(await h.tokens.verify(res.json.data.token), did);
+  t.equal((await h.tokens.verify(res.json.data.token)).did, did);
   const claims = JSON.parse(Buffer.from(res.json.data.token.split('.')[1], 'base64url').toString());
   t.match(claims, { sub: did, aud: 'chronos', iat: Number, exp: Number, jti: String });
   t.equal(claims.exp - claims.iat, 3600, 'token_ttl 1h');

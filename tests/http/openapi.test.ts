@@ -35,7 +35,7 @@ t.test('it describes exactly the routes the app serves, with their error codes',
   t.same([...new Set(served)].sort(), documented.sort(), 'served = documented');
   t.same(documented.sort(), Object.values(ROUTES).map((r) => `${r.method.toUpperCase()} ${honoPath(r)}`).sort(), 'documented = the route table');
   const create = doc.paths['/v1/alarms']!.post!;
-  t.same(Object.keys(create.responses).sort(), ['200', '201', '400', '401', '409', '413', '415', '429', '503']);
+  t.same(Object.keys(create.responses).sort(), ['200', '201', '400', '401', '403', '409', '413', '415', '429', '503']);
   t.match(JSON.stringify(create), /"additionalProperties":false/, 'the create body refuses unknown fields');
 });
 

@@ -25,9 +25,9 @@ export function authHandlers(deps: AuthDeps) {
       return ok(c, await createChallenge(deps.db, did, deps.challengeTtlMs));
     }) satisfies Handler<AppEnv>,
     verify: (async (c) => {
-      const { did, nonce, signature } = parseOrThrow(VerifyRequest, (await readJsonBody(c)).value);
+      const { did, nonce, signature, scopes } = parseOrThrow(VerifyRequest, (await readJsonBody(c)).value);
       await verifyChallenge(deps.db, did, nonce, signature);
-      return ok(c, await deps.tokens.issue(did));
+      return ok(c, await deps.tokens.issue(did, scopes));
     }) satisfies Handler<AppEnv>,
   };
 }
