@@ -82,6 +82,11 @@ export class Dispatcher extends EventEmitter {
     return this.producer.isRunning ? 'running' : 'stopping';
   }
 
+  /** Wakes on the wire now. */
+  inFlight(): number {
+    return this.producer.onWire;
+  }
+
   /** Starts listening and claiming; idempotent. */
   async start(): Promise<void> {
     if (this.producer.isRunning || this.stopping) return;

@@ -146,6 +146,11 @@ export class Producer extends EventEmitter {
     return this.running;
   }
 
+  /** Wakes on the wire now. */
+  get onWire(): number {
+    return this.sending;
+  }
+
   /** Starts listening and claiming. */
   async start(): Promise<void> {
     if (this.running) return;

@@ -1,14 +1,16 @@
 /** buildApp(deps): the whole HTTP surface as a Hono app, without listening. */
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono, type Context, type Handler, type MiddlewareHandler } from 'hono';
+import { Hono, type Handler, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { openApiDocument } from '../api/openapi.js';
 import { honoPath, ROUTES, type RouteName, type RouteSpec } from '../api/routes.js';
+import type { AdminService } from '../admin/service.js';
 import type { FireHistory } from '../alarms/history.js';
+import type { AuditLog } from '../audit/log.js';
 import type { AlarmService } from '../alarms/service.js';
 import type { EndpointService } from '../endpoints/service.js';
+import type { OwnerControls } from '../auth/owner-controls.js';
 import type { TokenService } from '../auth/token.js';
 import type { WakeSigner } from '../auth/wake-signer.js';
 import type { AdminToken } from '../config/keys.js';
@@ -17,6 +19,7 @@ import { isConnectionError } from '../db/errors.js';
 import { DomainError, type ErrorKind } from '../errors.js';
 import type { Schema } from '../store/schema.js';
 import type { AppEnv } from './env.js';
+import { clientAddress } from './change-by.js';
 import { ApiError } from './errors.js';
 import { adminAuth } from './middleware/admin-auth.js';
 import { databaseDeadline } from './middleware/database-deadline.js';
@@ -24,6 +27,7 @@ import { principalAuth } from './middleware/principal.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
 import { transportAuth } from './middleware/transport-auth.js';
+import { adminHandlers, auditHandlers } from './routes/admin.js';
 import { alarmHandlers } from './routes/alarms.js';
 import { authHandlers } from './routes/auth.js';
 import { endpointHandlers } from './routes/endpoints.js';
@@ -43,11 +47,15 @@ export interface AppDeps {
   /** The delivery history search (GET /v1/fires). */
   readonly history: FireHistory;
   readonly endpoints: EndpointService;
+  readonly admin: AdminService;
+  readonly audit: AuditLog;
   readonly health: HealthDeps;
   readonly transportTokens: readonly string[];
   /** auth.admin_tokens; none: the admin routes refuse every request. */
   readonly adminTokens: readonly AdminToken[];
   readonly tokens: TokenService;
+  /** The admin's suspensions and revocations, as this replica knows them. */
+  readonly owners: OwnerControls;
   /** Publishes the wake signing keys. */
   readonly signer: WakeSigner;
   readonly challengeTtlMs: number;
@@ -64,21 +72,13 @@ const ADMIN_PREFIX = '/v1/admin/';
 const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
   invalid: 400,
   unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   precondition: 412,
   too_large: 413,
   limit: 429,
 };
-
-/** The caller's address; `app.request()` in tests has no socket. */
-function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'local';
-  }
-}
 
 /** Builds the app; the daemon serves it, tests call `app.request()`. */
 export function buildApp(deps: AppDeps) {
@@ -94,7 +94,7 @@ export function buildApp(deps: AppDeps) {
   const byAddress = rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now);
   const byPrincipal = rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now);
   const layers = (route: RouteSpec): MiddlewareHandler<AppEnv>[] =>
-    ({ none: [], admin: [], transport: [byAddress], principal: route.scope ? [principalAuth(deps.tokens, route.scope), byPrincipal] : [] })[route.auth];
+    ({ none: [], admin: [], transport: [byAddress], principal: route.scope ? [principalAuth(deps.tokens, deps.owners, route.scope), byPrincipal] : [] })[route.auth];
   // One handler per route of the table: a route without one, or one without a route, does not compile.
   const handlers: Record<RouteName, Handler<AppEnv>> = {
     ...healthHandlers(deps.health),
@@ -105,6 +105,8 @@ export function buildApp(deps: AppDeps) {
     ...scheduleHandlers(deps.now),
     ...endpointHandlers(deps.endpoints, deps.now),
     ...streamHandlers(),
+    ...auditHandlers(deps.audit),
+    ...adminHandlers(deps),
   };
   for (const [name, route] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
     if (((route as RouteSpec).auth === 'admin') !== route.path.startsWith(ADMIN_PREFIX)) throw new Error(`route ${name}: admin routes, and only they, live under ${ADMIN_PREFIX}`);

@@ -36,6 +36,14 @@ export type ClaimedRow = Pick<AlarmRow, (typeof CLAIMED_COLUMNS)[number]>;
 
 const RETURNED = sql.raw(CLAIMED_COLUMNS.map((c) => `a.${c}`).join(', '));
 
+/**
+ * A suspended owner's alarms are not claimed (SPEC 10.1): they wait, and
+ * their misfire policy applies when they are claimed after the suspension.
+ * NOT IN over the (few) suspended owners is one hashed subplan per
+ * statement, not a lookup per row.
+ */
+const NOT_SUSPENDED = sql<boolean>`alarms.owner NOT IN (SELECT did FROM owners WHERE suspended_at IS NOT NULL)`;
+
 /** The states a verb moves an alarm between, from the transition table (alarms/states.ts). */
 export interface Move {
   readonly from: AlarmStatus;
@@ -67,7 +75,7 @@ export async function claimDue(db: Kysely<Schema>, move: Move, targets: readonly
       -- alarms_due holds the firing rows too (migration 005): the status test passes over them.
       SELECT id FROM alarms
       WHERE status = ${move.from} AND next_fire_at <= now() + ${horizonMs} * interval '1 millisecond' AND target->>'type' = ANY (${targets}::text[])
-        AND ${claimable}
+        AND ${claimable} AND ${NOT_SUSPENDED}
       ORDER BY next_fire_at, id
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
@@ -85,7 +93,7 @@ export async function claimDue(db: Kysely<Schema>, move: Move, targets: readonly
       SELECT clock_timestamp() AS db_now,
              (SELECT min(next_fire_at) FROM alarms
               WHERE status = ${move.from} AND next_fire_at > now() + ${horizonMs} * interval '1 millisecond' AND target->>'type' = ANY (${targets}::text[])
-                AND ${claimable}) AS next_due_at
+                AND ${claimable} AND ${NOT_SUSPENDED}) AS next_due_at
       FROM (SELECT count(*) FROM claimed) AS done
     )
     SELECT claimed.*, claimed.id IS NOT NULL AS claimed, clock.db_now, clock.next_due_at
