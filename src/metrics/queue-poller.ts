@@ -9,8 +9,12 @@ import { queueStats } from '../store/queue-stats.js';
 import type { Schema } from '../store/schema.js';
 import type { Metrics } from './metrics.js';
 
-/** How often the queue is counted unless a caller says otherwise. */
-export const QUEUE_STATS_INTERVAL_MS = 5_000;
+/**
+ * How often the queue is counted unless a caller says otherwise: the count by
+ * status reads the whole alarms table on each replica (its cost: docs/operations.md,
+ * Metrics), so not much more often than Prometheus scrapes.
+ */
+export const QUEUE_STATS_INTERVAL_MS = 10_000;
 
 /** What the poller needs. */
 export interface QueuePollerOptions {
