@@ -31,6 +31,8 @@ import { buildApp } from './http/app.js';
 import { alarmCleaner, auditPruner, firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
 import { Heartbeat } from './maintenance/heartbeat.js';
 import { VERSION } from './log.js';
+import { Metrics } from './metrics/metrics.js';
+import { QueuePoller } from './metrics/queue-poller.js';
 import { pingDatabase } from './store/health.js';
 import { StreamHub } from './stream/hub.js';
 import { serveStreamUpgrades } from './stream/upgrade.js';
@@ -87,6 +89,13 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
     // An external server may still be coming up; the embedded one was just started and answered.
     if (!embedded) await waitForDatabase({ url, timeoutMs: config.dbStartTimeoutMs, log, signal });
     await migrate(database.sql, log);
+    const metrics = config.metricsEnabled ? new Metrics(VERSION) : undefined;
+    if (metrics) {
+      metrics.watchPool('api', database.usage);
+      const queue = new QueuePoller({ db: database.db, metrics, log: log.child({ service: 'metrics' }) });
+      queue.start();
+      undo.push(() => queue.stop());
+    }
     if (secrets.file) log.info({ file: secrets.file }, 'using generated secrets; configure CHRONOS_TRANSPORT_TOKENS, CHRONOS_TOKEN_SECRETS and CHRONOS_SIGNING_KEYS to set your own');
 
     const listenNotify = (channel: string, onNotify: (payload: string) => void) => database.sql.listen(channel, onNotify);
@@ -118,6 +127,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       // The hot path gets connections of its own, so API load cannot starve claims, with settings for its statements.
       const dispatch = openDatabase(url, DISPATCH_POOL, log, DISPATCH_SETTINGS);
       undo.push(() => dispatch.close());
+      metrics?.watchPool('dispatch', dispatch.usage);
       const webhook = new WebhookDeliverer({ db: dispatch.db, signer, destinations, timeoutMs: config.wakeTimeoutMs, connections: config.concurrency, listen: listenNotify });
       await webhook.start();
       // Stopped after the dispatcher has drained, so acks of the stream wakes in flight still come; the HTTP server's
@@ -142,6 +152,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
         pollIntervalMs: config.pollIntervalMs,
         drainTimeoutMs: config.drainTimeoutMs,
         cancelAcks,
+        observer: metrics,
       });
       // Lease expiry is noticed within a quarter lease (at least every second, at most every 15 s).
       const reaper = leaseReaper(alarms, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));
@@ -150,6 +161,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       await dispatcher.start();
       const running = dispatcher;
       undo.push(() => running.stop());
+      metrics?.watchWakesInFlight(() => running.inFlight);
     } else {
       log.warn('no router_url configured: the API is served but no alarm fires; set CHRONOS_ROUTER_URL or use `chronos dev`');
     }
@@ -160,7 +172,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       log: log.child({ service: 'heartbeat' }),
       replica: { id: replica, version: VERSION, host: hostname(), startedAt: new Date(startedAtMs) },
       dispatch: dispatchStatus,
-      inFlight: () => dispatcher?.inFlight() ?? 0,
+      inFlight: () => dispatcher?.inFlight ?? 0,
     });
     await heartbeat.start();
     undo.push(() => heartbeat.stop());
@@ -183,6 +195,8 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       databaseTimeoutMs: config.dbRequestTimeoutMs,
       version: VERSION,
       now: Date.now,
+      metrics,
+      metricsPublic: config.metricsPublic,
     });
     const server = await listen(app.fetch, config.host, config.port);
     serveStreamUpgrades(server, { fetch: app.fetch, hub: stream, log: log.child({ service: 'stream' }) });

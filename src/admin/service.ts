@@ -11,7 +11,8 @@ import { insertAudit } from '../store/audit.js';
 import { changeOwner, loadOwnerControls, type OwnerChange, type OwnerControl } from '../store/owners.js';
 import { liveReplicas } from '../store/replicas.js';
 import type { Schema } from '../store/schema.js';
-import { alarmCounts, recentAttempts, suspendedOwners, topOwners } from '../store/status.js';
+import { queueStats } from '../store/queue-stats.js';
+import { recentAttempts, suspendedOwners, topOwners } from '../store/status.js';
 
 // The status lists the replicas that announced themselves within this (six heartbeats).
 const LIVE_WITHIN_MS = 30_000;
@@ -39,10 +40,10 @@ export class AdminService {
     return this.change(did, { revokeTokensIssuedBy: new Date(this.o.now()) }, by);
   }
 
-  /** The alarm counts and backlog, recent attempts, live replicas, the top owners, how many are suspended: each a query of its own, run together. */
+  /** The alarm counts and backlog (the query the metrics take every few seconds, here fresh), recent attempts, live replicas, the top owners, how many are suspended: each a query of its own, run together. */
   async status() {
     const [counts, replicas, attempts, top, suspended] = await Promise.all([
-      alarmCounts(this.o.db),
+      queueStats(this.o.db),
       liveReplicas(this.o.db, LIVE_WITHIN_MS),
       recentAttempts(this.o.db),
       topOwners(this.o.db, TOP_OWNERS),

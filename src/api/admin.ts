@@ -37,7 +37,7 @@ const OUTCOMES = FireView.shape.outcome.options;
 export const AdminStatusView = z
   .strictObject({
     alarms: z.strictObject({
-      by_status: counts(STATUSES, 'Alarms in each status (fire-now occurrences not counted).'),
+      by_status: counts(STATUSES, 'Alarms in each status (each pending fire-now occurrence counts as one).'),
       by_target: counts(TargetType.options, 'Scheduled, firing and paused alarms by target type.'),
     }),
     due: z.strictObject({

@@ -18,6 +18,7 @@ import { CANCEL_CHANNEL, claimKey, DUE_CHANNEL, type ClaimedRow } from '../store
 import { WakeAbort } from './abort.js';
 import { RecentCancels, type CancelAcks } from './cancels.js';
 import { DatabaseClock } from './db-clock.js';
+import type { DispatchObserver } from './observer.js';
 
 /** A claimed alarm given a sending slot. */
 export interface Job {
@@ -73,6 +74,8 @@ export interface ProducerOptions {
   readonly holdTimers?: HoldTimers;
   /** The cancels of this process's API, which reach this producer's claims by a call instead of a NOTIFY round trip. */
   readonly cancelAcks?: CancelAcks;
+  /** Told of each claim (metrics). */
+  readonly observer?: DispatchObserver;
 }
 
 // After a database error the loop waits this long before claiming again, doubling up to the poll interval.
@@ -147,7 +150,7 @@ export class Producer extends EventEmitter {
   }
 
   /** Wakes on the wire now. */
-  get onWire(): number {
+  get inFlight(): number {
     return this.sending;
   }
 
@@ -279,7 +282,9 @@ export class Producer extends EventEmitter {
         const free = this.capacity - this.busy;
         if (free > 0) {
           const limit = Math.min(this.o.batchSize, free);
+          const claimStarted = performance.now();
           const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs, this.o.targets);
+          this.o.observer?.claimed(performance.now() - claimStarted, claim.rows.length);
           this.dbClock.observe(claim.dbNow.getTime(), this.now());
           claimed = claim.rows.length;
           for (const row of claim.rows) this.hold(row, this.dbClock.toLocal(row.next_fire_at!.getTime()));

@@ -17,12 +17,14 @@ import type { AdminToken } from '../config/keys.js';
 import type { Rate } from '../config/units.js';
 import { isConnectionError } from '../db/errors.js';
 import { DomainError, type ErrorKind } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Schema } from '../store/schema.js';
 import type { AppEnv } from './env.js';
 import { clientAddress } from './change-by.js';
 import { ApiError } from './errors.js';
 import { adminAuth } from './middleware/admin-auth.js';
 import { databaseDeadline } from './middleware/database-deadline.js';
+import { httpMetrics } from './middleware/http-metrics.js';
 import { principalAuth } from './middleware/principal.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
@@ -64,6 +66,10 @@ export interface AppDeps {
   readonly databaseTimeoutMs: number;
   readonly version: string;
   readonly now: () => number;
+  /** Served at GET /metrics (metrics.enabled); none: no /metrics, and requests are not counted. */
+  readonly metrics?: Metrics;
+  /** metrics.public: /metrics without the admin token. */
+  readonly metricsPublic?: boolean;
 }
 
 const ADMIN_PREFIX = '/v1/admin/';
@@ -83,6 +89,8 @@ const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
 /** Builds the app; the daemon serves it, tests call `app.request()`. */
 export function buildApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
+  const metrics = deps.metrics;
+  if (metrics) app.use('*', httpMetrics((method, route, status, seconds) => metrics.requestAnswered(method, route, status, seconds)));
   app.use('*', requestId(deps.log));
   // The admin routes take the admin token alone; every other /v1 path, a route or not, the transport token first.
   const transport = transportAuth(deps.transportTokens);
@@ -115,6 +123,11 @@ export function buildApp(deps: AppDeps) {
   }
   const document = JSON.stringify(openApiDocument(deps.version));
   app.get('/openapi.json', (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
+  if (metrics) {
+    const serve: Handler<AppEnv> = async (c) => c.body(await metrics.exposition(), 200, { 'Content-Type': metrics.contentType });
+    if (deps.metricsPublic) app.get('/metrics', serve);
+    else app.get('/metrics', admin, serve);
+  }
 
   app.notFound((c) => c.json({ ok: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

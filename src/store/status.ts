@@ -26,16 +26,3 @@ export async function suspendedOwners(db: Kysely<Schema>): Promise<number> {
   return rows[0]!.n;
 }
 
-/** Alarms (not fire-now occurrences) counted by status and target type, and the due backlog with its oldest lateness. */
-export async function alarmCounts(db: Kysely<Schema>): Promise<{ byStatusAndTarget: { status: string; target: string; n: number }[]; backlog: number; oldestLatenessMs: number | null }> {
-  const [counts, due] = await Promise.all([
-    sql<{ status: string; target: string; n: number }>`
-      SELECT status, target->>'type' AS target, count(*)::int AS n FROM alarms WHERE manual_of IS NULL GROUP BY 1, 2`.execute(db),
-    // Through alarms_due: scheduled rows due by now, of owners not suspended.
-    sql<{ backlog: number; oldest_ms: number | null }>`
-      SELECT count(*)::int AS backlog, floor(extract(epoch FROM now() - min(next_fire_at)) * 1000)::int AS oldest_ms
-      FROM alarms a WHERE next_fire_at <= now() AND status = 'scheduled'
-        AND NOT EXISTS (SELECT FROM owners o WHERE o.did = a.owner AND o.suspended_at IS NOT NULL)`.execute(db),
-  ]);
-  return { byStatusAndTarget: counts.rows, backlog: due.rows[0]!.backlog, oldestLatenessMs: due.rows[0]!.oldest_ms };
-}

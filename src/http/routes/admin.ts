@@ -43,7 +43,7 @@ export function adminHandlers(deps: { readonly alarms: AlarmService; readonly ad
       const { counts, ...status } = await deps.admin.status();
       const byStatus = zeros(STATUSES);
       const byTarget = zeros(TargetType.options);
-      for (const { status: s, target, n } of counts.byStatusAndTarget) {
+      for (const { status: s, target, count: n } of counts.alarms) {
         byStatus[s as keyof typeof byStatus] += n;
         if (s === 'scheduled' || s === 'firing' || s === 'paused') byTarget[target as keyof typeof byTarget] += n;
       }
@@ -55,7 +55,7 @@ export function adminHandlers(deps: { readonly alarms: AlarmService; readonly ad
       }
       return ok(c, {
         alarms: { by_status: byStatus, by_target: byTarget },
-        due: { backlog: counts.backlog, oldest_lateness_ms: counts.oldestLatenessMs },
+        due: { backlog: counts.dueBacklog, oldest_lateness_ms: counts.oldestDueLatenessMs },
         attempts: { last_minute: lastMinute, last_hour: lastHour },
         replicas: status.replicas.map((r) => ({ id: r.id, version: r.version, host: r.host, started_at: r.started_at.toISOString(), seen_at: r.seen_at.toISOString(), dispatch: r.dispatch, in_flight: r.in_flight })),
         top_owners: status.top,
