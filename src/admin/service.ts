@@ -5,10 +5,10 @@
  * the deployment from real counts.
  */
 import type { Kysely } from 'kysely';
-import type { ChangeBy } from '../audit/entry.js';
+import type { AuditEntry, ChangeBy } from '../audit/entry.js';
 import type { OwnerControls } from '../auth/owner-controls.js';
 import { insertAudit } from '../store/audit.js';
-import { changeOwner, loadOwnerControls, type OwnerChange, type OwnerControl } from '../store/owners.js';
+import { changeOwner, ownerControl, type OwnerChange, type OwnerControl } from '../store/owners.js';
 import { liveReplicas } from '../store/replicas.js';
 import type { Schema } from '../store/schema.js';
 import { queueStats } from '../store/queue-stats.js';
@@ -23,21 +23,20 @@ export class AdminService {
   constructor(private readonly o: { readonly db: Kysely<Schema>; readonly owners: OwnerControls; readonly now: () => number }) {}
 
   /** What applies to `did` (nothing, for an owner nobody acted on). */
-  async owner(did: string): Promise<OwnerControl> {
-    const [control] = await loadOwnerControls(this.o.db, did);
-    return control ?? { did, suspendedAt: null, suspendedReason: null, tokensRevokedBefore: null };
+  owner(did: string): Promise<OwnerControl> {
+    return ownerControl(this.o.db, did);
   }
 
   suspend(did: string, reason: string, by: ChangeBy): Promise<OwnerControl> {
-    return this.change(did, { suspend: reason }, by);
+    return this.change(did, { suspend: reason }, { by, action: 'owner.suspend', owner: did, targetId: did, details: { reason } });
   }
 
   unsuspend(did: string, by: ChangeBy): Promise<OwnerControl> {
-    return this.change(did, { suspend: null }, by);
+    return this.change(did, { suspend: null }, { by, action: 'owner.unsuspend', owner: did, targetId: did });
   }
 
   revokeTokens(did: string, by: ChangeBy): Promise<OwnerControl> {
-    return this.change(did, { revokeTokensIssuedBy: new Date(this.o.now()) }, by);
+    return this.change(did, { revokeTokensIssuedBy: new Date(this.o.now()) }, { by, action: 'owner.revoke_tokens', owner: did, targetId: did });
   }
 
   /** The alarm counts and backlog (the query the metrics take every few seconds, here fresh), recent attempts, live replicas, the top owners, how many are suspended: each a query of its own, run together. */
@@ -52,13 +51,11 @@ export class AdminService {
     return { counts, replicas, attempts, top, suspended };
   }
 
-  private async change(did: string, change: OwnerChange, by: ChangeBy): Promise<OwnerControl> {
+  /** Writes `change`, and `audit` with it when it changed anything. */
+  private async change(did: string, change: OwnerChange, audit: AuditEntry): Promise<OwnerControl> {
     const control = await this.o.db.transaction().execute(async (trx) => {
       const { control, changed } = await changeOwner(trx, did, change);
-      if (changed) {
-        const action = 'revokeTokensIssuedBy' in change ? 'owner.revoke_tokens' : change.suspend === null ? 'owner.unsuspend' : 'owner.suspend';
-        await insertAudit(trx, [{ by, action, owner: did, targetId: did, ...('suspend' in change && change.suspend !== null ? { details: { reason: change.suspend } } : {}) }]);
-      }
+      if (changed) await insertAudit(trx, [audit]);
       return control;
     });
     this.o.owners.apply(control);

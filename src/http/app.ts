@@ -101,8 +101,10 @@ export function buildApp(deps: AppDeps) {
   // Each layer's checks after the token above, in order (SPEC 4.1, 10.2).
   const byAddress = rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now);
   const byPrincipal = rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now);
-  const layers = (route: RouteSpec): MiddlewareHandler<AppEnv>[] =>
-    ({ none: [], admin: [], transport: [byAddress], principal: route.scope ? [principalAuth(deps.tokens, deps.owners, route.scope), byPrincipal] : [] })[route.auth];
+  const layers = (route: RouteSpec): MiddlewareHandler<AppEnv>[] => {
+    if (route.auth === 'principal') return [principalAuth(deps.tokens, deps.owners, route.scope), byPrincipal];
+    return route.auth === 'transport' ? [byAddress] : [];
+  };
   // One handler per route of the table: a route without one, or one without a route, does not compile.
   const handlers: Record<RouteName, Handler<AppEnv>> = {
     ...healthHandlers(deps.health),

@@ -21,6 +21,12 @@ export async function loadOwnerControls(db: Kysely<Schema>, did?: string): Promi
   return rows.map((r) => ({ did: r.did, suspendedAt: r.suspended_at, suspendedReason: r.suspended_reason, tokensRevokedBefore: r.tokens_revoked_before }));
 }
 
+/** What applies to `did`: nothing, for an owner nobody acted on. */
+export async function ownerControl(db: Kysely<Schema>, did: string): Promise<OwnerControl> {
+  const [control] = await loadOwnerControls(db, did);
+  return control ?? { did, suspendedAt: null, suspendedReason: null, tokensRevokedBefore: null };
+}
+
 /** The change an admin makes to an owner. */
 export type OwnerChange = { readonly suspend: string | null } | { readonly revokeTokensIssuedBy: Date };
 
@@ -36,10 +42,7 @@ export async function changeOwner(trx: Kysely<Schema>, did: string, change: Owne
   const before = await trx.selectFrom('owners').select(['suspended_at', 'suspended_reason']).where('did', '=', did).forUpdate().executeTakeFirst();
   const wasSuspended = before?.suspended_at != null;
   const changed = 'revokeTokensIssuedBy' in change || (change.suspend === null ? wasSuspended : !wasSuspended || before?.suspended_reason !== change.suspend);
-  if (!changed) {
-    const [control] = await loadOwnerControls(trx, did);
-    return { control: control ?? { did, suspendedAt: null, suspendedReason: null, tokensRevokedBefore: null }, changed };
-  }
+  if (!changed) return { control: await ownerControl(trx, did), changed };
   const now = sql<Date>`date_trunc('milliseconds', now())`;
   const values =
     'revokeTokensIssuedBy' in change

@@ -1,7 +1,7 @@
 /** The admin routes (SPEC 10.1): every owner's alarms, an owner's controls, the status, the whole audit log. */
 import type { Handler } from 'hono';
 import { ListAdminAlarmsQuery, SuspendRequest } from '../../api/admin.js';
-import { TargetType } from '../../api/alarms.js';
+import { FireView, TargetType } from '../../api/alarms.js';
 import { ListAuditQuery } from '../../api/audit.js';
 import { parseOrThrow } from '../../api/problems.js';
 import { ownerView, type AdminService } from '../../admin/service.js';
@@ -15,7 +15,7 @@ import type { AppEnv } from '../env.js';
 import { ok } from '../respond.js';
 
 const UNKNOWN_PARAMETER = 'unknown query parameter';
-const OUTCOMES = ['delivered', 'retrying', 'failed'] as const;
+const OUTCOMES = FireView.shape.outcome.options;
 
 const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 
