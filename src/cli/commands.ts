@@ -6,11 +6,11 @@
  * database driver.
  */
 import type { Target } from '../api/alarms.js';
+import { AUDIT_ACTIONS } from '../audit/entry.js';
 import { KEYS, type KeySpec } from '../config/keys.js';
 import type { CliFlags } from '../config/load.js';
 import { parseInstant } from '../schedule/time.js';
 import { command, field, integer, jsonObjectText, jsonText, many, oneOf, text, toggle, type Flag, type FlagValues, type Group } from './args.js';
-import { AUDIT_ACTIONS } from '../audit/entry.js';
 import { ADMIN_CONNECTION_FLAGS, CONNECTION_FLAGS } from './connection.js';
 
 type KeyName = keyof typeof KEYS;
