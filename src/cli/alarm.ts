@@ -1,6 +1,6 @@
 /** `chronos alarm set|get|list|update|pause|resume|fire|cancel`: the API for people; readable lines by default, --json for scripts. */
 import type { Target } from '../api/alarms.js';
-import { ChronosClient } from '../client/client.js';
+import { ChronosClient, type ApiAnswer } from '../client/client.js';
 import { loadClientSettings } from '../config/client.js';
 import { ConfigError } from '../config/kvx.js';
 import { memberTexts, RawJson, stringifyWithRaw } from '../json/raw.js';
@@ -35,13 +35,16 @@ export async function alarmSet(input: Input<typeof ALARM_SET_FLAGS>): Promise<nu
 /** Prints every field of one alarm and its etag (GET), or cancels it and prints it (DELETE). */
 export async function alarmGet(input: Input<typeof ALARM_ID_FLAGS>, method: 'GET' | 'DELETE'): Promise<number> {
   const answer = await client(input).call<View>(method, `/v1/alarms/${encodeURIComponent(input.args[0]!)}`);
+  return print(input.flags.json, answer, () => alarmFields(answer));
+}
+
+/** Every field of an alarm answer, one a line, its payload as received, and its etag when the answer carries one. */
+export function alarmFields(answer: ApiAnswer<object>): string {
   const payload = memberTexts(memberTexts(answer.text).get('data')?.[0] ?? '{}').get('payload')?.[0];
   const etag = answer.headers.get('etag');
-  return print(input.flags.json, answer, () =>
-    [...Object.entries(answer.data), ...(etag ? [['etag', etag] as const] : [])]
-      .map(([k, v]) => `${k.padEnd(16)} ${k === 'payload' ? payload : typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join('\n'),
-  );
+  return [...Object.entries(answer.data), ...(etag ? [['etag', etag] as const] : [])]
+    .map(([k, v]) => `${k.padEnd(16)} ${k === 'payload' ? payload : typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join('\n');
 }
 
 /**
@@ -106,11 +109,13 @@ export function print(json: boolean | undefined, answer: { text: string }, text:
   return 0;
 }
 
-function schedule(a: View): string {
+/** The schedule as one phrase: `at ...`, `cron ... <tz>` or `rrule ... <tz>`. */
+export function schedule(a: View): string {
   return a.kind === 'once' ? `at ${a.at}` : a.kind === 'cron' ? `cron ${a.cron} ${a.tz}` : `rrule ${a.rrule} ${a.tz}`;
 }
 
-function line(a: View): string {
+/** An alarm on one line: id, status, schedule, next fire, label, and its target unless the router. */
+export function line(a: View): string {
   // The target as --target spells it, when it is not the default.
   const target = a.target.type === 'webhook' ? a.target.endpoint : a.target.type;
   return `${a.id} ${a.status} ${schedule(a)}, next ${a.next_fire_at ?? '-'}${a.label ? `, ${a.label}` : ''}${target === 'router' ? '' : `, target ${target}`}`;

@@ -6,11 +6,12 @@
  * database driver.
  */
 import type { Target } from '../api/alarms.js';
+import { AUDIT_ACTIONS } from '../audit/entry.js';
 import { KEYS, type KeySpec } from '../config/keys.js';
 import type { CliFlags } from '../config/load.js';
 import { parseInstant } from '../schedule/time.js';
 import { command, field, integer, jsonObjectText, jsonText, many, oneOf, text, toggle, type Flag, type FlagValues, type Group } from './args.js';
-import { CONNECTION_FLAGS } from './connection.js';
+import { ADMIN_CONNECTION_FLAGS, CONNECTION_FLAGS } from './connection.js';
 
 type KeyName = keyof typeof KEYS;
 const KEY_NAMES = Object.keys(KEYS) as KeyName[];
@@ -161,6 +162,42 @@ export const ENDPOINT_ID_FLAGS = { ...JSON_FLAG, ...CONNECTION_FLAGS };
 
 const ENDPOINT_ID = [{ value: 'ID', doc: 'the endpoint id' }];
 
+/** `chronos admin status|owner|unsuspend|revoke-tokens` and `chronos admin alarm get|cancel`. */
+export const ADMIN_FLAGS = { ...JSON_FLAG, ...ADMIN_CONNECTION_FLAGS };
+
+const PAGE_CURSOR = field('cursor', text('CURSOR', 'the next page, as printed after the previous one'));
+
+/** `chronos admin alarms`: each flag fills the query parameter of GET /v1/admin/alarms it names. */
+export const ADMIN_ALARMS_FLAGS = {
+  owner: field('owner', text('DID', 'only alarms of this owner')),
+  status: ALARM_LIST_FLAGS.status,
+  tag: ALARM_LIST_FLAGS.tag,
+  target: field('target', oneOf(['router', 'webhook', 'stream'], 'only alarms with this target type')),
+  limit: field('limit', integer('N', 'at most N alarms [default 50]', 1, 200)),
+  cursor: PAGE_CURSOR,
+  ...ADMIN_FLAGS,
+};
+
+/** `chronos admin suspend DID`: --reason fills the body's field. */
+export const ADMIN_SUSPEND_FLAGS = {
+  reason: field('reason', text('TEXT', 'required: why, 1 to 500 characters; recorded in the audit log and told to the owner in its 403 owner_suspended answers')),
+  ...ADMIN_FLAGS,
+};
+
+/** `chronos admin audit`: each flag fills the query parameter of GET /v1/admin/audit it names. */
+export const ADMIN_AUDIT_FLAGS = {
+  actor: field('actor', text('ACTOR', 'only changes by this actor: a DID, or admin:<name> for an admin token')),
+  action: field('action', { ...oneOf(AUDIT_ACTIONS, `only this action: ${AUDIT_ACTIONS.join(', ')}`), value: 'ACTION' }),
+  'target-id': field('target_id', text('ID', 'only changes of this alarm, endpoint or DID')),
+  since: field('since', { ...text('TIME', 'only entries at or after this RFC 3339 time with an offset'), parse: instantText }),
+  until: field('until', { ...text('TIME', 'only entries before this RFC 3339 time with an offset'), parse: instantText }),
+  limit: field('limit', integer('N', 'at most N entries [default 50]', 1, 200)),
+  cursor: PAGE_CURSOR,
+  ...ADMIN_FLAGS,
+};
+
+const OWNER_DID = [{ value: 'DID', doc: "the owner's DID, like did:key:z6Mk..." }];
+
 /** `chronos mcp`. */
 export const MCP_FLAGS = {
   selftest: toggle('check reachability, auth and the clock once, print what to fix, exit 0 or 1'),
@@ -260,6 +297,58 @@ const endpoint: Group = {
   },
 };
 
+const admin: Group = {
+  summary: "operate chronosd through the admin API: its status, every owner's alarms, an owner's suspension and tokens, the audit log",
+  notes: `Every command needs an admin token: --admin-token or CHRONOS_ADMIN_TOKEN (never printed). Examples:
+  CHRONOS_ADMIN_TOKEN=... chronos admin status
+  chronos admin alarms --owner did:key:z6Mk... --status scheduled,paused
+  chronos admin suspend did:key:z6Mk... --reason "runaway loop, ticket 4711"
+Exit status: 0; 1 when chronosd refused or cannot be reached (its code and message on stderr); 2 for a usage error or no admin token.`,
+  commands: {
+    status: command({
+      summary: "print the deployment's status: alarms by status and target, due backlog, recent attempts, replicas, busiest owners",
+      flags: ADMIN_FLAGS,
+      run: async (input) => (await import('./admin.js')).adminStatus(input),
+    }),
+    alarms: command({ summary: "list every owner's alarms, newest first", flags: ADMIN_ALARMS_FLAGS, run: async (input) => (await import('./admin.js')).adminAlarms(input) }),
+    alarm: {
+      summary: "get or cancel any owner's alarm",
+      commands: {
+        get: command({ summary: "print every field of any owner's alarm", args: ALARM_ID, flags: ADMIN_FLAGS, run: async (input) => (await import('./admin.js')).adminAlarmGet(input) }),
+        cancel: command({
+          summary: "cancel any owner's alarm and print it; the audit log names the admin",
+          args: ALARM_ID,
+          flags: ADMIN_FLAGS,
+          run: async (input) => (await import('./admin.js')).adminAlarmCancel(input),
+        }),
+      },
+    },
+    owner: command({ summary: "print what applies to an owner: its suspension and when its tokens were revoked", args: OWNER_DID, flags: ADMIN_FLAGS, run: async (input) => (await import('./admin.js')).adminOwner(input) }),
+    suspend: command({
+      summary: 'suspend an owner: its requests answer 403 owner_suspended, its alarms wait',
+      args: OWNER_DID,
+      flags: ADMIN_SUSPEND_FLAGS,
+      notes: "On unsuspend, the occurrences missed meanwhile follow each alarm's misfire policy.",
+      run: async (input) => (await import('./admin.js')).adminSuspend(input),
+    }),
+    unsuspend: command({ summary: "unsuspend an owner: its requests are served and its alarms fire again", args: OWNER_DID, flags: ADMIN_FLAGS, run: async (input) => (await import('./admin.js')).adminOwnerControl(input, 'unsuspend') }),
+    'revoke-tokens': command({
+      summary: "refuse every principal token of an owner issued until now (401 token_revoked); the agent proves its key again for a new one",
+      args: OWNER_DID,
+      flags: ADMIN_FLAGS,
+      run: async (input) => (await import('./admin.js')).adminOwnerControl(input, 'revoke-tokens'),
+    }),
+    audit: command({
+      summary: 'list the whole audit log, newest first: who changed what, when, through which request',
+      flags: ADMIN_AUDIT_FLAGS,
+      notes: `--since and --until bound the entry's time (since inclusive, until exclusive). Examples:
+  chronos admin audit --actor admin:ops --since 2026-12-01T00:00:00Z
+  chronos admin audit --target-id did:key:z6Mk... --action owner.suspend`,
+      run: async (input) => (await import('./admin.js')).adminAudit(input),
+    }),
+  },
+};
+
 /** `chronos`: every command. */
 export const CHRONOS: Group = {
   summary: 'The command line of chronosd, a durable scheduler that wakes AI agents',
@@ -323,6 +412,7 @@ Exit status: 0; 1 when chronosd refused or cannot be reached (its code and messa
     }),
     alarm,
     endpoint,
+    admin,
   },
 };
 

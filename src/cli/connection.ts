@@ -1,5 +1,5 @@
-/** The flags of the commands that talk to chronosd (alarm, token, mcp), and the client settings they give. */
-import type { ClientFlags } from '../config/client.js';
+/** The flags of the commands that talk to chronosd (alarm, token, mcp; admin), and the client settings they give. */
+import type { AdminFlags, ClientFlags } from '../config/client.js';
 import { text, type FlagValues } from './args.js';
 
 /** Where chronosd is and who the agent is; each flag wins over its variable. */
@@ -10,7 +10,18 @@ export const CONNECTION_FLAGS = {
   'key-file': text('FILE', 'a file holding the seed [CHRONOS_AGENT_KEY_FILE]'),
 };
 
+/** Where chronosd is and the admin token of `chronos admin`, which needs no agent key nor transport token; each flag wins over its variable. */
+export const ADMIN_CONNECTION_FLAGS = {
+  url: CONNECTION_FLAGS.url,
+  'admin-token': text('TOKEN', 'one of chronosd\'s admin tokens: in its CHRONOS_ADMIN_TOKENS, the part after "name:" [CHRONOS_ADMIN_TOKEN]'),
+};
+
 /** The connection flags given, for loadClientSettings. */
 export function clientFlags(values: FlagValues<typeof CONNECTION_FLAGS>): ClientFlags {
   return { url: values.url, transportToken: values['transport-token'], key: values.key, keyFile: values['key-file'] };
+}
+
+/** The admin connection flags given, for loadAdminSettings. */
+export function adminFlags(values: FlagValues<typeof ADMIN_CONNECTION_FLAGS>): AdminFlags {
+  return { url: values.url, adminToken: values['admin-token'] };
 }

@@ -2,10 +2,13 @@
  * A typed client of the Chronos API for agents, tools and tests: it proves
  * the agent's DID itself (challenge, sign, verify), renews the principal
  * token before it expires and once after a 401, and turns error envelopes
- * into ChronosApiError carrying the API's code.
+ * into ChronosApiError carrying the API's code. ChronosAdminClient calls
+ * the admin API with an admin token.
  */
 import type { z } from 'zod';
-import type { AlarmView, FireNowView, FirePage, UpdateAlarm } from '../api/alarms.js';
+import type { AdminStatusView, ListAdminAlarmsQuery, OwnerView, SuspendRequest } from '../api/admin.js';
+import type { AlarmPage, AlarmView, FireNowView, FirePage, UpdateAlarm } from '../api/alarms.js';
+import type { AuditPage, ListAuditQuery } from '../api/audit.js';
 import type { Scope } from '../api/auth.js';
 import type { CreateEndpoint, EndpointPage, EndpointView, EndpointWithSecret, UpdateEndpoint } from '../api/endpoints.js';
 import type { PreviewRequest, PreviewView } from '../api/schedules.js';
@@ -223,28 +226,113 @@ export class ChronosClient {
     return verified.data;
   }
 
-  private async send<T>(method: string, path: string, options: CallOptions, principal: string | undefined): Promise<ApiAnswer<T>> {
+  private send<T>(method: string, path: string, options: CallOptions, principal: string | undefined): Promise<ApiAnswer<T>> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.options.transportToken}`, ...options.headers };
     if (principal) headers['X-Chronos-Principal'] = principal;
-    const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-    if (body !== undefined) headers['Content-Type'] ??= 'application/json';
-    let res: Response;
-    try {
-      res = await this.doFetch(`${this.base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-    } catch (err) {
-      throw new ChronosApiError(0, 'unreachable', `is chronosd running at ${this.base}? (${connectFailure(err)})`, undefined, undefined, { cause: err });
-    }
-    const text = await res.text();
-    let envelope: { ok?: boolean; data?: T; error?: { code?: string; message?: string; details?: unknown } } | undefined;
-    try {
-      envelope = JSON.parse(text) as typeof envelope;
-    } catch {
-      envelope = undefined;
-    }
-    if (res.ok && envelope?.ok === true) return { status: res.status, data: envelope.data as T, headers: res.headers, text };
-    const error = envelope?.error;
-    throw new ChronosApiError(res.status, error?.code ?? 'bad_response', error?.message ?? `unexpected answer ${res.status}: ${text.slice(0, 200)}`, error?.details, res.headers);
+    return request<T>(this.doFetch, this.base, method, path, { ...options, headers });
   }
+}
+
+/** How to reach the admin API. */
+export interface AdminClientOptions {
+  /** Base URL, like http://127.0.0.1:8080. */
+  readonly url: string;
+  /** One of chronosd's `auth.admin_tokens`, without its name. */
+  readonly adminToken: string;
+  /** Injected for tests (e.g. app.request); defaults to global fetch. */
+  readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
+}
+
+/** A query as the client sends it: the parameters of its schema in api/, a number where the schema reads one from the text. */
+export type QueryOf<S extends z.ZodType> = { readonly [K in keyof z.input<S>]?: (unknown extends z.input<S>[K] ? number : z.input<S>[K]) | undefined };
+
+/** An alarm list's page. */
+export type AlarmPageData = z.output<typeof AlarmPage>;
+
+/** What applies to an owner: suspension and token revocation. */
+export type OwnerViewData = z.output<typeof OwnerView>;
+
+/** The admin API (SPEC 10.1): every owner's alarms, an owner's controls, the status and the whole audit log. Each call carries the admin token and nothing else. */
+export class ChronosAdminClient {
+  private readonly base: string;
+  private readonly doFetch: (input: string, init: RequestInit) => Promise<Response>;
+
+  constructor(private readonly options: AdminClientOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** GET /v1/admin/status: counts from the database, the replicas seen, the busiest owners. */
+  status(): Promise<ApiAnswer<z.output<typeof AdminStatusView>>> {
+    return this.call('GET', '/v1/admin/status');
+  }
+
+  /** GET /v1/admin/alarms: a page of every owner's alarms, newest first. */
+  listAlarms(query: QueryOf<typeof ListAdminAlarmsQuery> = {}): Promise<ApiAnswer<AlarmPageData>> {
+    return this.call('GET', `/v1/admin/alarms${queryString(query)}`);
+  }
+
+  /** GET /v1/admin/alarms/:id: any owner's alarm. */
+  getAlarm(id: string): Promise<ApiAnswer<AlarmViewData>> {
+    return this.call('GET', `/v1/admin/alarms/${encodeURIComponent(id)}`);
+  }
+
+  /** POST /v1/admin/alarms/:id/cancel: cancels any owner's alarm; the audit log names the admin. */
+  cancelAlarm(id: string): Promise<ApiAnswer<AlarmViewData>> {
+    return this.call('POST', `/v1/admin/alarms/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /** GET /v1/admin/owners/:did: an owner's suspension and token revocation (none for a DID nobody acted on). */
+  owner(did: string): Promise<ApiAnswer<OwnerViewData>> {
+    return this.call('GET', ownerPath(did));
+  }
+
+  /** POST /v1/admin/owners/:did/suspend: its requests answer 403 owner_suspended with the reason; its alarms wait. */
+  suspend(did: string, body: z.input<typeof SuspendRequest>): Promise<ApiAnswer<OwnerViewData>> {
+    return this.call('POST', `${ownerPath(did)}/suspend`, body);
+  }
+
+  /** POST /v1/admin/owners/:did/unsuspend: its alarms fire again, missed occurrences by their misfire policy. */
+  unsuspend(did: string): Promise<ApiAnswer<OwnerViewData>> {
+    return this.call('POST', `${ownerPath(did)}/unsuspend`);
+  }
+
+  /** POST /v1/admin/owners/:did/revoke-tokens: every principal token issued until now is refused (401 token_revoked). */
+  revokeTokens(did: string): Promise<ApiAnswer<OwnerViewData>> {
+    return this.call('POST', `${ownerPath(did)}/revoke-tokens`);
+  }
+
+  /** GET /v1/admin/audit: a page of the whole audit log, newest first. */
+  listAudit(query: QueryOf<typeof ListAuditQuery> = {}): Promise<ApiAnswer<z.output<typeof AuditPage>>> {
+    return this.call('GET', `/v1/admin/audit${queryString(query)}`);
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    return request<T>(this.doFetch, this.base, method, path, { body, headers: { Authorization: `Bearer ${this.options.adminToken}` } });
+  }
+}
+
+/** One request: the envelope's `data`, or a ChronosApiError with the API's code (`unreachable` when nothing answered). */
+async function request<T>(doFetch: (input: string, init: RequestInit) => Promise<Response>, base: string, method: string, path: string, options: CallOptions): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  if (body !== undefined) headers['Content-Type'] ??= 'application/json';
+  let res: Response;
+  try {
+    res = await doFetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  } catch (err) {
+    throw new ChronosApiError(0, 'unreachable', `is chronosd running at ${base}? (${connectFailure(err)})`, undefined, undefined, { cause: err });
+  }
+  const text = await res.text();
+  let envelope: { ok?: boolean; data?: T; error?: { code?: string; message?: string; details?: unknown } } | undefined;
+  try {
+    envelope = JSON.parse(text) as typeof envelope;
+  } catch {
+    envelope = undefined;
+  }
+  if (res.ok && envelope?.ok === true) return { status: res.status, data: envelope.data as T, headers: res.headers, text };
+  const error = envelope?.error;
+  throw new ChronosApiError(res.status, error?.code ?? 'bad_response', error?.message ?? `unexpected answer ${res.status}: ${text.slice(0, 200)}`, error?.details, res.headers);
 }
 
 /** `?k=v&...` of the members given (a Date as RFC 3339 UTC), or '' for none; URLSearchParams encodes the + of an offset. */
@@ -265,6 +353,10 @@ function strongETag(tag: string): string {
 // Every answer about one alarm carries its ETag (http/routes/alarms.ts).
 function versioned(answer: ApiAnswer<AlarmViewData>): VersionedAlarm {
   return { ...answer, etag: answer.headers.get('etag') ?? '' };
+}
+
+function ownerPath(did: string): string {
+  return `/v1/admin/owners/${encodeURIComponent(did)}`;
 }
 
 function endpointPath(id: string): string {

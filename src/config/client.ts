@@ -1,6 +1,7 @@
 /**
  * Settings of the client side (chronos token, chronos mcp, chronos alarm):
- * where chronosd is, the transport token and the agent's key (SPEC 5).
+ * where chronosd is, the transport token and the agent's key (SPEC 5); and
+ * of chronos admin: where chronosd is and an admin token (SPEC 10.1).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ export const DEV_AGENT_KEY_FILE = 'dev-agent.key';
  * depend on where it was started.
  */
 export function loadClientSettings(flags: ClientFlags, env: Readonly<Record<string, string | undefined>> = process.env, options: { workingDirectory?: boolean } = {}): ClientSettings {
-  const url = flags.url !== undefined ? chronosUrl(flags.url, '--url') : chronosUrl(nonEmpty(env.CHRONOS_URL) ?? DEFAULT_URL, 'CHRONOS_URL');
+  const url = clientUrl(flags.url, env);
   const dataDir = nonEmpty(env.CHRONOS_DATA_DIR) ?? (options.workingDirectory === false ? undefined : KEYS.dataDir.default);
   const transportToken = flags.transportToken ?? nonEmpty(env.CHRONOS_TRANSPORT_TOKEN) ?? (dataDir === undefined ? undefined : localTransportToken(dataDir));
   if (!transportToken) {
@@ -55,6 +56,38 @@ export function loadClientSettings(flags: ClientFlags, env: Readonly<Record<stri
   } catch (err) {
     throw new ConfigError(`${key.from}: ${(err as Error).message}`);
   }
+}
+
+/** Resolved settings of chronos admin. */
+export interface AdminSettings {
+  readonly url: string;
+  /** One of chronosd's `auth.admin_tokens`, without its name. Never printed. */
+  readonly adminToken: string;
+}
+
+/** Values given as flags to chronos admin; each wins over its environment variable. */
+export interface AdminFlags {
+  readonly url?: string;
+  readonly adminToken?: string;
+}
+
+/**
+ * Resolves the URL as loadClientSettings does, and the admin token:
+ * --admin-token, then CHRONOS_ADMIN_TOKEN. No admin token is a ConfigError,
+ * so no request goes out without one. A message never quotes the token.
+ */
+export function loadAdminSettings(flags: AdminFlags, env: Readonly<Record<string, string | undefined>> = process.env): AdminSettings {
+  const url = clientUrl(flags.url, env);
+  const given = flags.adminToken !== undefined ? { token: flags.adminToken, from: '--admin-token' } : { token: nonEmpty(env.CHRONOS_ADMIN_TOKEN), from: 'CHRONOS_ADMIN_TOKEN' };
+  if (given.token === undefined) throw new ConfigError('set CHRONOS_ADMIN_TOKEN or give --admin-token: one of the tokens of chronosd\'s CHRONOS_ADMIN_TOKENS (auth.admin_tokens), the part after "name:"');
+  // A header carries it: a blank or control character would fail inside fetch, whose message quotes the header.
+  if (/[\s\p{Cc}]/u.test(given.token)) throw new ConfigError(`${given.from}: an admin token has no blanks or control characters`);
+  return { url, adminToken: given.token };
+}
+
+/** --url, else CHRONOS_URL, else a local chronosd on the default port. */
+function clientUrl(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+  return flag !== undefined ? chronosUrl(flag, '--url') : chronosUrl(nonEmpty(env.CHRONOS_URL) ?? DEFAULT_URL, 'CHRONOS_URL');
 }
 
 /** The agent key's text and where it came from (to name in an error): flags, then environment, then the dev agent's. */

@@ -1,9 +1,9 @@
-/** The client's settings (issue 17 #9, #10): where chronosd is, and which agent key is used. */
+/** The client's settings (issue 17 #9, #10): where chronosd is, and which agent key is used; chronos admin's: the URL and an admin token. */
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadClientSettings } from '../../src/config/client.js';
+import { loadAdminSettings, loadClientSettings } from '../../src/config/client.js';
 
 const SEED_A = 'aa'.repeat(32);
 const SEED_B = 'bb'.repeat(32);
@@ -63,4 +63,15 @@ t.test('chronos mcp never reads ./.chronos: what it uses does not depend on wher
   t.throws(() => loadClientSettings({}, { CHRONOS_TRANSPORT_TOKEN: 't'.repeat(32) }, { workingDirectory: false }), { name: 'ConfigError', message: /set CHRONOS_AGENT_KEY/ }, 'nor its dev agent key');
   const settings = loadClientSettings({}, { CHRONOS_DATA_DIR: join(here, '.chronos') }, { workingDirectory: false });
   t.equal(settings.transportToken, 'local-transport-token', 'CHRONOS_DATA_DIR names it from anywhere');
+});
+
+t.test("chronos admin: the URL as the client's, the admin token from --admin-token or CHRONOS_ADMIN_TOKEN, nothing of the agent's", async (t) => {
+  const token = 'admin-token-0123456789abcdefghijklmnop';
+  t.same(loadAdminSettings({}, { CHRONOS_ADMIN_TOKEN: token }), { url: 'http://127.0.0.1:8080', adminToken: token }, 'no agent key nor transport token needed');
+  t.same(loadAdminSettings({ url: 'http://chronos:9000', adminToken: 'from-the-flag' }, { CHRONOS_URL: 'http://other:1', CHRONOS_ADMIN_TOKEN: token }), { url: 'http://chronos:9000', adminToken: 'from-the-flag' }, 'flags win');
+  t.equal(loadAdminSettings({}, { CHRONOS_URL: 'http://chronos:9000', CHRONOS_ADMIN_TOKEN: token }).url, 'http://chronos:9000');
+  t.throws(() => loadAdminSettings({}, { CHRONOS_ADMIN_TOKEN: '' }), { message: /^set CHRONOS_ADMIN_TOKEN or give --admin-token/ }, 'an empty variable is none');
+  t.throws(() => loadAdminSettings({}, { CHRONOS_ADMIN_TOKEN: ' ' }), { message: 'CHRONOS_ADMIN_TOKEN: an admin token has no blanks or control characters' });
+  t.throws(() => loadAdminSettings({ adminToken: 'a\tb' }, {}), { message: '--admin-token: an admin token has no blanks or control characters' });
+  t.throws(() => loadAdminSettings({ url: 'localhost:8080' }, { CHRONOS_ADMIN_TOKEN: token }), { message: /^--url: "localhost:8080" is not an http/ });
 });

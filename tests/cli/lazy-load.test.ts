@@ -45,6 +45,8 @@ t.test('--version and --help load no dependency', async (t) => {
     ['chronos', ['alarm', 'set', '--help']],
     ['chronos', ['serve', '--help']],
     ['chronos', ['mcp', '--help']],
+    ['chronos', ['admin', '--help']],
+    ['chronos', ['admin', 'alarm', 'cancel', '--help']],
   ] as const) {
     const { code, deps } = await run(bin, [...args]);
     t.equal(code, 0, `${bin} ${args.join(' ')}`);
@@ -63,4 +65,7 @@ t.test('chronos alarm loads neither the database driver nor the server', async (
   const schedule = await run('chronos', ['schedule', '{"kind":"cron","cron":"0 9 * * *"}', '--url', `http://127.0.0.1:${port}`, '--transport-token', 'x', '--key', 'ab'.repeat(32)]);
   t.equal(schedule.code, 1, 'chronos schedule asks chronosd: unreachable');
   t.same(schedule.deps.filter((d) => [...SERVER_SIDE, 'croner', 'rrule-temporal'].includes(d)), [], 'nor the schedule math, which is chronosd\'s');
+  const admin = await run('chronos', ['admin', 'status', '--url', `http://127.0.0.1:${port}`, '--admin-token', 'x'.repeat(32)]);
+  t.equal(admin.code, 1, 'chronos admin asks chronosd: unreachable');
+  t.same(admin.deps.filter((d) => SERVER_SIDE.includes(d)), [], 'chronos admin neither');
 });
