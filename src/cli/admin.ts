@@ -12,6 +12,7 @@ import { alarmFields, line, print, schedule } from './alarm.js';
 import type { Input } from './args.js';
 import type { ADMIN_ALARMS_FLAGS, ADMIN_AUDIT_FLAGS, ADMIN_FLAGS, ADMIN_SUSPEND_FLAGS } from './commands.js';
 import { adminFlags } from './connection.js';
+import { columns, page } from './columns.js';
 
 /** Prints the deployment's status: counts from the database, replicas, busiest owners. */
 export async function adminStatus(input: Input<typeof ADMIN_FLAGS>): Promise<number> {
@@ -41,7 +42,7 @@ export async function adminAlarms(input: Input<typeof ADMIN_ALARMS_FLAGS>): Prom
   const answer = await adminClient(input).listAlarms({ owner: flags.owner, status: flags.status, tag: flags.tag, target: flags.target, limit: flags.limit, cursor: flags.cursor });
   const { alarms, next_cursor: next } = answer.data;
   const table = alarms.length === 0 ? 'no alarms' : columns([['ID', 'OWNER', 'STATUS', 'SCHEDULE', 'NEXT FIRE', 'LABEL'], ...alarms.map((a) => [a.id, a.owner, a.status, schedule(a), a.next_fire_at ?? '-', a.label ?? ''])]).join('\n');
-  return print(flags.json, answer, () => table + (next ? `\nmore: --cursor ${next}` : ''));
+  return print(flags.json, answer, () => page(table, next));
 }
 
 /** Prints every field of any owner's alarm. */
@@ -87,7 +88,7 @@ export async function adminAudit(input: Input<typeof ADMIN_AUDIT_FLAGS>): Promis
   const { flags } = input;
   const answer = await adminClient(input).listAudit({ actor: flags.actor, action: flags.action, target_id: flags['target-id'], since: flags.since, until: flags.until, limit: flags.limit, cursor: flags.cursor });
   const { entries, next_cursor: next } = answer.data;
-  return print(flags.json, answer, () => auditTable(entries) + (next ? `\nmore: --cursor ${next}` : ''));
+  return print(flags.json, answer, () => page(auditTable(entries), next));
 }
 
 /** An admin client as the flags and the environment say; no admin token is a usage error, before any request. */
@@ -116,11 +117,6 @@ function counts(byName: Readonly<Record<string, number>>): string {
   return Object.entries(byName)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
-}
-
-function columns(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
 }
 
 function indent(lines: readonly string[]): string[] {

@@ -7,6 +7,7 @@ import { memberTexts, RawJson, stringifyWithRaw } from '../json/raw.js';
 import type { Flags, Input } from './args.js';
 import type { ALARM_ID_FLAGS, ALARM_LIST_FLAGS, ALARM_SET_FLAGS, ALARM_UPDATE_FLAGS } from './commands.js';
 import { clientFlags } from './connection.js';
+import { columns, page } from './columns.js';
 
 interface View {
   id: string;
@@ -85,7 +86,7 @@ export async function alarmControl(input: Input<typeof ALARM_ID_FLAGS>, verb: 'p
 export async function alarmList(input: Input<typeof ALARM_LIST_FLAGS>): Promise<number> {
   const query = new URLSearchParams(Object.entries(apiFields(input)).map(([k, v]): [string, string] => [k, String(v)])).toString();
   const answer = await client(input).call<{ alarms: View[]; next_cursor: string | null }>('GET', `/v1/alarms${query ? `?${query}` : ''}`);
-  return print(input.flags.json, answer, () => table(answer.data.alarms) + (answer.data.next_cursor ? `\nmore: --cursor ${answer.data.next_cursor}` : ''));
+  return print(input.flags.json, answer, () => page(table(answer.data.alarms), answer.data.next_cursor));
 }
 
 /** A client as the connection flags and the environment say. */
@@ -124,6 +125,5 @@ export function line(a: View): string {
 function table(alarms: readonly View[]): string {
   if (alarms.length === 0) return 'no alarms';
   const rows = [['ID', 'STATUS', 'SCHEDULE', 'NEXT FIRE', 'FIRED', 'LABEL'], ...alarms.map((a) => [a.id, a.status, schedule(a), a.next_fire_at ?? '-', String(a.fire_count), a.label ?? ''])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return columns(rows).join('\n');
 }

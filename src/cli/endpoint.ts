@@ -5,6 +5,7 @@ import { ConfigError } from '../config/kvx.js';
 import { client, print } from './alarm.js';
 import type { Input } from './args.js';
 import type { ENDPOINT_ADD_FLAGS, ENDPOINT_ID_FLAGS, ENDPOINT_LIST_FLAGS, ENDPOINT_UPDATE_FLAGS } from './commands.js';
+import { columns, page } from './columns.js';
 
 /** Registers an endpoint and prints it with its secret, which the API shows only this once. */
 export async function endpointAdd(input: Input<typeof ENDPOINT_ADD_FLAGS>): Promise<number> {
@@ -22,7 +23,7 @@ export async function endpointAdd(input: Input<typeof ENDPOINT_ADD_FLAGS>): Prom
 /** Prints one page of the agent's endpoints, and how to get the next. */
 export async function endpointList(input: Input<typeof ENDPOINT_LIST_FLAGS>): Promise<number> {
   const answer = await client(input).listEndpoints({ limit: input.flags.limit, cursor: input.flags.cursor });
-  return print(input.flags.json, answer, () => table(answer.data.endpoints) + (answer.data.next_cursor ? `\nmore: --cursor ${answer.data.next_cursor}` : ''));
+  return print(input.flags.json, answer, () => page(table(answer.data.endpoints), answer.data.next_cursor));
 }
 
 /** Prints every field of one endpoint; the API never shows a secret here. */
@@ -93,6 +94,5 @@ function fields(e: EndpointView): string {
 function table(endpoints: readonly EndpointView[]): string {
   if (endpoints.length === 0) return 'no endpoints';
   const rows = [['ID', 'METHOD', 'BODY', 'URL', 'DESCRIPTION'], ...endpoints.map((e) => [e.id, e.method, e.body, e.url, e.description ?? ''])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return columns(rows).join('\n');
 }
