@@ -23,11 +23,10 @@ CREATE UNLOGGED TABLE rate_limits (
 -- request, `item` its 1-based position in `keys`, `retry_after_ms` NULL when admitted, else the
 -- milliseconds until a request of that key would be (the same for each refused request of a key).
 --
--- The rows are locked before they are read, in key order (no deadlock between two batches), so two
--- replicas deciding the same key at once take turns and neither counts from a stale tat. A key
--- without a row gets one first (tat -infinity: a full bucket), so there is a row to lock. If the
--- pruner deletes a row between that insert and the lock, the key counts as full, as its past tat
--- said, and its admissions are written back by the upsert below.
+-- The first statement gives every key a row and locks it, in key order (no deadlock between two
+-- batches): a new key gets tat -infinity (a full bucket); an existing row is locked, not written
+-- (ON CONFLICT DO UPDATE locks the rows its WHERE refuses). Two replicas deciding the same key at
+-- once so take turns, and neither counts from a stale tat; the pruner skips locked rows.
 CREATE FUNCTION chronos_take_rate(keys text[], emission_ms double precision, burst integer)
 RETURNS TABLE (item integer, retry_after_ms double precision)
 LANGUAGE plpgsql AS $$
@@ -36,10 +35,9 @@ DECLARE
   emission interval := make_interval(secs => emission_ms / 1000);
   tolerance interval := make_interval(secs => emission_ms / 1000) * (burst - 1);
 BEGIN
-  INSERT INTO rate_limits (key, tat)
+  INSERT INTO rate_limits AS l (key, tat)
   SELECT DISTINCT k, '-infinity'::timestamptz FROM unnest(keys) AS k ORDER BY 1
-  ON CONFLICT (key) DO NOTHING;
-  PERFORM 1 FROM rate_limits l WHERE l.key = ANY (keys) ORDER BY l.key FOR UPDATE;
+  ON CONFLICT (key) DO UPDATE SET tat = l.tat WHERE false;
   -- A statement of its own: its snapshot sees the latest tat of every row this call now holds.
   RETURN QUERY
   WITH req AS (
@@ -47,16 +45,12 @@ BEGIN
     FROM unnest(keys) WITH ORDINALITY AS r(k, i)
   ), decided AS (
     -- Admitted while the tat it would start from is within the tolerance; monotone in `ahead`, so the first ones.
-    SELECT req.i, req.k, b.base, b.base + req.ahead * emission - now() <= tolerance AS admitted
-    FROM req
-    LEFT JOIN rate_limits l ON l.key = req.k
-    CROSS JOIN LATERAL (SELECT greatest(l.tat, now()) AS base) b
+    SELECT req.i, req.k, greatest(l.tat, now()) AS base, greatest(l.tat, now()) + req.ahead * emission - now() <= tolerance AS admitted
+    FROM req JOIN rate_limits l ON l.key = req.k
   ), moved AS (
     SELECT d.k, min(d.base) AS base, count(*) FILTER (WHERE d.admitted)::integer AS admitted FROM decided d GROUP BY d.k
   ), written AS (
-    INSERT INTO rate_limits (key, tat)
-    SELECT m.k, m.base + m.admitted * emission FROM moved m WHERE m.admitted > 0
-    ON CONFLICT (key) DO UPDATE SET tat = excluded.tat
+    UPDATE rate_limits l SET tat = m.base + m.admitted * emission FROM moved m WHERE l.key = m.k AND m.admitted > 0
   )
   SELECT d.i, CASE WHEN d.admitted THEN NULL ELSE extract(epoch FROM m.base + m.admitted * emission - tolerance - now())::double precision * 1000 END
   FROM decided d JOIN moved m ON m.k = d.k

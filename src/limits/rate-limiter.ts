@@ -15,9 +15,11 @@ import { takeRateTurns, type RateDecision } from '../store/rate-limits.js';
 import type { Schema } from '../store/schema.js';
 import { TokenBuckets } from './token-buckets.js';
 
-// Keys a statement decides at most, and statements at once (connections of the API pool).
+// Keys a statement decides at most. One statement at a time: the requests that arrive while it runs
+// go together in the next one (its cost is nearly all per statement, see docs/benchmarks.md), and two
+// of this replica's statements would only wait for each other's row locks.
 const DECIDE_BATCH_MAX = 500;
-const DECIDE_BATCHES_PARALLEL = 2;
+const DECIDE_BATCHES_PARALLEL = 1;
 
 /** What the limiter needs. */
 export interface RateLimiterOptions {
