@@ -141,6 +141,8 @@ export interface RateLimitsTable {
   key: string;
   /** The theoretical arrival time; past: as good as no row (a full bucket). */
   tat: Timestamp;
+  /** How many requests the last decision of this key admitted. */
+  admitted: number;
 }
 
 /** The whole database as Kysely sees it. */

@@ -90,7 +90,7 @@ t.test('when the database does not answer, each replica decides alone, and says 
 
 t.test('the pruner deletes keys whose bucket is full again and keeps the others', async (t) => {
   const { db, sql } = await freshDatabase(t);
-  await sql`INSERT INTO rate_limits (key, tat) SELECT 'did:old' || g, now() - interval '1 second' FROM generate_series(1, 2500) g`;
+  await sql`INSERT INTO rate_limits (key, tat, admitted) SELECT 'did:old' || g, now() - interval '1 second', 1 FROM generate_series(1, 2500) g`;
   await takeRateTurns(db, ['did:live', 'addr:live'], SLOW(3));
   const pruner = rateLimitPruner(db, pino({ level: 'silent' }));
   t.equal(await pruner.runOnce(), 2500, 'three batches of at most 1,000');
