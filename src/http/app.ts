@@ -101,7 +101,7 @@ export function buildApp(deps: AppDeps) {
   app.use('/v1/*', databaseDeadline(deps.databaseTimeoutMs));
 
   // Each layer's checks after the token above, in order (SPEC 4.1, 10.2).
-  const limiter = new RateLimiter({ db: deps.db, rate: deps.rate, log: deps.log, now: deps.now });
+  const limiter = new RateLimiter({ db: deps.db, rate: deps.rate, log: deps.log, now: deps.now, timeoutMs: deps.databaseTimeoutMs });
   const byAddress = rateLimit(limiter, (c) => `addr:${clientAddress(c)}`);
   const byPrincipal = rateLimit(limiter, (c) => `did:${c.get('did')}`);
   const layers = (route: RouteSpec): MiddlewareHandler<AppEnv>[] => {
