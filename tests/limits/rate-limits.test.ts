@@ -20,8 +20,10 @@ t.test('two replicas on one database admit the burst once between them, not once
   t.equal(statuses.filter((s) => s === 200).length, 10, 'the burst, once');
   t.equal(statuses.filter((s) => s === 429).length, 30);
   for (const r of answers.filter((r) => r.status === 429)) {
-    t.match(r.json, { ok: false, error: { code: 'rate_limited', message: 'too many requests: at most 0.016666666666666666/s with bursts of 10; retry after 60s' } });
-    t.equal(r.headers.get('retry-after'), '60', 'a token a minute: the next one in a minute');
+    // A token a minute: the next one in a minute, less the seconds this test has run (refused by the database's clock).
+    const retryAfter = r.headers.get('retry-after');
+    t.match(retryAfter, /^(59|60)$/);
+    t.match(r.json, { ok: false, error: { code: 'rate_limited', message: `too many requests: at most 0.016666666666666666/s with bursts of 10; retry after ${retryAfter}s` } });
   }
   t.equal((await b.request('GET', '/v1/alarms', { principal })).status, 429, 'a replica whose own bucket has tokens left still refuses');
   const other = (await b.client().principal()).token;
