@@ -26,7 +26,7 @@ const DECIDE_BATCHES_PARALLEL = 1;
  * trouble, and the request goes on with this replica's decision rather than
  * wait longer before its own work, which has db.request_timeout of its own.
  */
-export const DECIDE_TIMEOUT_MAX_MS = 1_000;
+const DECIDE_TIMEOUT_MAX_MS = 1_000;
 
 /** What the limiter needs. */
 export interface RateLimiterOptions {
