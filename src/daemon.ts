@@ -28,7 +28,7 @@ import { StreamDeliverer } from './dispatch/deliverers/stream.js';
 import { WebhookDeliverer } from './dispatch/deliverers/webhook.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { buildApp } from './http/app.js';
-import { alarmCleaner, auditPruner, firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
+import { alarmCleaner, auditPruner, firePruner, leaseReaper, nonceSweeper, rateLimitPruner } from './maintenance/jobs.js';
 import { Heartbeat } from './maintenance/heartbeat.js';
 import { VERSION } from './log.js';
 import { Metrics } from './metrics/metrics.js';
@@ -113,6 +113,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       firePruner(database.db, log, config.fireRetentionMs),
       alarmCleaner(alarms, log.child({ service: 'cleaner' }), config.alarmRetentionMs),
       auditPruner(database.db, log, config.auditRetentionMs),
+      rateLimitPruner(database.db, log),
     ];
     for (const job of jobs) {
       job.start();

@@ -260,7 +260,7 @@ export const KEYS = {
     doc: 'an occurrence sent later than this after its time was missed (downtime, suspension): misfire "skip" drops it',
   }),
   maxActiveAlarms: key({ env: ['CHRONOS_MAX_ACTIVE_ALARMS'], kvx: 'limits.max_active_alarms', flag: 'max-active-alarms', default: '10000', parse: positive(100_000_000), doc: 'alarms in scheduled or firing per owner' }),
-  rateLimit: key({ env: ['CHRONOS_RATE_LIMIT'], kvx: 'limits.rate', flag: 'rate-limit', default: '50/s burst 200', parse: rate, doc: 'per principal on alarm routes, per client address on auth routes' }),
+  rateLimit: key({ env: ['CHRONOS_RATE_LIMIT'], kvx: 'limits.rate', flag: 'rate-limit', default: '50/s burst 200', parse: rate, doc: 'per principal on alarm routes, per client address on auth routes; held by the whole deployment, not per replica' }),
   fireRetentionMs: key({ env: ['CHRONOS_FIRE_RETENTION'], kvx: 'retention.fires', flag: 'fire-retention', default: '30d', parse: durationIn(60_000, 3650 * DAY_MS), doc: 'how long fire history is kept' }),
   alarmRetentionMs: key({
     env: ['CHRONOS_ALARM_RETENTION'],

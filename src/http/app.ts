@@ -17,6 +17,7 @@ import type { AdminToken } from '../config/keys.js';
 import type { Rate } from '../config/units.js';
 import { isConnectionError } from '../db/errors.js';
 import { DomainError, type ErrorKind } from '../errors.js';
+import { RateLimiter } from '../limits/rate-limiter.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Schema } from '../store/schema.js';
 import type { AppEnv } from './env.js';
@@ -61,6 +62,7 @@ export interface AppDeps {
   /** Publishes the wake signing keys. */
   readonly signer: WakeSigner;
   readonly challengeTtlMs: number;
+  /** limits.rate, held by every replica on the database together. */
   readonly rate: Rate;
   /** How long the database work of one /v1 request may take, from its first database call (db.request_timeout). */
   readonly databaseTimeoutMs: number;
@@ -99,8 +101,9 @@ export function buildApp(deps: AppDeps) {
   app.use('/v1/*', databaseDeadline(deps.databaseTimeoutMs));
 
   // Each layer's checks after the token above, in order (SPEC 4.1, 10.2).
-  const byAddress = rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now);
-  const byPrincipal = rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now);
+  const limiter = new RateLimiter({ db: deps.db, rate: deps.rate, log: deps.log, now: deps.now, timeoutMs: deps.databaseTimeoutMs });
+  const byAddress = rateLimit(limiter, (c) => `addr:${clientAddress(c)}`);
+  const byPrincipal = rateLimit(limiter, (c) => `did:${c.get('did')}`);
   const layers = (route: RouteSpec): MiddlewareHandler<AppEnv>[] => {
     if (route.auth === 'principal') return [principalAuth(deps.tokens, deps.owners, route.scope), byPrincipal];
     return route.auth === 'transport' ? [byAddress] : [];

@@ -6,6 +6,7 @@ import { newAttemptId } from '../ids.js';
 import { pruneFires } from '../store/fires.js';
 import { deleteExpiredNonces } from '../store/nonces.js';
 import { pruneAudit } from '../store/audit.js';
+import { pruneRateLimits } from '../store/rate-limits.js';
 import type { Schema } from '../store/schema.js';
 import { PeriodicBatchJob } from './periodic.js';
 
@@ -50,4 +51,9 @@ export function alarmCleaner(alarms: AlarmService, log: Logger, retentionMs: num
 /** Deletes audit log entries older than `retentionMs` (retention.audit), 1,000 a statement. */
 export function auditPruner(db: Kysely<Schema>, log: Logger, retentionMs: number, intervalMs = 60_000): PeriodicBatchJob {
   return new PeriodicBatchJob({ name: 'audit retention', log, intervalMs, batch: 1_000, maxBatches: 100, runBatch: (n) => pruneAudit(db, retentionMs, n) });
+}
+
+/** Deletes rate-limit keys whose bucket is full again (a past tat is as good as no row), 1,000 a statement. */
+export function rateLimitPruner(db: Kysely<Schema>, log: Logger, intervalMs = 60_000): PeriodicBatchJob {
+  return new PeriodicBatchJob({ name: 'rate limits', log, intervalMs, batch: 1_000, maxBatches: 100, runBatch: (n) => pruneRateLimits(db, n) });
 }

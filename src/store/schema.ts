@@ -136,6 +136,15 @@ export interface ReplicasTable {
   in_flight: Generated<number>;
 }
 
+/** `rate_limits`: the GCRA state of each rate-limit key, shared by the replicas (migration 013, unlogged). */
+export interface RateLimitsTable {
+  key: string;
+  /** The theoretical arrival time; past: as good as no row (a full bucket). */
+  tat: Timestamp;
+  /** How many requests the last decision of this key admitted. */
+  admitted: number;
+}
+
 /** The whole database as Kysely sees it. */
 export interface Schema {
   owners: OwnersTable;
@@ -146,4 +155,5 @@ export interface Schema {
   auth_nonces: AuthNoncesTable;
   stream_listeners: StreamListenersTable;
   endpoints: EndpointsTable;
+  rate_limits: RateLimitsTable;
 }

@@ -15,6 +15,7 @@ import { ChronosClient } from '../../src/client/client.js';
 import type { Rate } from '../../src/config/units.js';
 import { buildApp } from '../../src/http/app.js';
 import { pingDatabase } from '../../src/store/health.js';
+import type { Database } from '../../src/db/pool.js';
 import { freshDatabase } from './db.js';
 
 export const TRANSPORT_TOKEN = 'transport-token-for-tests-0123456789';
@@ -40,11 +41,13 @@ export interface TestAppOptions {
   databaseTimeoutMs?: number;
   /** webhook.allow_http and webhook.allow_hosts (default: https only, nothing allowed beyond public addresses). */
   webhooks?: { allowHttp?: boolean; allowHosts?: string; maxEndpoints?: number; secretGraceMs?: number };
+  /** Another app's database: this app is one more replica on it (default: a fresh database). */
+  database?: Database & { url: string };
 }
 
 /** Builds the app on a fresh migrated database. */
 export async function testApp(t: Teardown, options: TestAppOptions = {}) {
-  const database = await freshDatabase(t);
+  const database = options.database ?? (await freshDatabase(t));
   let nowMs = Date.parse('2026-11-23T12:00:00.000Z');
   const now = options.realClock ? () => Date.now() + (nowMs - Date.parse('2026-11-23T12:00:00.000Z')) : () => nowMs;
   const secrets = options.secrets ?? SECRETS;

@@ -229,7 +229,12 @@ t.test('quota: max_active_alarms per owner', async (t) => {
 
 t.test('rate limit: a token bucket per principal, with Retry-After', async (t) => {
   const { h, get } = await setup(t, { rate: { perSecond: 2, burst: 3 } });
-  h.advance(1_000);
+  // Time passes for both deciders: this replica's buckets (the app's clock) and the shared state (the database clock, moved back instead).
+  const elapse = async (ms: number) => {
+    h.advance(ms);
+    await h.database.sql`UPDATE rate_limits SET tat = tat - ${ms} * interval '1 millisecond'`;
+  };
+  await elapse(1_000);
   const other = (await h.client().principal()).token;
   // The address bucket: 2 calls at 0 s, refilled to 3 by 1 s, 2 calls for `other`, so one is left.
   const challenge = () => h.request('POST', '/v1/auth/challenge', { body: '{"did":"did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw"}' });
@@ -240,7 +245,7 @@ t.test('rate limit: a token bucket per principal, with Retry-After', async (t) =
   t.match(limited, { status: 429, json: { error: { code: 'rate_limited' } } });
   t.equal(limited.headers.get('retry-after'), '1');
   t.equal((await h.request('GET', '/v1/alarms', { principal: other })).status, 200, 'another principal has its own bucket');
-  h.advance(500);
+  await elapse(500);
   t.equal((await get('/v1/alarms')).status, 200, 'one token back after 500 ms at 2/s');
   t.equal((await get('/v1/alarms')).status, 429);
 });
