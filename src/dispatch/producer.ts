@@ -127,7 +127,7 @@ export class Producer extends EventEmitter {
   private readonly heldByOwner = new Map<string, number>();
   /** Wakes on the wire, by owner: what `ownerConcurrency` limits. */
   private readonly sendingByOwner = new Map<string, number>();
-  /** Owners that had no room left after a claim: the claim passed over their due alarms, so freed room wakes the loop. */
+  /** Owners the last claim gave all their room: it may have passed over due alarms of theirs, so freed room wakes the loop. */
   private readonly full = new Set<string>();
   private readonly ownerCapacity: number;
   /** Due claims waiting for a sending slot, earliest first. */
@@ -299,12 +299,12 @@ export class Producer extends EventEmitter {
         const free = this.capacity - this.busy;
         if (free > 0) {
           const limit = Math.min(this.o.batchSize, free);
-          const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs, this.o.targets, { max: this.ownerCapacity, held: this.heldByOwner });
+          const held = new Map(this.heldByOwner);
+          const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs, this.o.targets, { max: this.ownerCapacity, held });
           this.dbClock.observe(claim.dbNow.getTime(), this.now());
           claimed = claim.rows.length;
           for (const row of claim.rows) this.hold(row, this.dbClock.toLocal(row.next_fire_at!.getTime()));
-          this.full.clear();
-          for (const [owner, n] of this.heldByOwner) if (n >= this.ownerCapacity) this.full.add(owner);
+          this.markFull(held, claim.rows);
           if (claimed > 0) this.emit('claimed', claim.rows);
           if (!this.running) break;
           if (claimed === limit && this.busy < this.capacity) continue;
@@ -322,6 +322,20 @@ export class Producer extends EventEmitter {
         if (this.running) await this.sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, this.o.pollIntervalMs);
       }
+    }
+  }
+
+  /**
+   * Remembers the owners the claim gave all the room it had for them (none,
+   * for those holding their whole share when it started): they may have
+   * more due, so their freed room wakes the loop (freeCapacity).
+   */
+  private markFull(heldAtClaim: ReadonlyMap<string, number>, rows: readonly ClaimedRow[]): void {
+    const claimed = new Map<string, number>();
+    for (const row of rows) count(claimed, row.owner, 1);
+    this.full.clear();
+    for (const owner of new Set([...heldAtClaim.keys(), ...claimed.keys()])) {
+      if ((claimed.get(owner) ?? 0) >= this.ownerCapacity - (heldAtClaim.get(owner) ?? 0)) this.full.add(owner);
     }
   }
 
