@@ -107,12 +107,16 @@ export async function claimDue(
       WHERE g.depth < ${limit * GROUPS_PER_ROW}
     ), candidates AS (
       SELECT c.id, g.owner, g.depth FROM groups g CROSS JOIN LATERAL (
-        -- alarms_due holds the firing rows too (migration 005): the status test passes over them.
+        -- alarms_due holds the firing rows too (migration 005): the status test passes over them. The group is bounded
+        -- by row comparisons, not equalities, and read in the index's order: with equalities the planner reduces the
+        -- order to id and, when statistics say every row is due (a flood just analyzed), reads the group through the
+        -- primary key or a sequential scan, past every row already settled: 3.6x the claim's time in a 20,000 flood.
         SELECT id FROM alarms
-        WHERE next_fire_at = g.next_fire_at AND owner = g.owner AND status = ${move.from} AND target->>'type' = ANY (${targets}::text[])
+        WHERE (next_fire_at, owner) >= (g.next_fire_at, g.owner) AND (next_fire_at, owner) <= (g.next_fire_at, g.owner) AND next_fire_at <= ${horizon}
+          AND status = ${move.from} AND target->>'type' = ANY (${targets}::text[])
           AND ${claimable}
           AND NOT EXISTS (SELECT FROM owners o WHERE o.did = g.owner AND o.suspended_at IS NOT NULL)
-        ORDER BY id
+        ORDER BY next_fire_at, owner, id
         LIMIT coalesce((${rooms}::int[])[array_position(${owners}::text[], g.owner)], ${room.max})
         FOR UPDATE SKIP LOCKED
       ) c
