@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { resolveSecrets, type AuthSecrets } from './auth/secrets.js';
+import { OwnerControls } from './auth/owner-controls.js';
 import { tokenService } from './auth/token.js';
 import { WakeSigner } from './auth/wake-signer.js';
 import type { Config } from './config/load.js';
@@ -15,7 +16,9 @@ import { startEmbedded, type EmbeddedServer } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/pool.js';
 import { waitForDatabase } from './db/wait-for-database.js';
+import { AdminService } from './admin/service.js';
 import { FireHistory } from './alarms/history.js';
+import { AuditLog } from './audit/log.js';
 import { AlarmService } from './alarms/service.js';
 import { EndpointService } from './endpoints/service.js';
 import { parseAllowHosts } from './net/allow-hosts.js';
@@ -25,8 +28,11 @@ import { StreamDeliverer } from './dispatch/deliverers/stream.js';
 import { WebhookDeliverer } from './dispatch/deliverers/webhook.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { buildApp } from './http/app.js';
-import { alarmCleaner, firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
+import { alarmCleaner, auditPruner, firePruner, leaseReaper, nonceSweeper } from './maintenance/jobs.js';
+import { Heartbeat } from './maintenance/heartbeat.js';
 import { VERSION } from './log.js';
+import { Metrics } from './metrics/metrics.js';
+import { QueuePoller } from './metrics/queue-poller.js';
 import { pingDatabase } from './store/health.js';
 import { StreamHub } from './stream/hub.js';
 import { serveStreamUpgrades } from './stream/upgrade.js';
@@ -83,6 +89,13 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
     // An external server may still be coming up; the embedded one was just started and answered.
     if (!embedded) await waitForDatabase({ url, timeoutMs: config.dbStartTimeoutMs, log, signal });
     await migrate(database.sql, log);
+    const metrics = config.metricsEnabled ? new Metrics(VERSION) : undefined;
+    if (metrics) {
+      metrics.watchPool('api', database.usage);
+      const queue = new QueuePoller({ db: database.db, metrics, log: log.child({ service: 'metrics' }) });
+      queue.start();
+      undo.push(() => queue.stop());
+    }
     if (secrets.file) log.info({ file: secrets.file }, 'using generated secrets; configure CHRONOS_TRANSPORT_TOKENS, CHRONOS_TOKEN_SECRETS and CHRONOS_SIGNING_KEYS to set your own');
 
     const listenNotify = (channel: string, onNotify: (payload: string) => void) => database.sql.listen(channel, onNotify);
@@ -90,9 +103,17 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
     const cancelAcks = new CancelAcks({ listen: listenNotify, log: log.child({ service: 'cancels' }) });
     await cancelAcks.start();
     undo.push(() => cancelAcks.stop());
+    const owners = new OwnerControls({ db: database.db, listen: listenNotify, log: log.child({ service: 'owners' }) });
+    await owners.start();
+    undo.push(() => owners.stop());
     const alarms = new AlarmService({ db: database.db, maxActiveAlarms: config.maxActiveAlarms, pollIntervalMs: config.pollIntervalMs, now: Date.now, cancelAcks });
     // Stopped in reverse: the HTTP server, the dispatcher (drain), these jobs, the pool.
-    const jobs = [nonceSweeper(database.db, log), firePruner(database.db, log, config.fireRetentionMs), alarmCleaner(alarms, log.child({ service: 'cleaner' }), config.alarmRetentionMs)];
+    const jobs = [
+      nonceSweeper(database.db, log),
+      firePruner(database.db, log, config.fireRetentionMs),
+      alarmCleaner(alarms, log.child({ service: 'cleaner' }), config.alarmRetentionMs),
+      auditPruner(database.db, log, config.auditRetentionMs),
+    ];
     for (const job of jobs) {
       job.start();
       undo.push(() => job.stop());
@@ -101,11 +122,12 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
     let stream: StreamHub | undefined;
     // Set when the HTTP server starts closing; it closes once its connections have, open streams included.
     let serverClosed: Promise<void> = Promise.resolve();
+    const replica = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     if (config.routerUrl) {
-      const replica = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
       // The hot path gets connections of its own, so API load cannot starve claims, with settings for its statements.
       const dispatch = openDatabase(url, DISPATCH_POOL, log, DISPATCH_SETTINGS);
       undo.push(() => dispatch.close());
+      metrics?.watchPool('dispatch', dispatch.usage);
       const webhook = new WebhookDeliverer({ db: dispatch.db, signer, destinations, timeoutMs: config.wakeTimeoutMs, connections: config.concurrency, listen: listenNotify });
       await webhook.start();
       // Stopped after the dispatcher has drained, so acks of the stream wakes in flight still come; the HTTP server's
@@ -131,6 +153,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
         pollIntervalMs: config.pollIntervalMs,
         drainTimeoutMs: config.drainTimeoutMs,
         cancelAcks,
+        observer: metrics,
       });
       // Lease expiry is noticed within a quarter lease (at least every second, at most every 15 s).
       const reaper = leaseReaper(alarms, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));
@@ -139,27 +162,42 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       await dispatcher.start();
       const running = dispatcher;
       undo.push(() => running.stop());
+      metrics?.watchWakesInFlight(() => running.inFlight);
     } else {
       log.warn('no router_url configured: the API is served but no alarm fires; set CHRONOS_ROUTER_URL or use `chronos dev`');
     }
     const dispatchStatus = () => (dispatcher ? dispatcher.status() : 'idle: no router_url');
     const startedAtMs = Date.now();
+    const heartbeat = new Heartbeat({
+      db: database.db,
+      log: log.child({ service: 'heartbeat' }),
+      replica: { id: replica, version: VERSION, host: hostname(), startedAt: new Date(startedAtMs) },
+      dispatch: dispatchStatus,
+      inFlight: () => dispatcher?.inFlight ?? 0,
+    });
+    await heartbeat.start();
+    undo.push(() => heartbeat.stop());
     const app = buildApp({
       log,
       db: database.db,
       alarms,
       history: new FireHistory({ db: database.db }),
+      admin: new AdminService({ db: database.db, owners, now: Date.now }),
+      audit: new AuditLog({ db: database.db }),
       endpoints: new EndpointService({ db: database.db, destinations, maxPerOwner: config.webhookMaxEndpoints, secretGraceMs: config.webhookSecretGraceMs }),
       health: { pingDb: () => pingDatabase(database.db, HEALTH_DB_TIMEOUT_MS), dispatchStatus, version: VERSION, startedAtMs, now: Date.now },
       transportTokens: secrets.transportTokens,
       adminTokens: config.adminTokens ?? [],
       tokens: tokenService(secrets.tokenSecrets, config.tokenTtlMs, Date.now),
+      owners,
       signer,
       challengeTtlMs: config.challengeTtlMs,
       rate: config.rateLimit,
       databaseTimeoutMs: config.dbRequestTimeoutMs,
       version: VERSION,
       now: Date.now,
+      metrics,
+      metricsPublic: config.metricsPublic,
     });
     const server = await listen(app.fetch, config.host, config.port);
     serveStreamUpgrades(server, { fetch: app.fetch, hub: stream, log: log.child({ service: 'stream' }) });

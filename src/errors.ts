@@ -5,7 +5,7 @@
  */
 
 /** What kind of refusal an error is; the edge picks the status from it. */
-export type ErrorKind = 'invalid' | 'too_large' | 'unauthenticated' | 'not_found' | 'conflict' | 'precondition' | 'limit';
+export type ErrorKind = 'invalid' | 'too_large' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'precondition' | 'limit';
 
 /** A refusal with a stable code (SPEC 4) and a message that says what to do. */
 export class DomainError extends Error {

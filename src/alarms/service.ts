@@ -7,6 +7,7 @@
  */
 import type { Kysely } from 'kysely';
 import { DEFAULT_MISFIRE, TargetType, type Target } from '../api/alarms.js';
+import { ownChange, type AuditAction, type AuditEntry, type ChangeBy } from '../audit/entry.js';
 import { page, type ListCursor, type Page, type PageQuery } from '../api/cursor.js';
 import { GroupCommit } from '../db/group-commit.js';
 import { isConnectionError } from '../db/errors.js';
@@ -16,9 +17,10 @@ import { endpointExists } from '../store/endpoints.js';
 import { fireIdFor, isAlarmId, newAlarmId } from '../ids.js';
 import { firstOccurrence, nextOccurrence } from '../schedule/next.js';
 import {
-  createAlarms, finishAlarm, getAlarm, insertManualFire, listAlarms, listFires, lockAlarm, lockOwnerAndCountActive, manualFiresOf, purgeFinished, setActiveBound, writeAlarm,
+  createAlarms, finishAlarm, getAlarm, getAnyAlarm, insertManualFire, listAlarms, listFires, lockAlarm, lockOwnerAndCountActive, manualFiresOf, purgeFinished, setActiveBound, writeAlarm,
   type AlarmChange, type AlarmRow, type CreateOutcome, type FireRow, type NewAlarmRow,
 } from '../store/alarms.js';
+import { insertAudit } from '../store/audit.js';
 import { acknowledgeCancels, claimDue, recoverExpiredLeases, releaseClaims, settleMany, type Claim, type OwnerRoom, type RecoveredClaim, type SettleItem } from '../store/claims.js';
 import type { Schema } from '../store/schema.js';
 import type { CreateRequest } from './create-request.js';
@@ -64,6 +66,11 @@ export const TARGET_TYPES: readonly Target['type'][] = TargetType.options;
 const HAND_BACK = singleMove('handBack');
 const REAP = singleMove('reap');
 
+/** The audit entry of a change of the owner's alarm or account. */
+function entry(by: ChangeBy, action: AuditAction, owner: string, targetId: string, details?: Record<string, unknown>): AuditEntry {
+  return { by, action, owner, targetId, ...(details ? { details } : {}) };
+}
+
 /** Refuses `verb` on an alarm in `status`: busy while firing (it will not be shortly), not updatable once final. */
 function refuse(verb: Verb, status: AlarmStatus): never {
   if (status === 'firing') throw new DomainError('conflict', 'alarm_busy', 'the alarm is firing (a wake is being sent): try again in a few seconds', { status });
@@ -72,7 +79,7 @@ function refuse(verb: Verb, status: AlarmStatus): never {
 
 /** The service. */
 export class AlarmService {
-  private creates: GroupCommit<NewAlarmRow, CreateOutcome> | undefined;
+  private creates: GroupCommit<{ row: NewAlarmRow; audit: AuditEntry }, CreateOutcome> | undefined;
 
   constructor(private readonly o: AlarmServiceOptions) {}
 
@@ -80,12 +87,14 @@ export class AlarmService {
    * create: a new alarm, or the existing one of a replayed idempotency key
    * (`created` false). Creates arriving together are written in one batch.
    */
-  async create(owner: string, req: CreateRequest): Promise<{ alarm: AlarmRow; created: boolean }> {
+  async create(owner: string, req: CreateRequest, by = ownChange(owner)): Promise<{ alarm: AlarmRow; created: boolean }> {
     await this.checkTarget(owner, req.fields.target);
     const now = new Date(this.o.now());
     // parseSchedule has already refused schedules without a first occurrence.
     const first = firstOccurrence(req.schedule, now)!;
-    const outcome = await this.createBatches().submit(newAlarmRow(newAlarmId(), owner, req, first));
+    const row = newAlarmRow(newAlarmId(), owner, req, first);
+    // The entry's target is the new alarm's id, which the batch fills in.
+    const outcome = await this.createBatches().submit({ row, audit: entry(by, 'alarm.create', owner, '', { kind: row.kind, target: row.target.type }) });
     if (outcome.kind === 'quota') throw this.quotaExceeded(outcome.active);
     if (outcome.kind === 'existing' && outcome.row.request_fingerprint !== req.fingerprint) {
       throw new DomainError('conflict', 'idempotency_conflict', `idempotency key "${req.idempotencyKey}" was used for a different request (alarm ${outcome.row.id}): use a new key for a new alarm`, {
@@ -103,7 +112,7 @@ export class AlarmService {
    * the caller's change was made against, or `*`; another is
    * precondition_failed.
    */
-  async update(owner: string, id: string, patch: unknown, payloadText: string | undefined, ifMatch?: readonly string[]): Promise<AlarmRow> {
+  async update(owner: string, id: string, patch: unknown, payloadText: string | undefined, ifMatch?: readonly string[], by = ownChange(owner)): Promise<AlarmRow> {
     return this.changeLocked(owner, id, async (trx, row) => {
       if (ifMatch && !ifMatch.includes('*') && !ifMatch.includes(alarmVersion(row))) {
         throw new DomainError('precondition', 'precondition_failed', 'the alarm has changed since you read it (If-Match): GET it again, then apply your change to what it is now', { etag: `"${alarmVersion(row)}"` });
@@ -121,15 +130,17 @@ export class AlarmService {
         // A paused alarm keeps no next fire time: the new first occurrence waits for the resume.
         Object.assign(change, { kind, at, at_local, cron, rrule, tz, start_at, until, max_fires, occurrence_at, fire_id, attempt: 0, next_fire_at: row.status === 'paused' ? null : first });
       }
+      await insertAudit(trx, [entry(by, 'alarm.update', owner, row.id, { fields: Object.keys(patch as object).sort() })]);
       return writeAlarm(trx, row.id, change, this.notifyHorizon());
     });
   }
 
   /** pause (SPEC 9.2): a scheduled alarm stops firing, keeping the occurrence it waited for; again on a paused one returns it as it is. */
-  async pause(owner: string, id: string): Promise<AlarmRow> {
+  async pause(owner: string, id: string, by = ownChange(owner)): Promise<AlarmRow> {
     return this.changeLocked(owner, id, async (trx, row) => {
       if (row.status === toState('pause')) return row;
       if (!allows('pause', row.status)) refuse('pause', row.status);
+      await insertAudit(trx, [entry(by, 'alarm.pause', owner, row.id)]);
       return writeAlarm(trx, row.id, { status: toState('pause'), next_fire_at: null }, this.notifyHorizon());
     });
   }
@@ -143,7 +154,7 @@ export class AlarmService {
    * start again from the first. Counted against the owner's quota; again on
    * a scheduled or firing alarm returns it as it is.
    */
-  async resume(owner: string, id: string): Promise<AlarmRow> {
+  async resume(owner: string, id: string, by = ownChange(owner)): Promise<AlarmRow> {
     return this.changeLocked(
       owner,
       id,
@@ -163,6 +174,7 @@ export class AlarmService {
             : { status: 'completed', next_fire_at: null, finished_at: now, last_error: 'the schedule ended while the alarm was paused (misfire skip: nothing missed is sent)' };
         }
         if (change.next_fire_at) await setActiveBound(trx, owner, active + 1);
+        await insertAudit(trx, [entry(by, 'alarm.resume', owner, row.id, { status: change.status })]);
         return writeAlarm(trx, row.id, change, this.notifyHorizon());
       },
       true,
@@ -175,7 +187,7 @@ export class AlarmService {
    * once, with its own fire_id, whose wakes and attempts carry this alarm's
    * id and `manual: true`. Returns its fire_id.
    */
-  async fire(owner: string, id: string): Promise<string> {
+  async fire(owner: string, id: string, by = ownChange(owner)): Promise<string> {
     return this.changeLocked(
       owner,
       id,
@@ -192,6 +204,7 @@ export class AlarmService {
           manual_of: row.id,
         });
         await setActiveBound(trx, owner, active + 1);
+        await insertAudit(trx, [entry(by, 'alarm.fire', owner, row.id, { fire_id: fireId })]);
         return fireId;
       },
       true,
@@ -205,11 +218,18 @@ export class AlarmService {
     return row;
   }
 
-  /** A page of the owner's alarms, newest first. */
-  async list(owner: string, query: AlarmQuery): Promise<Page<AlarmRow>> {
+  /** A page of alarms of `owner`, or of every owner when undefined (the admin's view), newest first. */
+  async list(owner: string | undefined, query: AlarmQuery & { readonly target?: string | undefined }): Promise<Page<AlarmRow>> {
     const limit = query.limit ?? DEFAULT_PAGE;
-    const rows = await listAlarms(this.o.db, owner, { limit, ...(query.status ? { statuses: query.status } : {}), ...(query.tag !== undefined ? { tag: query.tag } : {}), ...(query.cursor ? { after: query.cursor } : {}) });
+    const rows = await listAlarms(this.o.db, owner, { limit, statuses: query.status, tag: query.tag, target: query.target, after: query.cursor });
     return page(rows, limit, (r) => [r.created_at, r.id]);
+  }
+
+  /** Any owner's alarm (the admin's view); NotFound for a missing one. */
+  async getAny(id: string): Promise<AlarmRow> {
+    const row = isAlarmId(id) ? await getAnyAlarm(this.o.db, id) : undefined;
+    if (!row) throw new NotFound('alarm');
+    return row;
   }
 
   /**
@@ -219,11 +239,11 @@ export class AlarmService {
    * holding its claim has let it go (bounded: see CancelWatch.until), so no
    * attempt starts after the answer (SPEC 4.5).
    */
-  async cancel(owner: string, id: string): Promise<AlarmRow> {
-    const cancelled = isAlarmId(id) ? await this.cancelOne(owner, id, false) : undefined;
+  async cancel(owner: string, id: string, by = ownChange(owner)): Promise<AlarmRow> {
+    const cancelled = isAlarmId(id) ? await this.cancelOne(owner, id, entry(by, 'alarm.cancel', owner, id)) : undefined;
     if (cancelled) {
       // Its fire-now occurrences go with it: no attempt of the alarm starts after the answer.
-      for (const manual of await manualFiresOf(this.o.db, id, fromStates('cancel'))) await this.cancelOne(owner, manual, true);
+      for (const manual of await manualFiresOf(this.o.db, id, fromStates('cancel'))) await this.cancelOne(owner, manual);
       return cancelled;
     }
     const current = await this.get(owner, id);
@@ -231,12 +251,16 @@ export class AlarmService {
     throw new DomainError('conflict', 'not_cancellable', `the alarm is ${current.status}: only ${fromStates('cancel').join(' or ')} alarms can be cancelled`, { status: current.status });
   }
 
-  /** Cancels one alarm (`manual`: a fire-now occurrence), waiting for the replica holding its claim; undefined when it is in no state cancel moves from. */
-  private async cancelOne(owner: string, id: string, manual: boolean): Promise<AlarmRow | undefined> {
+  /**
+   * Cancels one alarm, with its audit entry, or (without one) a fire-now
+   * occurrence of it, waiting for the replica holding its claim; undefined
+   * when it is in no state cancel moves from.
+   */
+  private async cancelOne(owner: string, id: string, audit?: AuditEntry): Promise<AlarmRow | undefined> {
     // Watched before the cancel is written: the holder's ack can come before the cancel's own answer.
     const watch = this.o.cancelAcks?.watch(id);
     try {
-      const cancelled = await finishAlarm(this.o.db, owner, id, fromStates('cancel'), toState('cancel'), manual);
+      const cancelled = await finishAlarm(this.o.db, owner, id, fromStates('cancel'), toState('cancel'), !audit, audit);
       if (cancelled?.claim) await watch?.until(cancelled.claim);
       return cancelled?.row;
     } finally {
@@ -321,10 +345,10 @@ export class AlarmService {
     return purgeFinished(this.o.db, fromStates('purge'), retentionMs, limit);
   }
 
-  private createBatches(): GroupCommit<NewAlarmRow, CreateOutcome> {
+  private createBatches(): GroupCommit<{ row: NewAlarmRow; audit: AuditEntry }, CreateOutcome> {
     this.creates ??= new GroupCommit(
       // A listener ignores a notify later than its wake-up.
-      (rows) => createAlarms(this.o.db, rows, this.o.maxActiveAlarms, this.notifyHorizon()),
+      (items) => createAlarms(this.o.db, items.map((i) => i.row), this.o.maxActiveAlarms, this.notifyHorizon(), items.map((i) => i.audit)),
       // A batch that fails for another reason than an unreachable database is run again create by create: only the bad one fails.
       { maxGroup: CREATE_BATCH_MAX, maxParallel: CREATE_BATCHES_PARALLEL, isolate: (err) => !isConnectionError(err) },
     );

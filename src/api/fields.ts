@@ -1,5 +1,6 @@
 /** Field schemas shared by the API's requests and views: stored text, instants, page parameters. */
 import { z } from 'zod';
+import { parseInstant } from '../schedule/time.js';
 import { decodeCursor } from './cursor.js';
 
 /**
@@ -84,3 +85,24 @@ export const DecodedCursor = PageCursor.transform((text, ctx) => {
 
 /** The query of a plain page: `limit` and `cursor`. */
 export const PageQuery = z.strictObject({ limit: PageLimit.optional(), cursor: DecodedCursor.optional() });
+
+/** An RFC 3339 instant with an offset in a query string, as a Date. */
+export function queryInstant(doc: string) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      const at = parseInstant(text);
+      if (at) return at;
+      // A "+" left unencoded in a query string arrives as a space.
+      const plus = / \d{2}:\d{2}$/.test(text) && parseInstant(text.replace(/ (\d{2}:\d{2})$/, '+$1'));
+      ctx.addIssue({ code: 'custom', message: plus ? 'has a space before its offset: write the + of "+01:00" as %2B in a query string' : 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"' });
+      return z.NEVER;
+    })
+    .meta({ format: 'date-time' })
+    .describe(doc);
+}
+
+/** Refuses a query whose `until` is not after its `since` (the range is since, inclusive, to until, exclusive). */
+export function sinceBeforeUntil(q: { readonly since?: Date | undefined; readonly until?: Date | undefined }, ctx: z.RefinementCtx): void {
+  if (q.since && q.until && q.until <= q.since) ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be after since: the range is since (inclusive) to until (exclusive)' });
+}

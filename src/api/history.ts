@@ -5,27 +5,10 @@
  */
 import { z } from 'zod';
 import { isAlarmId } from '../ids.js';
-import { parseInstant } from '../schedule/time.js';
 import { FireView } from './alarms.js';
-import { DecodedCursor, PageLimit, storedText } from './fields.js';
+import { DecodedCursor, PageLimit, queryInstant, sinceBeforeUntil, storedText } from './fields.js';
 
 const ALARM_ID = 'must be an alarm id, like "alm_2XVW0VrjxyzEbf1m6Iv0"';
-
-/** An RFC 3339 instant with an offset in a query string, as a Date. */
-function queryInstant(doc: string) {
-  return z
-    .string()
-    .transform((text, ctx) => {
-      const at = parseInstant(text);
-      if (at) return at;
-      // A "+" left unencoded in a query string arrives as a space.
-      const plus = / \d{2}:\d{2}$/.test(text) && parseInstant(text.replace(/ (\d{2}:\d{2})$/, '+$1'));
-      ctx.addIssue({ code: 'custom', message: plus ? 'has a space before its offset: write the + of "+01:00" as %2B in a query string' : 'must be an RFC 3339 time with an offset, like "2026-12-01T09:00:00Z" or "2026-12-01T10:00:00+01:00"' });
-      return z.NEVER;
-    })
-    .meta({ format: 'date-time' })
-    .describe(doc);
-}
 
 /** The query of `GET /v1/fires`; every filter narrows the caller's own history. */
 export const SearchFiresQuery = z
@@ -42,8 +25,6 @@ export const SearchFiresQuery = z
     limit: PageLimit.optional(),
     cursor: DecodedCursor.optional(),
   })
-  .superRefine((q, ctx) => {
-    if (q.since && q.until && q.until <= q.since) ctx.addIssue({ code: 'custom', path: ['until'], message: 'must be after since: the range is since (inclusive) to until (exclusive)' });
-  });
+  .superRefine(sinceBeforeUntil);
 /** A search, as validated. */
 export type SearchFiresQuery = z.output<typeof SearchFiresQuery>;

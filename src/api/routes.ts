@@ -5,6 +5,9 @@
  * drift; a test checks that the app serves exactly these.
  */
 import { z } from 'zod';
+import type { AuditAction } from '../audit/entry.js';
+import { AdminStatusView, ListAdminAlarmsQuery, OwnerDid, OwnerView, SuspendRequest } from './admin.js';
+import { AuditPage, ListAuditQuery } from './audit.js';
 import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FireNowView, FirePage, ListAlarmsQuery, ListFiresQuery, UpdateAlarm } from './alarms.js';
 import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest, type Scope } from './auth.js';
 import { CreateEndpoint, EndpointId, EndpointPage, EndpointView, EndpointWithSecret, ListEndpointsQuery, UpdateEndpoint } from './endpoints.js';
@@ -19,9 +22,16 @@ export type RouteAuth = 'none' | 'transport' | 'principal' | 'admin';
 /** How a route is authenticated: a principal route names the scope its token must allow (SPEC 10.2). */
 export type RouteAccess = { readonly auth: 'principal'; readonly scope: Scope } | { readonly auth: Exclude<RouteAuth, 'principal'>; readonly scope?: never };
 
+/**
+ * What a route changes: every route but a GET names the audit action it
+ * writes with its change (SPEC 10.3), or null when it changes nothing the
+ * audit log records (a challenge, a preview); a test calls each one and
+ * looks for its entry.
+ */
+export type RouteChange = { readonly method: 'get'; readonly audit?: never } | { readonly method: 'post' | 'patch' | 'delete'; readonly audit: AuditAction | null };
+
 /** One route. */
-export type RouteSpec = RouteAccess & {
-  readonly method: 'get' | 'post' | 'patch' | 'delete';
+export type RouteSpec = RouteAccess & RouteChange & {
   /** OpenAPI form: `/v1/alarms/{id}`. */
   readonly path: string;
   readonly summary: string;
@@ -66,6 +76,7 @@ export const ROUTES = {
   challenge: {
     method: 'post',
     path: '/v1/auth/challenge',
+    audit: null,
     summary: 'Ask for a nonce to sign with the key of a did:key.',
     auth: 'transport',
     body: ChallengeRequest,
@@ -75,6 +86,7 @@ export const ROUTES = {
   verify: {
     method: 'post',
     path: '/v1/auth/verify',
+    audit: null,
     summary: 'Prove the DID with the signed challenge; answers a principal token.',
     auth: 'transport',
     body: VerifyRequest,
@@ -84,6 +96,7 @@ export const ROUTES = {
   createAlarm: {
     method: 'post',
     path: '/v1/alarms',
+    audit: 'alarm.create',
     summary: 'Set an alarm: once, cron or rrule, with a wake message and an opaque payload.',
     auth: 'principal',
     scope: 'alarms:write',
@@ -114,6 +127,7 @@ export const ROUTES = {
   updateAlarm: {
     method: 'patch',
     path: '/v1/alarms/{id}',
+    audit: 'alarm.update',
     summary:
       'Change a scheduled or paused alarm in place: a JSON merge patch (application/merge-patch+json or application/json), validated as a create. A changed schedule is due at its first occurrence from now. If-Match with the ETag of a GET makes the change only if the alarm is still as read.',
     auth: 'principal',
@@ -126,6 +140,7 @@ export const ROUTES = {
   pauseAlarm: {
     method: 'post',
     path: '/v1/alarms/{id}/pause',
+    audit: 'alarm.pause',
     summary: 'Pause a scheduled alarm: nothing fires until it is resumed; again on a paused one is fine.',
     auth: 'principal',
     scope: 'alarms:write',
@@ -136,6 +151,7 @@ export const ROUTES = {
   resumeAlarm: {
     method: 'post',
     path: '/v1/alarms/{id}/resume',
+    audit: 'alarm.resume',
     summary: 'Resume a paused alarm at its next occurrence; the occurrences missed while paused follow its misfire policy. Again on a scheduled one is fine.',
     auth: 'principal',
     scope: 'alarms:write',
@@ -146,6 +162,7 @@ export const ROUTES = {
   fireAlarm: {
     method: 'post',
     path: '/v1/alarms/{id}/fire',
+    audit: 'alarm.fire',
     summary: 'Fire a scheduled or paused alarm once now, beside its schedule (which stays as it is): the wake and its attempts carry manual: true and a fire_id of their own.',
     auth: 'principal',
     scope: 'alarms:write',
@@ -156,6 +173,7 @@ export const ROUTES = {
   cancelAlarm: {
     method: 'delete',
     path: '/v1/alarms/{id}',
+    audit: 'alarm.cancel',
     summary: 'Cancel a scheduled, firing or paused alarm (and any fire-now occurrence of it still to be sent); again on a cancelled one is fine.',
     auth: 'principal',
     scope: 'alarms:write',
@@ -187,6 +205,7 @@ export const ROUTES = {
   previewSchedule: {
     method: 'post',
     path: '/v1/schedules/preview',
+    audit: null,
     summary: 'The next occurrences of a schedule from now, in UTC and in its tz, validated exactly as a create validates its schedule fields; nothing is stored.',
     auth: 'principal',
     scope: 'alarms:read',
@@ -197,6 +216,7 @@ export const ROUTES = {
   createEndpoint: {
     method: 'post',
     path: '/v1/endpoints',
+    audit: 'endpoint.create',
     summary: 'Register a webhook endpoint; the answer shows its signing secret, this once.',
     auth: 'principal',
     scope: 'endpoints:write',
@@ -227,6 +247,7 @@ export const ROUTES = {
   updateEndpoint: {
     method: 'patch',
     path: '/v1/endpoints/{id}',
+    audit: 'endpoint.update',
     summary: 'Change an endpoint: the fields given replace the stored ones (a JSON merge patch; description null clears it).',
     auth: 'principal',
     scope: 'endpoints:write',
@@ -238,6 +259,7 @@ export const ROUTES = {
   deleteEndpoint: {
     method: 'delete',
     path: '/v1/endpoints/{id}',
+    audit: 'endpoint.delete',
     summary: 'Delete an endpoint; refused while an alarm that may still fire targets it.',
     auth: 'principal',
     scope: 'endpoints:write',
@@ -248,6 +270,7 @@ export const ROUTES = {
   rotateEndpointSecret: {
     method: 'post',
     path: '/v1/endpoints/{id}/rotate-secret',
+    audit: 'endpoint.rotate_secret',
     summary: 'A new signing secret, shown this once; the old one keeps signing beside it for webhook.secret_grace (default 24h).',
     auth: 'principal',
     scope: 'endpoints:write',
@@ -265,6 +288,101 @@ export const ROUTES = {
     query: StreamQuery,
     ok: { 101: { description: 'Switching Protocols: the WebSocket is open; a {"type":"ready"} message says the connection is a listener.', data: null } },
     errors: ['upgrade_required', 'too_many_connections', 'stream_unavailable', 'rate_limited'],
+  },
+  listAudit: {
+    method: 'get',
+    path: '/v1/audit',
+    summary: 'The audit log of the caller\'s own alarms, endpoints and account, newest first: who changed what, when, through which request.',
+    auth: 'principal',
+    scope: 'alarms:read',
+    query: ListAuditQuery,
+    ok: { 200: { description: 'A page of entries.', data: AuditPage } },
+    errors: ['rate_limited'],
+  },
+  adminListAlarms: {
+    method: 'get',
+    path: '/v1/admin/alarms',
+    summary: 'Every owner\'s alarms, newest first, narrowed by owner, status, tag and target type.',
+    auth: 'admin',
+    query: ListAdminAlarmsQuery,
+    ok: { 200: { description: 'A page of alarms.', data: AlarmPage } },
+    errors: [],
+  },
+  adminGetAlarm: {
+    method: 'get',
+    path: '/v1/admin/alarms/{id}',
+    summary: 'Any owner\'s alarm.',
+    auth: 'admin',
+    params: { id: AlarmId },
+    ok: { 200: { description: 'The alarm.', data: AlarmView } },
+    errors: ['not_found'],
+  },
+  adminCancelAlarm: {
+    method: 'post',
+    path: '/v1/admin/alarms/{id}/cancel',
+    audit: 'alarm.cancel',
+    summary: 'Cancel any owner\'s alarm, as its owner\'s DELETE does; the audit log names the admin.',
+    auth: 'admin',
+    params: { id: AlarmId },
+    ok: { 200: { description: 'The alarm, cancelled.', data: AlarmView } },
+    errors: ['not_found', 'not_cancellable'],
+  },
+  adminGetOwner: {
+    method: 'get',
+    path: '/v1/admin/owners/{did}',
+    summary: 'What applies to an owner: its suspension and the revocation of its tokens.',
+    auth: 'admin',
+    params: { did: OwnerDid },
+    ok: { 200: { description: 'The owner\'s controls (none for an owner nobody acted on).', data: OwnerView } },
+    errors: [],
+  },
+  adminSuspendOwner: {
+    method: 'post',
+    path: '/v1/admin/owners/{did}/suspend',
+    audit: 'owner.suspend',
+    summary: 'Suspend an owner: its alarms do not fire (they wait, then follow their misfire policy once it is unsuspended) and its requests answer 403 owner_suspended, on every replica within seconds.',
+    auth: 'admin',
+    params: { did: OwnerDid },
+    body: SuspendRequest,
+    ok: { 200: { description: 'The owner, suspended.', data: OwnerView } },
+    errors: [],
+  },
+  adminUnsuspendOwner: {
+    method: 'post',
+    path: '/v1/admin/owners/{did}/unsuspend',
+    audit: 'owner.unsuspend',
+    summary: 'Lift an owner\'s suspension: its alarms are due again, those missed following their misfire policy.',
+    auth: 'admin',
+    params: { did: OwnerDid },
+    ok: { 200: { description: 'The owner, not suspended.', data: OwnerView } },
+    errors: [],
+  },
+  adminRevokeTokens: {
+    method: 'post',
+    path: '/v1/admin/owners/{did}/revoke-tokens',
+    audit: 'owner.revoke_tokens',
+    summary: 'Refuse every principal token of the DID issued until now (401 token_revoked), on every replica within 5 s; the agent gets a new one by proving its key again.',
+    auth: 'admin',
+    params: { did: OwnerDid },
+    ok: { 200: { description: 'The owner, with the instant its tokens were revoked.', data: OwnerView } },
+    errors: [],
+  },
+  adminStatus: {
+    method: 'get',
+    path: '/v1/admin/status',
+    summary: 'The deployment at a glance, from real counts: alarms by status and target, the due backlog, attempts by outcome, the replicas seen in the last 30 s, the owners with most active alarms.',
+    auth: 'admin',
+    ok: { 200: { description: 'The status.', data: AdminStatusView } },
+    errors: [],
+  },
+  adminListAudit: {
+    method: 'get',
+    path: '/v1/admin/audit',
+    summary: 'The whole audit log, newest first, narrowed by actor, action, target and time.',
+    auth: 'admin',
+    query: ListAuditQuery,
+    ok: { 200: { description: 'A page of entries.', data: AuditPage } },
+    errors: [],
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -19,7 +19,7 @@ const VERIFIED_CACHE_MAX = 10_000;
 export interface Principal {
   readonly did: string;
   readonly scopes: readonly Scope[];
-  /** When it was issued (the JWT's iat, whole seconds). */
+  /** When it was issued (the JWT's iat; to the millisecond since scopes came, whole seconds before). */
   readonly issuedAtMs: number;
 }
 
@@ -61,7 +61,7 @@ async function signedClaims(token: string, secrets: readonly string[]): Promise<
   const { sub, exp, iat } = payload;
   const scopes = scopesOf(payload.scope);
   if (typeof sub !== 'string' || !sub.startsWith('did:') || typeof exp !== 'number' || typeof iat !== 'number' || !scopes) throw invalid();
-  return { did: sub, scopes, issuedAtMs: iat * 1000, expMs: exp * 1000 };
+  return { did: sub, scopes, issuedAtMs: Math.round(iat * 1000), expMs: exp * 1000 };
 }
 
 /** Builds the service; `secrets[0]` signs. */
@@ -70,8 +70,10 @@ export function tokenService(secrets: readonly string[], ttlMs: number, now: () 
   const verified = new Map<string, Claims>();
   return {
     async issue(did, scopes = SCOPES) {
-      const iat = Math.floor(now() / 1000);
-      const exp = iat + Math.max(1, Math.floor(ttlMs / 1000));
+      // iat to the millisecond (a NumericDate may be fractional, RFC 7519 2): a revocation refuses the tokens issued
+      // until its instant, and a token issued right after it, in the same second, stays good.
+      const iat = now() / 1000;
+      const exp = Math.floor(iat) + Math.max(1, Math.floor(ttlMs / 1000));
       // In the order SCOPES lists them, once each.
       const granted = SCOPES.filter((s) => scopes.includes(s));
       const token = await sign({ sub: did, aud: AUDIENCE, iat, exp, jti: randomBytes(12).toString('base64url'), scope: granted.join(' ') }, secrets[0]!, 'HS256');

@@ -14,6 +14,7 @@ import { ConfigError } from '../config/kvx.js';
 import { createLogger, VERSION } from '../log.js';
 import { buildMcpServer, listedTools, manifestDrift, manifestText } from '../mcp/server.js';
 import { selftest, selftestText } from '../mcp/selftest.js';
+import { toolScopes } from '../mcp/tools.js';
 import type { FlagValues } from './args.js';
 import type { MCP_FLAGS } from './commands.js';
 import { clientFlags } from './connection.js';
@@ -33,7 +34,7 @@ export async function mcpCommand(flags: FlagValues<typeof MCP_FLAGS>): Promise<n
     return 0;
   }
   const settings = loadClientSettings(clientFlags(flags), undefined, { workingDirectory: false });
-  const client = new ChronosClient(settings);
+  const client = new ChronosClient({ ...settings, scopes: toolScopes() });
   if (flags.selftest) {
     const checks = await selftest(client, settings.url);
     console.log(selftestText(checks));

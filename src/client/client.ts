@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { AlarmView, FireNowView, FirePage, UpdateAlarm } from '../api/alarms.js';
+import type { Scope } from '../api/auth.js';
 import type { CreateEndpoint, EndpointPage, EndpointView, EndpointWithSecret, UpdateEndpoint } from '../api/endpoints.js';
 import type { PreviewRequest, PreviewView } from '../api/schedules.js';
 import { didFromPublicKey } from '../auth/did-key.js';
@@ -33,6 +34,8 @@ export interface ClientOptions {
   readonly transportToken: string;
   /** The agent's 32-byte ed25519 seed. */
   readonly seed: Uint8Array;
+  /** The scopes to ask for (SPEC 10.2); all of them when left out. */
+  readonly scopes?: readonly Scope[];
   /** Renew the token when less than this is left (default 60 s). */
   readonly renewBeforeMs?: number;
   /** Injected for tests (e.g. app.request); defaults to global fetch. */
@@ -215,7 +218,8 @@ export class ChronosClient {
   private async authenticate(): Promise<PrincipalToken> {
     const challenge = await this.transport<{ nonce: string; message: string }>('POST', '/v1/auth/challenge', { body: { did: this.did } });
     const signature = Buffer.from(this.key.sign(Buffer.from(challenge.data.message, 'utf8'))).toString('base64url');
-    const verified = await this.transport<PrincipalToken>('POST', '/v1/auth/verify', { body: { did: this.did, nonce: challenge.data.nonce, signature } });
+    const scopes = this.options.scopes ? { scopes: this.options.scopes } : {};
+    const verified = await this.transport<PrincipalToken>('POST', '/v1/auth/verify', { body: { did: this.did, nonce: challenge.data.nonce, signature, ...scopes } });
     return verified.data;
   }
 

@@ -54,6 +54,31 @@ class Slots {
     if (next) next();
     else this.free++;
   }
+
+  /** Callers waiting in line. */
+  get waiting(): number {
+    return this.line.length;
+  }
+
+  /** Slots free now. */
+  get available(): number {
+    return this.free;
+  }
+}
+
+/**
+ * How a pool's connections are used, as this client counts them: postgres.js
+ * keeps no statistics of its own. `inUse` counts the reservations held or
+ * being made (Kysely's queries and transactions); LISTEN and the migrations
+ * use connections of postgres.js's own, outside these counts.
+ */
+export interface PoolUsage {
+  /** Connections the pool may open (db.pool). */
+  readonly size: number;
+  /** Reserved now, or being connected for a caller. */
+  readonly inUse: number;
+  /** Callers waiting for one. */
+  readonly waiting: number;
 }
 
 /**
@@ -97,8 +122,8 @@ function boundedConnection(reserved: Reserved, signal: AbortSignal | undefined, 
   return new Proxy(reserved, { get: (target, key, receiver) => (key === 'unsafe' ? unsafe : key === 'release' ? release : Reflect.get(target, key, receiver)) });
 }
 
-/** `sql` with reservations and their statements held to the current deadline; `max` is the pool's size. */
-export function deadlineClient(sql: postgres.Sql, max: number): postgres.Sql {
+/** `sql` with reservations and their statements held to the current deadline, and its usage; `max` is the pool's size. */
+export function deadlineClient(sql: postgres.Sql, max: number): { client: postgres.Sql; usage: () => PoolUsage } {
   const slots = new Slots(max);
   const reserve = async (): Promise<Reserved> => {
     const signal = currentDeadline()?.begin();
@@ -122,5 +147,8 @@ export function deadlineClient(sql: postgres.Sql, max: number): postgres.Sql {
       throw err;
     }
   };
-  return new Proxy(sql, { get: (target, key, receiver) => (key === 'reserve' ? reserve : Reflect.get(target, key, receiver)) });
+  return {
+    client: new Proxy(sql, { get: (target, key, receiver) => (key === 'reserve' ? reserve : Reflect.get(target, key, receiver)) }),
+    usage: () => ({ size: max, inUse: max - slots.available, waiting: slots.waiting }),
+  };
 }

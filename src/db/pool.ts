@@ -4,7 +4,7 @@ import { PostgresJSDialect } from 'kysely-postgres-js';
 import postgres from 'postgres';
 import type { Logger } from 'pino';
 import type { Schema } from '../store/schema.js';
-import { deadlineClient } from './deadline-client.js';
+import { deadlineClient, type PoolUsage } from './deadline-client.js';
 
 const JSON_OID = 114;
 // Fail a connect attempt within 5 s so /healthz answers while the server is unreachable.
@@ -14,6 +14,8 @@ const CONNECT_TIMEOUT_S = 5;
 export interface Database {
   readonly sql: postgres.Sql;
   readonly db: Kysely<Schema>;
+  /** How many of the pool's connections Kysely's queries hold and wait for (see PoolUsage). */
+  usage(): PoolUsage;
   /** Ends every connection, waiting up to `timeoutS` seconds for queries in flight. */
   close(timeoutS?: number): Promise<void>;
 }
@@ -29,10 +31,12 @@ export function openDatabase(url: string, max: number, log: Logger, settings: Re
     // json columns (the payload) come back as their text, byte for byte (SPEC 6.3); jsonb is still parsed.
     types: { jsonText: { to: JSON_OID, from: [JSON_OID], serialize: (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value)), parse: (text: string) => text } },
   });
-  const db = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: deadlineClient(sql, max) }) });
+  const { client, usage } = deadlineClient(sql, max);
+  const db = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: client }) });
   return {
     sql,
     db,
+    usage,
     close: async (timeoutS = 5) => {
       await sql.end({ timeout: timeoutS });
     },

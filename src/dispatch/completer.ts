@@ -14,6 +14,7 @@ import { newAttemptId } from '../ids.js';
 import { claimKey, type ClaimedRow, type SettleItem, type SettlePatch } from '../store/claims.js';
 import { decide, resendAtOnce, type Policy } from './decide.js';
 import type { AttemptResult } from './ladder.js';
+import type { DispatchObserver } from './observer.js';
 
 /** Emitted after each attempt is settled. */
 export interface SettledEvent {
@@ -45,6 +46,8 @@ export interface CompleterOptions {
   /** A settle retries an unreachable database for half a lease, then leaves the claim to expire. */
   readonly leaseMs: number;
   readonly now?: () => number;
+  /** Told of each attempt (metrics). */
+  readonly observer?: DispatchObserver;
 }
 
 // At most this many attempts per statement, this many statements at once, and a group waits this long for company.
@@ -103,6 +106,8 @@ export class Completer extends EventEmitter {
 
   private async settle({ row, result, firedAt, durationMs, cutOff }: FinishedAttempt): Promise<void> {
     const decision = cutOff ? resendAtOnce(row, result, this.now()) : decide(row, result, this.now(), this.o.policy);
+    // Lateness to the answer: from scheduled_for (as the ledger records it) to the end of the attempt.
+    this.o.observer?.attempted(row.target.type, decision.outcome, row.attempt, firedAt.getTime() + durationMs - (row.occurrence_at ?? firedAt).getTime());
     const record = {
       id: newAttemptId(),
       targetType: row.target.type,

@@ -14,6 +14,7 @@ import { Completer, type SettledEvent } from './completer.js';
 import type { Policy } from './decide.js';
 import type { Deliverers } from './deliverer.js';
 import { misfireReschedule } from './misfire.js';
+import type { DispatchObserver } from './observer.js';
 import { Producer, type HoldTimers, type Job, type Listen } from './producer.js';
 
 export type { SettledEvent } from './completer.js';
@@ -42,6 +43,8 @@ export interface DispatcherOptions {
   readonly holdTimers?: HoldTimers;
   /** The cancels of this process's API (the one its AlarmService waits on): they reach this dispatcher's claims by a call. */
   readonly cancelAcks?: CancelAcks;
+  /** Told of each claim and attempt (metrics). */
+  readonly observer?: DispatchObserver;
 }
 
 /** The dispatcher service; events: `claimed` (ClaimedRow[]), `settled` (SettledEvent), `idle`, `sleep` (ms), `woke`. */
@@ -71,8 +74,9 @@ export class Dispatcher extends EventEmitter {
       now: this.now,
       holdTimers: o.holdTimers,
       cancelAcks: o.cancelAcks,
+      observer: o.observer,
     });
-    this.completer = new Completer({ alarms: o.alarms, log: o.log, replica: o.replica, policy: o.policy, leaseMs: o.leaseMs, now: this.now });
+    this.completer = new Completer({ alarms: o.alarms, log: o.log, replica: o.replica, policy: o.policy, leaseMs: o.leaseMs, now: this.now, observer: o.observer });
     this.producer.on('claimed', (rows: ClaimedRow[]) => this.emit('claimed', rows));
     this.producer.on('idle', () => this.emit('idle'));
     this.producer.on('sleep', (ms: number) => this.emit('sleep', ms));
@@ -83,6 +87,11 @@ export class Dispatcher extends EventEmitter {
   /** `running` or `stopping`. */
   status(): string {
     return this.producer.isRunning ? 'running' : 'stopping';
+  }
+
+  /** Wakes on the wire now. */
+  get inFlight(): number {
+    return this.producer.inFlight;
   }
 
   /** Starts listening and claiming; idempotent. */

@@ -23,6 +23,7 @@ import { CANCEL_CHANNEL, claimKey, DUE_CHANNEL, type ClaimedRow } from '../store
 import { WakeAbort } from './abort.js';
 import { RecentCancels, type CancelAcks } from './cancels.js';
 import { DatabaseClock } from './db-clock.js';
+import type { DispatchObserver } from './observer.js';
 
 /** A claimed alarm given a sending slot. */
 export interface Job {
@@ -80,6 +81,8 @@ export interface ProducerOptions {
   readonly holdTimers?: HoldTimers;
   /** The cancels of this process's API, which reach this producer's claims by a call instead of a NOTIFY round trip. */
   readonly cancelAcks?: CancelAcks;
+  /** Told of each claim (metrics). */
+  readonly observer?: DispatchObserver;
 }
 
 // After a database error the loop waits this long before claiming again, doubling up to the poll interval.
@@ -169,6 +172,11 @@ export class Producer extends EventEmitter {
   /** True between start() and stop(). */
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** Wakes on the wire now. */
+  get inFlight(): number {
+    return this.sending;
   }
 
   /** Starts listening and claiming. */
@@ -300,7 +308,9 @@ export class Producer extends EventEmitter {
         if (free > 0) {
           const limit = Math.min(this.o.batchSize, free);
           const held = new Map(this.heldByOwner);
+          const claimStarted = performance.now();
           const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs, this.o.targets, { max: this.ownerCapacity, held });
+          this.o.observer?.claimed(performance.now() - claimStarted, claim.rows.length);
           this.dbClock.observe(claim.dbNow.getTime(), this.now());
           claimed = claim.rows.length;
           for (const row of claim.rows) this.hold(row, this.dbClock.toLocal(row.next_fire_at!.getTime()));

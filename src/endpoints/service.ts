@@ -14,6 +14,8 @@ import { timeOrderedSuffix } from '../ids.js';
 import { checkDestinationUrl, type DestinationPolicy } from '../net/destination.js';
 import { deleteEndpointUnlessUsed, getEndpoint, insertEndpoint, listEndpoints, rotateEndpointSecret, updateEndpoint, type EndpointRow } from '../store/endpoints.js';
 import type { Schema } from '../store/schema.js';
+import { insertAudit } from '../store/audit.js';
+import { ownChange, type AuditAction, type ChangeBy } from '../audit/entry.js';
 
 /** What the service needs. */
 export interface EndpointServiceOptions {
@@ -40,12 +42,12 @@ export class EndpointService {
   constructor(private readonly o: EndpointServiceOptions) {}
 
   /** create: a new endpoint with a new secret; refused when its URL is not an allowed destination or the owner has too many. */
-  async create(owner: string, req: CreateEndpoint): Promise<EndpointRow> {
+  async create(owner: string, req: CreateEndpoint, by = ownChange(owner)): Promise<EndpointRow> {
     const url = this.checkedUrl(req.url);
-    const outcome = await insertEndpoint(
-      this.o.db,
-      { id: `ep_${timeOrderedSuffix()}`, owner, url, description: req.description ?? null, method: req.method ?? 'POST', headers: req.headers ?? {}, body: req.body ?? 'wake', secret: newEndpointSecret() },
-      this.o.maxPerOwner,
+    const id = `ep_${timeOrderedSuffix()}`;
+    const outcome = await this.audited(by, 'endpoint.create', owner, id, (trx) =>
+      insertEndpoint(trx, { id, owner, url, description: req.description ?? null, method: req.method ?? 'POST', headers: req.headers ?? {}, body: req.body ?? 'wake', secret: newEndpointSecret() }, this.o.maxPerOwner),
+      (o) => 'row' in o,
     );
     if ('full' in outcome) {
       throw new DomainError('limit', 'quota_exceeded', `this agent already has ${outcome.full} webhook endpoints, the most allowed is ${this.o.maxPerOwner}: delete one it no longer uses first`);
@@ -68,29 +70,44 @@ export class EndpointService {
   }
 
   /** update: the given fields replaced (a merge patch); a new URL is checked like a create's. */
-  async update(owner: string, id: string, patch: UpdateEndpoint): Promise<EndpointRow> {
+  async update(owner: string, id: string, patch: UpdateEndpoint, by = ownChange(owner)): Promise<EndpointRow> {
     const changes = { ...patch, ...(patch.url !== undefined ? { url: this.checkedUrl(patch.url) } : {}) };
     if (!ENDPOINT_ID.test(id)) throw new NotFound('endpoint');
-    const row = Object.keys(changes).length === 0 ? await getEndpoint(this.o.db, owner, id) : await updateEndpoint(this.o.db, owner, id, changes);
+    const fields = Object.keys(changes).sort();
+    const row =
+      fields.length === 0
+        ? await getEndpoint(this.o.db, owner, id)
+        : await this.audited(by, 'endpoint.update', owner, id, (trx) => updateEndpoint(trx, owner, id, changes), (r) => r !== undefined, { fields });
     if (!row) throw new NotFound('endpoint');
     return row;
   }
 
   /** rotate: a new secret; the old one keeps signing beside it for webhook.secret_grace. */
-  async rotate(owner: string, id: string): Promise<EndpointRow> {
-    const row = ENDPOINT_ID.test(id) ? await rotateEndpointSecret(this.o.db, owner, id, newEndpointSecret(), this.o.secretGraceMs) : undefined;
+  async rotate(owner: string, id: string, by = ownChange(owner)): Promise<EndpointRow> {
+    const row = ENDPOINT_ID.test(id)
+      ? await this.audited(by, 'endpoint.rotate_secret', owner, id, (trx) => rotateEndpointSecret(trx, owner, id, newEndpointSecret(), this.o.secretGraceMs), (r) => r !== undefined)
+      : undefined;
     if (!row) throw new NotFound('endpoint');
     return row;
   }
 
   /** delete: refused (`endpoint_in_use`) while an alarm that may still fire targets it. */
-  async remove(owner: string, id: string): Promise<void> {
+  async remove(owner: string, id: string, by = ownChange(owner)): Promise<void> {
     if (!ENDPOINT_ID.test(id)) throw new NotFound('endpoint');
-    const outcome = await deleteEndpointUnlessUsed(this.o.db, owner, id, ACTIVE);
+    const outcome = await this.audited(by, 'endpoint.delete', owner, id, (trx) => deleteEndpointUnlessUsed(trx, owner, id, ACTIVE), (o) => o.kind === 'deleted');
     if (outcome.kind === 'missing') throw new NotFound('endpoint');
     if (outcome.kind === 'in_use') {
       throw new DomainError('conflict', 'endpoint_in_use', `${outcome.alarms} alarm(s) in ${ACTIVE.join(' or ')} target this endpoint: cancel them (or let them finish) first`, { alarms: outcome.alarms });
     }
+  }
+
+  /** Runs `change` in a transaction that also writes its audit entry when `changed` says it changed something. */
+  private audited<T>(by: ChangeBy, action: AuditAction, owner: string, targetId: string, change: (trx: Kysely<Schema>) => Promise<T>, changed: (outcome: T) => boolean, details?: Record<string, unknown>): Promise<T> {
+    return this.o.db.transaction().execute(async (trx) => {
+      const outcome = await change(trx);
+      if (changed(outcome)) await insertAudit(trx, [{ by, action, owner, targetId, ...(details ? { details } : {}) }]);
+      return outcome;
+    });
   }
 
   private checkedUrl(text: string): string {

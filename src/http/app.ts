@@ -1,29 +1,35 @@
 /** buildApp(deps): the whole HTTP surface as a Hono app, without listening. */
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono, type Context, type Handler, type MiddlewareHandler } from 'hono';
+import { Hono, type Handler, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { openApiDocument } from '../api/openapi.js';
 import { honoPath, ROUTES, type RouteName, type RouteSpec } from '../api/routes.js';
+import type { AdminService } from '../admin/service.js';
 import type { FireHistory } from '../alarms/history.js';
+import type { AuditLog } from '../audit/log.js';
 import type { AlarmService } from '../alarms/service.js';
 import type { EndpointService } from '../endpoints/service.js';
+import type { OwnerControls } from '../auth/owner-controls.js';
 import type { TokenService } from '../auth/token.js';
 import type { WakeSigner } from '../auth/wake-signer.js';
 import type { AdminToken } from '../config/keys.js';
 import type { Rate } from '../config/units.js';
 import { isConnectionError } from '../db/errors.js';
 import { DomainError, type ErrorKind } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Schema } from '../store/schema.js';
 import type { AppEnv } from './env.js';
+import { clientAddress } from './change-by.js';
 import { ApiError } from './errors.js';
 import { adminAuth } from './middleware/admin-auth.js';
 import { databaseDeadline } from './middleware/database-deadline.js';
+import { httpMetrics } from './middleware/http-metrics.js';
 import { principalAuth } from './middleware/principal.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
 import { transportAuth } from './middleware/transport-auth.js';
+import { adminHandlers, auditHandlers } from './routes/admin.js';
 import { alarmHandlers } from './routes/alarms.js';
 import { authHandlers } from './routes/auth.js';
 import { endpointHandlers } from './routes/endpoints.js';
@@ -43,11 +49,15 @@ export interface AppDeps {
   /** The delivery history search (GET /v1/fires). */
   readonly history: FireHistory;
   readonly endpoints: EndpointService;
+  readonly admin: AdminService;
+  readonly audit: AuditLog;
   readonly health: HealthDeps;
   readonly transportTokens: readonly string[];
   /** auth.admin_tokens; none: the admin routes refuse every request. */
   readonly adminTokens: readonly AdminToken[];
   readonly tokens: TokenService;
+  /** The admin's suspensions and revocations, as this replica knows them. */
+  readonly owners: OwnerControls;
   /** Publishes the wake signing keys. */
   readonly signer: WakeSigner;
   readonly challengeTtlMs: number;
@@ -56,6 +66,10 @@ export interface AppDeps {
   readonly databaseTimeoutMs: number;
   readonly version: string;
   readonly now: () => number;
+  /** Served at GET /metrics (metrics.enabled); none: no /metrics, and requests are not counted. */
+  readonly metrics?: Metrics;
+  /** metrics.public: /metrics without the admin token. */
+  readonly metricsPublic?: boolean;
 }
 
 const ADMIN_PREFIX = '/v1/admin/';
@@ -64,6 +78,7 @@ const ADMIN_PREFIX = '/v1/admin/';
 const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
   invalid: 400,
   unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   precondition: 412,
@@ -71,18 +86,11 @@ const STATUS_OF: Record<ErrorKind, ContentfulStatusCode> = {
   limit: 429,
 };
 
-/** The caller's address; `app.request()` in tests has no socket. */
-function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'local';
-  }
-}
-
 /** Builds the app; the daemon serves it, tests call `app.request()`. */
 export function buildApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
+  const metrics = deps.metrics;
+  if (metrics) app.use('*', httpMetrics((method, route, status, seconds) => metrics.requestAnswered(method, route, status, seconds)));
   app.use('*', requestId(deps.log));
   // The admin routes take the admin token alone; every other /v1 path, a route or not, the transport token first.
   const transport = transportAuth(deps.transportTokens);
@@ -93,8 +101,10 @@ export function buildApp(deps: AppDeps) {
   // Each layer's checks after the token above, in order (SPEC 4.1, 10.2).
   const byAddress = rateLimit(deps.rate, (c) => `addr:${clientAddress(c)}`, deps.now);
   const byPrincipal = rateLimit(deps.rate, (c) => `did:${c.get('did')}`, deps.now);
-  const layers = (route: RouteSpec): MiddlewareHandler<AppEnv>[] =>
-    ({ none: [], admin: [], transport: [byAddress], principal: route.scope ? [principalAuth(deps.tokens, route.scope), byPrincipal] : [] })[route.auth];
+  const layers = (route: RouteSpec): MiddlewareHandler<AppEnv>[] => {
+    if (route.auth === 'principal') return [principalAuth(deps.tokens, deps.owners, route.scope), byPrincipal];
+    return route.auth === 'transport' ? [byAddress] : [];
+  };
   // One handler per route of the table: a route without one, or one without a route, does not compile.
   const handlers: Record<RouteName, Handler<AppEnv>> = {
     ...healthHandlers(deps.health),
@@ -105,6 +115,8 @@ export function buildApp(deps: AppDeps) {
     ...scheduleHandlers(deps.now),
     ...endpointHandlers(deps.endpoints, deps.now),
     ...streamHandlers(),
+    ...auditHandlers(deps.audit),
+    ...adminHandlers(deps),
   };
   for (const [name, route] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
     if (((route as RouteSpec).auth === 'admin') !== route.path.startsWith(ADMIN_PREFIX)) throw new Error(`route ${name}: admin routes, and only they, live under ${ADMIN_PREFIX}`);
@@ -113,6 +125,11 @@ export function buildApp(deps: AppDeps) {
   }
   const document = JSON.stringify(openApiDocument(deps.version));
   app.get('/openapi.json', (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
+  if (metrics) {
+    const serve: Handler<AppEnv> = async (c) => c.body(await metrics.exposition(), 200, { 'Content-Type': metrics.contentType });
+    if (deps.metricsPublic) app.get('/metrics', serve);
+    else app.get('/metrics', admin, serve);
+  }
 
   app.notFound((c) => c.json({ ok: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

@@ -5,6 +5,7 @@ import type { AlarmService } from '../alarms/service.js';
 import { newAttemptId } from '../ids.js';
 import { pruneFires } from '../store/fires.js';
 import { deleteExpiredNonces } from '../store/nonces.js';
+import { pruneAudit } from '../store/audit.js';
 import type { Schema } from '../store/schema.js';
 import { PeriodicBatchJob } from './periodic.js';
 
@@ -44,4 +45,9 @@ export function firePruner(db: Kysely<Schema>, log: Logger, retentionMs: number,
  */
 export function alarmCleaner(alarms: AlarmService, log: Logger, retentionMs: number, intervalMs = 60_000): PeriodicBatchJob {
   return new PeriodicBatchJob({ name: 'alarm retention', log, intervalMs, batch: 500, maxBatches: 100, runBatch: (n) => alarms.purge(retentionMs, n) });
+}
+
+/** Deletes audit log entries older than `retentionMs` (retention.audit), 1,000 a statement. */
+export function auditPruner(db: Kysely<Schema>, log: Logger, retentionMs: number, intervalMs = 60_000): PeriodicBatchJob {
+  return new PeriodicBatchJob({ name: 'audit retention', log, intervalMs, batch: 1_000, maxBatches: 100, runBatch: (n) => pruneAudit(db, retentionMs, n) });
 }

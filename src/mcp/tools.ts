@@ -10,7 +10,9 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { AlarmId, AlarmPage, AlarmView as AlarmViewSchema, CreateAlarm, FireNowView, FirePage, type FireView, ListAlarmsQuery, UpdateAlarm } from '../api/alarms.js';
+import { SCOPES, type Scope } from '../api/auth.js';
 import { SearchFiresQuery } from '../api/history.js';
+import { ROUTES, type RouteSpec } from '../api/routes.js';
 import { PreviewRequest, PreviewView } from '../api/schedules.js';
 import { ChronosApiError, type AlarmViewData, type ChronosClient } from '../client/client.js';
 import { DomainError } from '../errors.js';
@@ -247,6 +249,12 @@ export const TOOLS: readonly ToolDef[] = [
 /** Routes every tool calls: the client proves the agent's DID before its first call and when its token runs out. */
 export const AUTH_ROUTES: readonly string[] = ['challenge', 'verify'];
 
+/** The scopes the tools' routes need (SPEC 10.2): chronos mcp asks for these and no more. */
+export function toolScopes(): Scope[] {
+  const needed = new Set(TOOLS.flatMap((tool) => tool.routes).map((name) => (ROUTES as Record<string, RouteSpec>)[name]?.scope));
+  return SCOPES.filter((scope) => needed.has(scope));
+}
+
 /**
  * What to do next, by error code: every code a tool's routes (and the
  * client's authentication) can answer, the client's own (`unreachable`,
@@ -269,6 +277,9 @@ export const NEXT_STEPS: Readonly<Record<string, string>> = {
   unauthorized: 'chronosd refused this server\'s transport token: run selftest and tell your operator what it says.',
   invalid_token: 'call again (a new token is fetched); if it repeats, run selftest.',
   token_expired: 'call again (a new token is fetched); if it repeats, run selftest and check the clock.',
+  token_revoked: 'an operator revoked this agent\'s tokens: call again (a new token is fetched); if it repeats, ask your operator.',
+  insufficient_scope: 'this server\'s token lacks the scope named above: tell your operator (chronos mcp asks for alarms:read and alarms:write).',
+  owner_suspended: 'an operator suspended this agent (the reason is above): nothing you call works and no alarm fires until they lift it; tell your user or operator.',
   unsupported_did: 'chronosd refused this agent\'s key: run selftest and tell your operator what it says.',
   invalid_signature: 'chronosd refused this agent\'s key: run selftest and tell your operator what it says.',
   invalid_nonce: 'call again; if it repeats, run selftest and check the clock.',

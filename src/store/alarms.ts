@@ -2,6 +2,8 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ListCursor } from '../api/cursor.js';
 import type { AlarmStatus } from '../alarms/states.js';
+import type { AuditEntry } from '../audit/entry.js';
+import { auditRecordset } from './audit.js';
 import { CANCEL_CHANNEL, DUE_CHANNEL } from './claims.js';
 import type { AlarmsTable, FiresTable, Schema } from './schema.js';
 
@@ -34,12 +36,27 @@ type CreateResultRow = AlarmRow & { ord: number; outcome: 'created' | 'existing'
  * exact and concurrent identical creates make one alarm. The earliest alarm
  * due before `notifyIfDueBefore` is announced on the due channel.
  */
-export async function createAlarms(db: Kysely<Schema>, alarms: readonly NewAlarmRow[], maxActive: number, notifyIfDueBefore: Date): Promise<CreateOutcome[]> {
+export async function createAlarms(
+  db: Kysely<Schema>,
+  alarms: readonly NewAlarmRow[],
+  maxActive: number,
+  notifyIfDueBefore: Date,
+  audits: readonly (AuditEntry | null)[] = [],
+): Promise<CreateOutcome[]> {
   // The payload is a string of its JSON text, as the function takes a json column (migration 006).
   const items = JSON.stringify(alarms.map((a, ord) => ({ ord, ...a })));
+  // The audit entry of each alarm the batch creates goes in with it, in the same statement (SPEC 10.3).
+  const entries = auditRecordset(audits.flatMap((entry, ord) => (entry ? [{ ord, entry }] : [])));
   // Through text: a parameter typed json would be JSON-encoded again by postgres.js.
   const { rows } = await sql<CreateResultRow>`
-    SELECT ord, outcome, active, (alarm).* FROM chronos_create_alarm_rows(${items}::text::json, ${maxActive}::integer, ${DUE_CHANNEL}, ${notifyIfDueBefore}::timestamptz)`.execute(db);
+    WITH result AS (
+      SELECT ord, outcome, active, (alarm).* FROM chronos_create_alarm_rows(${items}::text::json, ${maxActive}::integer, ${DUE_CHANNEL}, ${notifyIfDueBefore}::timestamptz)
+    ), audited AS (
+      INSERT INTO audit_log (id, actor, owner, action, target_id, request_id, client_ip, details)
+      SELECT e.id, e.actor, e.owner, e.action, result.id, e.request_id, e.client_ip, e.details::jsonb
+      FROM ${entries} JOIN result ON result.ord = e.ord AND result.outcome = 'created'
+    )
+    SELECT * FROM result`.execute(db);
   const outcomes: CreateOutcome[] = new Array<CreateOutcome>(alarms.length);
   for (const row of rows) outcomes[row.ord] = row.outcome === 'quota' ? { kind: 'quota', active: row.active! } : { kind: row.outcome, row };
   return outcomes;
@@ -133,17 +150,39 @@ export async function manualFiresOf(db: Kysely<Schema>, id: string, statuses: re
   return rows.map((r) => r.id);
 }
 
-/** One page of the owner's alarms, newest first; fetches `limit + 1` rows so the caller knows whether more follow. */
-export async function listAlarms(
-  db: Kysely<Schema>,
-  owner: string,
-  filter: { statuses?: readonly AlarmStatus[]; tag?: string; after?: ListCursor; limit: number },
-): Promise<AlarmRow[]> {
-  let q = db.selectFrom('alarms').selectAll().where('owner', '=', owner).where('manual_of', 'is', null);
+/** Which alarms a list shows. */
+export interface AlarmFilter {
+  readonly statuses?: readonly AlarmStatus[] | undefined;
+  readonly tag?: string | undefined;
+  readonly target?: string | undefined;
+  readonly after?: ListCursor | undefined;
+  readonly limit: number;
+}
+
+/**
+ * One page of alarms, newest first: the owner's (by creation time, through
+ * the owner's index), or, with `owner` undefined, every owner's (by id,
+ * which is time-ordered, through the primary key: no index on creation
+ * time is kept for the admin's list alone). Fetches `limit + 1` rows so the
+ * caller knows whether more follow.
+ */
+export async function listAlarms(db: Kysely<Schema>, owner: string | undefined, filter: AlarmFilter): Promise<AlarmRow[]> {
+  let q = db.selectFrom('alarms').selectAll().where('manual_of', 'is', null);
+  if (owner !== undefined) q = q.where('owner', '=', owner);
   if (filter.statuses && filter.statuses.length > 0) q = q.where('status', 'in', [...filter.statuses]);
   if (filter.tag !== undefined) q = q.where(sql<boolean>`tags @> ARRAY[${filter.tag}]::text[]`);
+  if (filter.target !== undefined) q = q.where(sql<boolean>`target->>'type' = ${filter.target}`);
+  if (owner === undefined) {
+    if (filter.after) q = q.where('id', '<', filter.after.id);
+    return q.orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  }
   if (filter.after) q = q.where(sql<boolean>`(created_at, id) < (${filter.after.at}, ${filter.after.id})`);
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+}
+
+/** Any owner's alarm `id` (not a fire-now occurrence), or undefined. */
+export async function getAnyAlarm(db: Kysely<Schema>, id: string): Promise<AlarmRow | undefined> {
+  return db.selectFrom('alarms').selectAll().where('id', '=', id).where('manual_of', 'is', null).executeTakeFirst();
 }
 
 /** An alarm that {@link finishAlarm} moved, and the claim it took, if any. */
@@ -161,17 +200,34 @@ export interface FinishedAlarm {
  * the owner's). Clearing the claim makes the settle of an attempt already
  * on the wire find nothing, so the row stays as set.
  */
-export async function finishAlarm(db: Kysely<Schema>, owner: string, id: string, from: readonly AlarmStatus[], to: AlarmStatus, manual = false): Promise<FinishedAlarm | undefined> {
+export async function finishAlarm(
+  db: Kysely<Schema>,
+  owner: string,
+  id: string,
+  from: readonly AlarmStatus[],
+  to: AlarmStatus,
+  manual = false,
+  audit?: AuditEntry,
+): Promise<FinishedAlarm | undefined> {
   // The locked subquery reads the claim as it is when the row is ours (a claim committing meanwhile is waited for and
   // seen), which RETURNING alone cannot: it shows the row as updated. The lease left is read on the database clock.
+  // Its audit entry is written by the same statement, only when the alarm moved.
+  const entry = auditRecordset(audit ? [{ ord: 0, entry: audit }] : []);
   const { rows } = await sql<AlarmRow & { held_by: string | null; lease_left_ms: number | null; notified: unknown }>`
-    UPDATE alarms a SET status = ${to}, next_fire_at = NULL, claimed_by = NULL, claimed_at = NULL, lease_until = NULL,
-      updated_at = date_trunc('milliseconds', now()), finished_at = date_trunc('milliseconds', now())
-    FROM (SELECT id, claimed_by, lease_until FROM alarms WHERE id = ${id} AND owner = ${owner} AND status = ANY (${[...from]}::text[]) AND (manual_of IS NOT NULL) = ${manual} FOR UPDATE) old
-    WHERE a.id = old.id
-    RETURNING a.*, old.claimed_by AS held_by,
-      greatest(0, ceil(extract(epoch FROM old.lease_until - clock_timestamp()) * 1000))::int AS lease_left_ms,
-      CASE WHEN old.claimed_by IS NOT NULL THEN pg_notify(${CANCEL_CHANNEL}, a.id) END AS notified`.execute(db);
+    WITH finished AS (
+      UPDATE alarms a SET status = ${to}, next_fire_at = NULL, claimed_by = NULL, claimed_at = NULL, lease_until = NULL,
+        updated_at = date_trunc('milliseconds', now()), finished_at = date_trunc('milliseconds', now())
+      FROM (SELECT id, claimed_by, lease_until FROM alarms WHERE id = ${id} AND owner = ${owner} AND status = ANY (${[...from]}::text[]) AND (manual_of IS NOT NULL) = ${manual} FOR UPDATE) old
+      WHERE a.id = old.id
+      RETURNING a.*, old.claimed_by AS held_by,
+        greatest(0, ceil(extract(epoch FROM old.lease_until - clock_timestamp()) * 1000))::int AS lease_left_ms,
+        CASE WHEN old.claimed_by IS NOT NULL THEN pg_notify(${CANCEL_CHANNEL}, a.id) END AS notified
+    ), audited AS (
+      INSERT INTO audit_log (id, actor, owner, action, target_id, request_id, client_ip, details)
+      SELECT e.id, e.actor, e.owner, e.action, e.target_id, e.request_id, e.client_ip, e.details::jsonb
+      FROM ${entry} WHERE EXISTS (SELECT FROM finished)
+    )
+    SELECT * FROM finished`.execute(db);
   const found = rows[0];
   if (!found) return undefined;
   const { held_by: heldBy, lease_left_ms: leaseLeftMs, ...row } = found;

@@ -36,6 +36,14 @@ export type ClaimedRow = Pick<AlarmRow, (typeof CLAIMED_COLUMNS)[number]>;
 
 const RETURNED = sql.raw(CLAIMED_COLUMNS.map((c) => `a.${c}`).join(', '));
 
+/**
+ * A suspended owner's alarms are not claimed (SPEC 10.1): they wait, and
+ * their misfire policy applies when they are claimed after the suspension.
+ * NOT IN over the (few) suspended owners is one hashed subplan per
+ * statement, not a lookup per row.
+ */
+const NOT_SUSPENDED = sql<boolean>`alarms.owner NOT IN (SELECT did FROM owners WHERE suspended_at IS NOT NULL)`;
+
 /** The states a verb moves an alarm between, from the transition table (alarms/states.ts). */
 export interface Move {
   readonly from: AlarmStatus;
@@ -95,7 +103,7 @@ export async function claimDue(
   const horizon = sql`now() + ${horizonMs} * interval '1 millisecond'`;
   const { rows } = await sql<ClaimedRow & { claimed: boolean; db_now: Date; next_due_at: Date | null }>`
     WITH RECURSIVE groups AS (
-      -- The due (instant, owner) groups in order, one descent of alarms_due (migration 013) each: an owner's flood
+      -- The due (instant, owner) groups in order, one descent of alarms_due (migration 014) each: an owner's flood
       -- due at one instant is one group, however many rows it has. Evaluated only as far as the claim reads.
       (SELECT next_fire_at, owner, 1 AS depth FROM alarms WHERE next_fire_at <= ${horizon} ORDER BY next_fire_at, owner LIMIT 1)
       UNION ALL
@@ -115,7 +123,7 @@ export async function claimDue(
         WHERE (next_fire_at, owner) >= (g.next_fire_at, g.owner) AND (next_fire_at, owner) <= (g.next_fire_at, g.owner) AND next_fire_at <= ${horizon}
           AND status = ${move.from} AND target->>'type' = ANY (${targets}::text[])
           AND ${claimable}
-          AND NOT EXISTS (SELECT FROM owners o WHERE o.did = g.owner AND o.suspended_at IS NOT NULL)
+          AND ${NOT_SUSPENDED}
         ORDER BY next_fire_at, owner, id
         LIMIT coalesce((${rooms}::int[])[array_position(${owners}::text[], g.owner)], ${room.max})
         FOR UPDATE SKIP LOCKED
@@ -139,7 +147,7 @@ export async function claimDue(
       SELECT clock_timestamp() AS db_now,
              (SELECT min(next_fire_at) FROM alarms
               WHERE status = ${move.from} AND next_fire_at > ${horizon} AND target->>'type' = ANY (${targets}::text[])
-                AND ${claimable}) AS next_due_at
+                AND ${claimable} AND ${NOT_SUSPENDED}) AS next_due_at
       FROM (SELECT count(*) FROM claimed) AS done
     )
     SELECT claimed.*, claimed.id IS NOT NULL AS claimed, clock.db_now, clock.next_due_at

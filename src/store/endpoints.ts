@@ -19,19 +19,17 @@ export const ENDPOINT_CHANNEL = 'chronos_endpoint_changed';
 // Endpoint creates of one owner queue on this lock (the alarm creates of migration 002 use the key with seed 0).
 const CREATE_LOCK_SEED = 8;
 
-/** Inserts `row` unless its owner already has `max` endpoints; returns the row, or the count that was full. */
-export async function insertEndpoint(db: Kysely<Schema>, row: NewEndpointRow, max: number): Promise<{ row: EndpointRow } | { full: number }> {
-  return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${row.owner}, ${CREATE_LOCK_SEED}))`.execute(trx);
-    const { n } = await trx.selectFrom('endpoints').select((eb) => eb.fn.countAll<string>().as('n')).where('owner', '=', row.owner).executeTakeFirstOrThrow();
-    if (Number(n) >= max) return { full: Number(n) };
-    const inserted = await trx
-      .insertInto('endpoints')
-      .values({ ...row, headers: jsonb(row.headers) })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return { row: inserted };
-  });
+/** Inserts `row` unless its owner already has `max` endpoints, in the transaction `trx`; returns the row, or the count that was full. */
+export async function insertEndpoint(trx: Kysely<Schema>, row: NewEndpointRow, max: number): Promise<{ row: EndpointRow } | { full: number }> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${row.owner}, ${CREATE_LOCK_SEED}))`.execute(trx);
+  const { n } = await trx.selectFrom('endpoints').select((eb) => eb.fn.countAll<string>().as('n')).where('owner', '=', row.owner).executeTakeFirstOrThrow();
+  if (Number(n) >= max) return { full: Number(n) };
+  const inserted = await trx
+    .insertInto('endpoints')
+    .values({ ...row, headers: jsonb(row.headers) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { row: inserted };
 }
 
 /** The owner's endpoint `id`, or undefined (another owner's is as missing as a missing one). */

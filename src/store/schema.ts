@@ -103,8 +103,44 @@ export interface StreamListenersTable {
   seen_at: GeneratedTimestamp;
 }
 
+/** `owners`: the owners an admin suspended or whose tokens were revoked (migration 012). */
+export interface OwnersTable {
+  did: string;
+  suspended_at: NullableTimestamp;
+  suspended_reason: string | null;
+  tokens_revoked_before: NullableTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+/** `audit_log`: one row per change, never updated (SPEC 10.3, migration 012). */
+export interface AuditLogTable {
+  id: string;
+  at: GeneratedTimestamp;
+  actor: string;
+  owner: string | null;
+  action: string;
+  target_id: string | null;
+  request_id: string | null;
+  client_ip: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+/** `replicas`: each running chronosd's heartbeat (migration 012). */
+export interface ReplicasTable {
+  id: string;
+  version: string;
+  host: string;
+  started_at: Timestamp;
+  seen_at: GeneratedTimestamp;
+  dispatch: string;
+  in_flight: Generated<number>;
+}
+
 /** The whole database as Kysely sees it. */
 export interface Schema {
+  owners: OwnersTable;
+  audit_log: AuditLogTable;
+  replicas: ReplicasTable;
   alarms: AlarmsTable;
   fires: FiresTable;
   auth_nonces: AuthNoncesTable;

@@ -156,3 +156,29 @@ t.test('pause, resume and fire racing the claims of two replicas never send an o
   t.ok(ids.length > fired.length, 'scheduled occurrences were sent too');
   void replicas;
 });
+
+t.test('a suspended owner\'s due alarms wait; unsuspended, they go as their misfire policy says', async (t) => {
+  const { h, client, create } = await setup(t);
+  const other = h.client();
+  const router = await fakeRouter(t);
+  const coalesced = await create({ kind: 'cron', cron: '*/5 * * * *' });
+  const skipped = await create({ kind: 'cron', cron: '*/5 * * * *', misfire: 'skip' });
+  const theirs = (await other.call<{ id: string }>('POST', '/v1/alarms', { body: { kind: 'cron', cron: '*/5 * * * *', wake_message: 'other' } })).data;
+  const admin = (path: string, body?: unknown) => h.request('POST', path, { admin: true, ...(body ? { body: JSON.stringify(body) } : {}) });
+  t.equal((await admin(`/v1/admin/owners/${client.did}/suspend`, { reason: 'test' })).status, 200);
+  // Down for ten minutes while suspended: due twice over by the database clock.
+  const missed = new Date(Date.now() - 10 * 60_000);
+  for (const id of [coalesced.id, skipped.id, theirs.id]) await outage(h, id, missed);
+  const dispatcher = await startDispatcher(t, h.database, router.url);
+  await settledEvents(dispatcher, 1);
+  t.same(router.received.map((w) => w.body.alarm_id), [theirs.id], 'only the other owner\'s alarm fires');
+  const held = await h.database.sql<{ id: string; status: string }[]>`SELECT id, status FROM alarms WHERE id IN (${coalesced.id}, ${skipped.id})`;
+  t.same(held.map((r) => r.status), ['scheduled', 'scheduled'], 'the suspended owner\'s alarms wait, unclaimed');
+
+  const settled = settledEvents(dispatcher, 2);
+  t.equal((await admin(`/v1/admin/owners/${client.did}/unsuspend`)).status, 200);
+  const events = await settled;
+  t.same(scheduledFor(router.received, coalesced.id), [missed.toISOString()], 'coalesce: the missed occurrence is sent once');
+  t.same(scheduledFor(router.received, skipped.id), [], 'skip: nothing missed is sent');
+  t.equal(events.length, 2);
+});

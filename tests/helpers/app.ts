@@ -1,10 +1,14 @@
 /** The HTTP app on a fresh database, with a clock the test moves, and clients that call it through app.request(). */
 import { pino } from 'pino';
+import type { Scope } from '../../src/api/auth.js';
 import { generateSeed } from '../../src/auth/ed25519.js';
+import { AdminService } from '../../src/admin/service.js';
 import { FireHistory } from '../../src/alarms/history.js';
+import { AuditLog } from '../../src/audit/log.js';
 import { AlarmService } from '../../src/alarms/service.js';
 import { EndpointService } from '../../src/endpoints/service.js';
 import { parseAllowHosts } from '../../src/net/allow-hosts.js';
+import { OwnerControls } from '../../src/auth/owner-controls.js';
 import { tokenService } from '../../src/auth/token.js';
 import { WakeSigner } from '../../src/auth/wake-signer.js';
 import { ChronosClient } from '../../src/client/client.js';
@@ -45,8 +49,12 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
   const now = options.realClock ? () => Date.now() + (nowMs - Date.parse('2026-11-23T12:00:00.000Z')) : () => nowMs;
   const secrets = options.secrets ?? SECRETS;
   const tokens = tokenService(secrets, options.tokenTtlMs ?? 3_600_000, now);
+  const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
+  const owners = new OwnerControls({ db: database.db, listen: (channel, onNotify) => database.sql.listen(channel, onNotify), log });
+  await owners.start();
+  t.teardown(() => owners.stop());
   const app = buildApp({
-    log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
+    log,
     db: database.db,
     endpoints: new EndpointService({
       db: database.db,
@@ -54,12 +62,15 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
       maxPerOwner: options.webhooks?.maxEndpoints ?? 20,
       secretGraceMs: options.webhooks?.secretGraceMs ?? 86_400_000,
     }),
+    admin: new AdminService({ db: database.db, owners, now: now }),
+    audit: new AuditLog({ db: database.db }),
     alarms: new AlarmService({ db: database.db, maxActiveAlarms: options.maxActiveAlarms ?? 10_000, pollIntervalMs: 1_000, now }),
     history: new FireHistory({ db: database.db }),
     health: { pingDb: () => pingDatabase(database.db, 2_000), dispatchStatus: () => 'idle: test', version: 'test', startedAtMs: nowMs, now },
     transportTokens: [TRANSPORT_TOKEN],
     adminTokens: [{ name: 'ops', token: ADMIN_TOKEN }],
     tokens,
+    owners,
     signer: new WakeSigner([SIGNING_SEED]),
     challengeTtlMs: 120_000,
     version: 'test',
@@ -72,14 +83,15 @@ export async function testApp(t: Teardown, options: TestAppOptions = {}) {
     app,
     database,
     tokens,
+    owners,
     now,
     /** Moves the app's clock. */
     advance(ms: number) {
       nowMs += ms;
     },
     /** A client for a new (or the given) agent key. */
-    client(seed: Uint8Array = generateSeed(), clientNow: () => number = now) {
-      return new ChronosClient({ url: 'http://chronos.test', transportToken: TRANSPORT_TOKEN, seed, fetch: appFetch, now: clientNow });
+    client(seed: Uint8Array = generateSeed(), clientNow: () => number = now, scopes?: readonly Scope[]) {
+      return new ChronosClient({ url: 'http://chronos.test', transportToken: TRANSPORT_TOKEN, seed, fetch: appFetch, now: clientNow, ...(scopes ? { scopes } : {}) });
     },
     /** A raw request with the transport token (and a principal, when given); `admin` sends the admin token instead. */
     async request(method: string, path: string, init: { principal?: string; body?: string; headers?: Record<string, string>; admin?: boolean } = {}) {

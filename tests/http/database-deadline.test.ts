@@ -118,6 +118,10 @@ t.test("the server's own statement_timeout is a 503 database_unavailable, not a 
   // Set before the app's pool opens its first connection, so that every one of them has it.
   const holder = lockHolder(t, h.database.url);
   await holder.unsafe(`ALTER DATABASE ${holder.options.database} SET statement_timeout = '200ms'`);
+  // The app's start (the owners' controls) has opened connections already: idle ones are closed, to reopen with the setting.
+  await holder`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle' AND query NOT ILIKE 'listen%'`;
+  await waitFor(async () => Number((await holder`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle' AND query NOT ILIKE 'listen%' AND pid <> pg_backend_pid()`)[0]!.n) === 0 || undefined, 5_000);
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const agent = h.client();
   await agent.principal();
   const { data } = await agent.call<{ id: string }>('POST', '/v1/alarms', { rawBody: CREATE_BODY });

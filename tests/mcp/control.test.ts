@@ -14,7 +14,7 @@ import { errorCodesOf, STATUS_OF_CODE } from '../../src/api/openapi.js';
 import { ROUTES, type RouteSpec } from '../../src/api/routes.js';
 import { generateSeed } from '../../src/auth/ed25519.js';
 import { ChronosClient } from '../../src/client/client.js';
-import { AUTH_ROUTES, NEXT_STEPS, TOOLS } from '../../src/mcp/tools.js';
+import { AUTH_ROUTES, NEXT_STEPS, TOOLS, toolScopes } from '../../src/mcp/tools.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { startDaemon, TEST_SECRETS } from '../helpers/daemon.js';
 import { fakeRouter } from '../helpers/router.js';
@@ -187,4 +187,8 @@ t.test('real tool errors are MCP tool errors whose text ends with the next step'
   t.equal(badAction.content[0]!.text, `invalid_request: action: must be "pause", "resume" or "fire_now"${nextStep('invalid_request')}`, 'the tool\'s own input check');
   const misspelled = await call('alarm_update', { id, timezone: 'Europe/Berlin' });
   t.equal(misspelled.content[0]!.text, `invalid_request: timezone: unknown field: did you mean "tz"?${nextStep('invalid_request')}`);
+});
+
+t.test('chronos mcp asks for the scopes its tools need and no more', async (t) => {
+  t.same(toolScopes(), ['alarms:read', 'alarms:write'], 'no endpoints:write, no stream');
 });

@@ -10,6 +10,7 @@ import { InvalidInput } from '../../errors.js';
 import { memberTexts } from '../../json/raw.js';
 import type { AppEnv } from '../env.js';
 import { readJsonBody } from '../body.js';
+import { changeBy } from '../change-by.js';
 import { ok } from '../respond.js';
 
 const UNKNOWN_PARAMETER = 'unknown query parameter';
@@ -35,7 +36,7 @@ export function alarmHandlers(service: AlarmService, now: () => number) {
       const payload = memberTexts(body.text).get('payload');
       if (payload && payload.length > 1) throw new InvalidInput([{ path: 'payload', message: 'is given more than once' }]);
       const req = parseCreateRequest(body.value, payload?.[0], c.req.header('idempotency-key'), new Date(now()));
-      const { alarm, created } = await service.create(c.get('did'), req);
+      const { alarm, created } = await service.create(c.get('did'), req, changeBy(c));
       return ok(c, alarmView(alarm), created ? 201 : 200);
     }) satisfies Handler<AppEnv>,
     listAlarms: (async (c) => {
@@ -47,12 +48,12 @@ export function alarmHandlers(service: AlarmService, now: () => number) {
       const body = await readJsonBody(c);
       const payload = memberTexts(body.text).get('payload');
       if (payload && payload.length > 1) throw new InvalidInput([{ path: 'payload', message: 'is given more than once' }]);
-      return withETag(c, await service.update(c.get('did'), c.req.param('id')!, body.value, payload?.[0], ifMatch(c.req.header('if-match'))));
+      return withETag(c, await service.update(c.get('did'), c.req.param('id')!, body.value, payload?.[0], ifMatch(c.req.header('if-match')), changeBy(c)));
     }) satisfies Handler<AppEnv>,
-    pauseAlarm: (async (c) => withETag(c, await service.pause(c.get('did'), c.req.param('id')!))) satisfies Handler<AppEnv>,
-    resumeAlarm: (async (c) => withETag(c, await service.resume(c.get('did'), c.req.param('id')!))) satisfies Handler<AppEnv>,
-    fireAlarm: (async (c) => ok(c, { fire_id: await service.fire(c.get('did'), c.req.param('id')!) }, 202)) satisfies Handler<AppEnv>,
-    cancelAlarm: (async (c) => ok(c, alarmView(await service.cancel(c.get('did'), c.req.param('id')!)))) satisfies Handler<AppEnv>,
+    pauseAlarm: (async (c) => withETag(c, await service.pause(c.get('did'), c.req.param('id')!, changeBy(c)))) satisfies Handler<AppEnv>,
+    resumeAlarm: (async (c) => withETag(c, await service.resume(c.get('did'), c.req.param('id')!, changeBy(c)))) satisfies Handler<AppEnv>,
+    fireAlarm: (async (c) => ok(c, { fire_id: await service.fire(c.get('did'), c.req.param('id')!, changeBy(c)) }, 202)) satisfies Handler<AppEnv>,
+    cancelAlarm: (async (c) => ok(c, alarmView(await service.cancel(c.get('did'), c.req.param('id')!, changeBy(c))))) satisfies Handler<AppEnv>,
     listFires: (async (c) => {
       const page = await service.fires(c.get('did'), c.req.param('id')!, parseOrThrow(ListFiresQuery, c.req.query(), UNKNOWN_PARAMETER));
       return ok(c, { fires: page.items.map(fireView), next_cursor: page.nextCursor });

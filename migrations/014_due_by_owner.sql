@@ -1,6 +1,6 @@
--- Chronos schema v13: the due index groups the alarms due at one instant by owner, so a claim is fair
+-- Chronos schema v14: the due index groups the alarms due at one instant by owner, so a claim is fair
 -- between owners (SPEC 10.5).
--- Applied once under an advisory lock; never edit after release, add 014_... instead.
+-- Applied once under an advisory lock; never edit after release, add 015_... instead.
 
 -- The claim (store/claims.ts claimDue) walks the due (next_fire_at, owner) groups with a skip scan: one
 -- index descent per group, then at most the owner's room from each. One owner's 50,000 alarms due at
