@@ -12,6 +12,7 @@ import type { BenchPostgres } from './postgres.js';
 import { percentile } from './stats.js';
 import type { RouterStub } from './stub.js';
 import { BENCH_OWNER } from './peers/alarm.js';
+import { Chronosd } from './systems/chronosd.js';
 import { freshDatabase, settleDatabase } from './systems/database.js';
 import type { SystemUnderTest } from './systems/system.js';
 
@@ -34,6 +35,8 @@ export interface DispatchRun {
   readonly rssMb: number;
   /** Median time of one claim of 100 (chronosd only), ms. */
   claimMs?: number;
+  /** The lateness of the other owner's wakes (RunSetup.other), sorted, ms. */
+  otherLateness?: number[];
 }
 
 /** What a run needs. */
@@ -50,6 +53,8 @@ export interface RunSetup {
   readonly probeClaims?: boolean;
   /** --quick: a shorter lead and warm-up. */
   readonly quick?: boolean;
+  /** Alarms of another owner (chronosd only), scheduled after the bench owner's, due at these offsets too; counted in `n`. */
+  readonly other?: { readonly owner: string; readonly offsetsMs: readonly number[] };
 }
 
 // Time to schedule before the first job is due: a fixed part and a part per job (bulk inserts run at about 10,000 rows/s or more).
@@ -78,12 +83,17 @@ export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
       await settleDatabase(databaseUrl);
     }
     await warmUp(stub, system, setup.quick ? QUICK_WARM_UP_JOBS : WARM_UP_JOBS);
-    const n = offsetsMs.length;
+    const n = offsetsMs.length + (setup.other?.offsetsMs.length ?? 0);
     const leadMs = setup.quick ? QUICK_LEAD_MS : LEAD_MS;
     const base = Date.now() + leadMs + n * LEAD_PER_JOB_MS;
     const dues = offsetsMs.map((o) => new Date(base + o));
-    const arrived = stub.expect(n, offsetsMs[n - 1]! + leadMs + 120_000);
+    const arrived = stub.expect(n, offsetsMs[offsetsMs.length - 1]! + leadMs + 120_000);
     await system.schedule(dues);
+    let otherFireIds = new Set<string>();
+    if (setup.other) {
+      if (!(system instanceof Chronosd)) throw new Error(`${system.name}: alarms of another owner are seeded for chronosd only`);
+      otherFireIds = new Set(await system.scheduleAs(setup.other.owner, setup.other.offsetsMs.map((o) => new Date(base + o))));
+    }
     // As autovacuum would have by the time this many jobs had been scheduled over time: without it, whether the
     // first autovacuum and analyze of the freshly loaded table lands before or inside the run decides plans (for
     // chronosd and graphile-worker alike, PostgreSQL CPU per wake varied up to 4x between repeats).
@@ -115,6 +125,7 @@ export async function dispatchRun(setup: RunSetup): Promise<DispatchRun> {
       pgCpuPer1000: pgCpu === null || pgCpu0 === null ? null : ((pgCpu - pgCpu0) * 1000) / n,
       rssMb: rss / 2 ** 20,
     };
+    if (setup.other) run.otherLateness = r.lateness.filter((_, i) => otherFireIds.has(r.fireIds[i]!)).sort((a, b) => a - b);
     if (setup.probeClaims) {
       await stop();
       run.claimMs = await probeClaim(databaseUrl);

@@ -19,6 +19,8 @@ export interface StubResults {
   readonly type: 'results';
   /** received - scheduled_for per distinct fire_id, ms. */
   readonly lateness: number[];
+  /** The fire_id of each `lateness`. */
+  readonly fireIds: string[];
   readonly duplicates: number;
   /** Wall-clock ms of the first and the last receive. */
   readonly firstAt: number;
@@ -35,6 +37,7 @@ export type StubCommand =
 let expected = Infinity;
 let seen = new Set<string>();
 let lateness: number[] = [];
+let fireIds: string[] = [];
 let duplicates = 0;
 let firstAt = 0;
 let lastAt = 0;
@@ -52,6 +55,7 @@ function record(wake: { fire_id: string; scheduled_for: string }, at: number): v
   }
   seen.add(wake.fire_id);
   lateness.push(at - Date.parse(wake.scheduled_for));
+  fireIds.push(wake.fire_id);
   if (firstAt === 0) firstAt = at;
   lastAt = at;
   if (seen.size === expected) process.send!({ type: 'done' });
@@ -96,11 +100,12 @@ process.on('message', (command: StubCommand) => {
     expected = command.n;
     seen = new Set();
     lateness = [];
+    fireIds = [];
     duplicates = 0;
     firstAt = 0;
     lastAt = 0;
   } else if (command.type === 'results') {
-    process.send!({ type: 'results', lateness, duplicates, firstAt, lastAt } satisfies StubResults);
+    process.send!({ type: 'results', lateness, fireIds, duplicates, firstAt, lastAt } satisfies StubResults);
   } else if (command.type === 'listen') {
     listen(command.url, command.headers, command.connections).then(
       () => process.send!({ type: 'connected' }),

@@ -4,7 +4,7 @@
  * The benchmark suite. One PostgreSQL (embedded, or the server at
  * --database-url), one router stub in a process of its own, and a fresh
  * database per system and run. Scenarios: schedule, ceiling, steady, burst,
- * scale, api, replicas (all by default). Prints Markdown; results are copied into
+ * fairness, scale, api, replicas (all by default). Prints Markdown; results are copied into
  * docs/benchmarks.md with the command that made them. --quick: short runs,
  * one repeat, for development.
  *
@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { checkOutBaseline, currentCode, type Baseline } from './baseline.js';
 import { ceiling } from './ceiling.js';
 import { benchPostgres } from './postgres.js';
-import { api, burst, replicas, scale, steady, type BenchEnv } from './scenarios.js';
+import { api, burst, fairness, replicas, scale, steady, type BenchEnv } from './scenarios.js';
 import { benchSchedule } from './schedule.js';
 import { benchSigning } from './signing.js';
 import { RouterStub } from './stub.js';
@@ -39,7 +39,7 @@ const SYSTEMS: Record<string, () => SystemUnderTest> = {
   'pg-boss': pgBoss,
   'graphile-worker': graphileWorker,
 };
-const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, signing: undefined, ceiling, steady, burst, scale, api, replicas };
+const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, signing: undefined, ceiling, steady, burst, fairness, scale, api, replicas };
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -57,8 +57,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const wanted = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
-if (values.baseline !== undefined && !wanted.some((w) => w === 'steady' || w === 'burst')) {
-  console.error('--baseline: only the steady and burst scenarios run a baseline; name one of them');
+if (values.baseline !== undefined && !wanted.some((w) => w === 'steady' || w === 'burst' || w === 'fairness')) {
+  console.error('--baseline: only the steady, burst and fairness scenarios run a baseline; name one of them');
   process.exit(2);
 }
 let baseline: Baseline | undefined;

@@ -9,11 +9,14 @@
 import { apiAtRate, apiThroughput, type ApiReport } from './api.js';
 import { dispatchRun, type DispatchRun } from './dispatch.js';
 import type { BenchPostgres } from './postgres.js';
-import { cell, num, ratio, spread } from './stats.js';
+import { cell, num, percentile, ratio, spread } from './stats.js';
 import type { RouterStub } from './stub.js';
 import { BENCH_TRANSPORT_TOKEN, Chronosd } from './systems/chronosd.js';
 import { freshDatabase } from './systems/database.js';
 import type { SystemUnderTest } from './systems/system.js';
+
+// The other owner of the fairness scenario (any DID but the bench owner's).
+const FAIRNESS_OTHER_OWNER = 'did:key:z6MkfairnessOtherOwner';
 
 /** What every scenario gets. */
 export interface BenchEnv {
@@ -127,6 +130,32 @@ export async function burst(env: BenchEnv): Promise<void> {
   const baseline = againstBaseline(env, runs, { 'wakes/s': perSecond, p50: (x) => x.p50, p99: (x) => x.p99, ...cpuMetrics(runs) }, '');
   const notes = [...(wakes ? [`- wakes/s chronosd/peer: ${wakes}`] : []), ...(baseline ? [baseline] : [])];
   console.log(notes.length > 0 ? `\n${notes.join('\n')}\n` : '');
+}
+
+/**
+ * fairness (SPEC 10.5): one owner's 50,000 alarms due at one instant, and 30
+ * of another owner due at the same instant, scheduled after the flood (their
+ * ids sort after it); chronosd systems only. The target: the other owner's
+ * p99 lateness under 200 ms while the flood drains.
+ */
+export async function fairness(env: BenchEnv): Promise<void> {
+  const n = env.quick ? 3_000 : 50_000;
+  const others = 30;
+  console.log(`## fairness: ${num(n)} of one owner and ${others} of another due at one instant\n\n${settingsList(env)}\n`);
+  console.log('| system | flood drained after (ms) | wakes/s | other owner p50 ms | p99 ms | max ms | other p99 / drain | duplicates |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  process.stderr.write(`fairness ${n} + ${others}\n`);
+  const chronosds = env.systems.filter((make) => make() instanceof Chronosd);
+  const runs = await alternate({ ...env, systems: chronosds }, (system) =>
+    dispatchRun({ pg: env.pg, stub: env.stub, system, offsetsMs: Array.from({ length: n }, () => 0), other: { owner: FAIRNESS_OTHER_OWNER, offsetsMs: Array.from({ length: others }, () => 0) }, quick: env.quick }),
+  );
+  const other = (q: number): Metric => (x) => (q === 100 ? x.otherLateness!.at(-1)! : percentile(x.otherLateness!, q));
+  for (const [name, r] of runs) {
+    console.log(
+      `| ${name} | ${cell(over(r, (x) => x.spanMs))} | ${cell(over(r, (x) => (x.n * 1000) / x.spanMs))} | ${cell(over(r, other(50)), 1)} | ${cell(over(r, other(99)), 1)} | ${cell(over(r, other(100)), 1)} | ${cell(over(r, (x) => other(99)(x) / x.spanMs), 3)} | ${Math.max(...r.map((x) => x.duplicates))} |`,
+    );
+  }
+  console.log('\n- target: the other owner\'s p99 under 200 ms while the flood drains\n');
 }
 
 /** scale: steady 200/s on an empty table, then with a large backlog of far-future alarms. */

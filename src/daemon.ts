@@ -148,6 +148,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
         policy: { retryLadderMs: config.retryLadderMs, maxConsecutiveFailures: config.maxConsecutiveFailures, misfireThresholdMs: config.misfireThresholdMs, maxCatchup: config.maxCatchup },
         batchSize: config.batchSize,
         concurrency: config.concurrency,
+        ownerConcurrency: config.ownerConcurrency,
         leaseMs: config.leaseMs,
         lookaheadMs: config.lookaheadMs,
         pollIntervalMs: config.pollIntervalMs,

@@ -142,6 +142,13 @@ export class Chronosd implements SystemUnderTest {
     await notifyDue(this.database!.db, new Date(Math.min(...dues.slice(0, 10_000).map((d) => d.getTime()))));
   }
 
+  /** Schedules once alarms of `owner` (not the bench's owner) due at `dues`; returns their fire ids. */
+  async scheduleAs(owner: string, dues: readonly Date[]): Promise<string[]> {
+    const ids = await bulkInsertOnceAlarms(this.database!.db, owner, dues, newAlarmId, fireIdFor, this.target);
+    await notifyDue(this.database!.db, new Date(Math.min(...dues.map((d) => d.getTime()))));
+    return ids.map((id, i) => fireIdFor(id, dues[i]!));
+  }
+
   cpuSeconds(): number {
     return cpuSecondsOfAll(this.children);
   }

@@ -21,7 +21,7 @@ import {
   type AlarmChange, type AlarmRow, type CreateOutcome, type FireRow, type NewAlarmRow,
 } from '../store/alarms.js';
 import { insertAudit } from '../store/audit.js';
-import { acknowledgeCancels, claimDue, recoverExpiredLeases, releaseClaims, settleMany, type Claim, type RecoveredClaim, type SettleItem } from '../store/claims.js';
+import { acknowledgeCancels, claimDue, recoverExpiredLeases, releaseClaims, settleMany, type Claim, type OwnerRoom, type RecoveredClaim, type SettleItem } from '../store/claims.js';
 import type { Schema } from '../store/schema.js';
 import type { CreateRequest } from './create-request.js';
 import { alarmVersion, newAlarmRow } from './rows.js';
@@ -313,10 +313,11 @@ export class AlarmService {
    * claim: up to `limit` alarms due within `horizonMs`, for `replica`, with a
    * lease; only alarms whose target type is in `targets`: a replica never
    * claims an alarm it could not deliver (a target it has no deliverer for,
-   * or one a newer replica wrote during a rolling upgrade).
+   * or one a newer replica wrote during a rolling upgrade); each owner at
+   * most its `room` (claimDue).
    */
-  claim(replica: string, limit: number, leaseMs: number, horizonMs = 0, targets: readonly string[] = TARGET_TYPES): Promise<Claim> {
-    return claimDue(this.o.db, CLAIM, targets, replica, limit, leaseMs, horizonMs);
+  claim(replica: string, limit: number, leaseMs: number, horizonMs = 0, targets: readonly string[] = TARGET_TYPES, room?: OwnerRoom): Promise<Claim> {
+    return claimDue(this.o.db, CLAIM, targets, replica, limit, leaseMs, horizonMs, room);
   }
 
   /** settle: finished attempts recorded, each claim still held moved on (see settleMany); returns the held claims' keys. */

@@ -243,6 +243,14 @@ export const KEYS = {
   retryLadderMs: key({ env: ['CHRONOS_RETRY_LADDER'], kvx: 'dispatch.retry_ladder', flag: 'retry-ladder', default: '5s, 30s, 2m, 10m, 30m', parse: ladder, doc: 'waits between attempts of one occurrence: N steps allow N+1 attempts' }),
   drainTimeoutMs: key({ env: ['CHRONOS_DRAIN_TIMEOUT'], kvx: 'dispatch.drain_timeout', flag: 'drain-timeout', default: '10s', parse: durationIn(0, 10 * 60_000), doc: 'how long shutdown waits for wakes in flight' }),
   maxConsecutiveFailures: key({ env: ['CHRONOS_MAX_CONSECUTIVE_FAILURES'], kvx: 'dispatch.max_consecutive_failures', flag: 'max-consecutive-failures', default: '5', parse: positive(1_000_000), doc: 'failed occurrences in a row before a recurring alarm is failed' }),
+  ownerConcurrency: key({
+    env: ['CHRONOS_OWNER_CONCURRENCY'],
+    kvx: 'dispatch.owner_concurrency',
+    flag: 'owner-concurrency',
+    default: '16',
+    parse: positive(10_000),
+    doc: 'wakes in flight per replica for one owner at most, so one owner\'s flood cannot hold every slot',
+  }),
   maxCatchup: key({
     env: ['CHRONOS_MAX_CATCHUP'],
     kvx: 'dispatch.max_catchup',

@@ -31,6 +31,8 @@ export interface DispatcherOptions {
   readonly policy: Policy;
   readonly batchSize: number;
   readonly concurrency: number;
+  /** Wakes of one owner in flight at most (SPEC 10.5). */
+  readonly ownerConcurrency: number;
   readonly leaseMs: number;
   /** How far ahead of its due time an alarm is claimed; 0 claims only what is due. */
   readonly lookaheadMs: number;
@@ -62,6 +64,7 @@ export class Dispatcher extends EventEmitter {
       replica: o.replica,
       batchSize: o.batchSize,
       concurrency: o.concurrency,
+      ownerConcurrency: o.ownerConcurrency,
       leaseMs: o.leaseMs,
       lookaheadMs: o.lookaheadMs,
       pollIntervalMs: o.pollIntervalMs,
@@ -95,7 +98,7 @@ export class Dispatcher extends EventEmitter {
   async start(): Promise<void> {
     if (this.producer.isRunning || this.stopping) return;
     await this.producer.start();
-    this.o.log.info({ replica: this.o.replica, concurrency: this.o.concurrency, batch_size: this.o.batchSize, lookahead_ms: this.o.lookaheadMs }, 'dispatcher started');
+    this.o.log.info({ replica: this.o.replica, concurrency: this.o.concurrency, owner_concurrency: this.o.ownerConcurrency, batch_size: this.o.batchSize, lookahead_ms: this.o.lookaheadMs }, 'dispatcher started');
   }
 
   /**

@@ -8,6 +8,11 @@
  * alarm, or freed capacity. (River's producer.go has the same job.) A
  * cancel reaches the claims it holds (dispatch/cancels.ts): one whose wake
  * has not started is dropped, and the canceller is told.
+ *
+ * Fairness between owners (SPEC 10.5): one owner has at most
+ * `ownerConcurrency` wakes on the wire and holds at most a share of the
+ * claim capacity (ownerCapacity), so another owner's alarm due at the same
+ * instant as a flood is claimed by the next claim and sent in a free slot.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -59,6 +64,8 @@ export interface ProducerOptions {
   readonly batchSize: number;
   /** Wakes on the wire at most. */
   readonly concurrency: number;
+  /** Wakes of one owner on the wire at most. */
+  readonly ownerConcurrency: number;
   readonly leaseMs: number;
   /** How far ahead of its due time an alarm is claimed; 0 claims only what is due. */
   readonly lookaheadMs: number;
@@ -87,6 +94,16 @@ const ABORTED_AT_SHUTDOWN = 'aborted: chronosd was shutting down';
 // Acks of cancels go out together, one statement per group.
 const ACK_GROUP_MAX = 1_000;
 
+/**
+ * How many claims one owner may hold at most: twice its sending slots, as
+ * the whole capacity is twice the slots, but no less than half the capacity,
+ * so that a flood of one owner still claims in batches of the usual size;
+ * never more than the capacity.
+ */
+export function ownerCapacity(concurrency: number, ownerConcurrency: number): number {
+  return Math.min(2 * concurrency, Math.max(2 * ownerConcurrency, concurrency));
+}
+
 /** A claim this replica holds: waiting for its due instant (`timer` set), queued for a sending slot, on the wire. */
 interface Held extends Job {
   readonly key: string;
@@ -109,6 +126,13 @@ export class Producer extends EventEmitter {
   private busy = 0;
   /** Wakes on the wire: what `concurrency` limits. */
   private sending = 0;
+  /** Claims held, by owner: what `ownerCapacity` limits. */
+  private readonly heldByOwner = new Map<string, number>();
+  /** Wakes on the wire, by owner: what `ownerConcurrency` limits. */
+  private readonly sendingByOwner = new Map<string, number>();
+  /** Owners the last claim gave all their room: it may have passed over due alarms of theirs, so freed room wakes the loop. */
+  private readonly full = new Set<string>();
+  private readonly ownerCapacity: number;
   /** Due claims waiting for a sending slot, earliest first. */
   private readonly ready: Held[] = [];
   /**
@@ -134,6 +158,7 @@ export class Producer extends EventEmitter {
     this.now = o.now ?? Date.now;
     this.timers = o.holdTimers ?? NODE_TIMERS;
     this.capacity = 2 * o.concurrency;
+    this.ownerCapacity = ownerCapacity(o.concurrency, o.ownerConcurrency);
     this.cancels = new RecentCancels(o.leaseMs);
     this.acks = new GroupCommit(
       async (ids) => {
@@ -282,12 +307,14 @@ export class Producer extends EventEmitter {
         const free = this.capacity - this.busy;
         if (free > 0) {
           const limit = Math.min(this.o.batchSize, free);
+          const held = new Map(this.heldByOwner);
           const claimStarted = performance.now();
-          const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs, this.o.targets);
+          const claim = await this.o.alarms.claim(this.o.replica, limit, this.o.leaseMs, this.o.lookaheadMs, this.o.targets, { max: this.ownerCapacity, held });
           this.o.observer?.claimed(performance.now() - claimStarted, claim.rows.length);
           this.dbClock.observe(claim.dbNow.getTime(), this.now());
           claimed = claim.rows.length;
           for (const row of claim.rows) this.hold(row, this.dbClock.toLocal(row.next_fire_at!.getTime()));
+          this.markFull(held, claim.rows);
           if (claimed > 0) this.emit('claimed', claim.rows);
           if (!this.running) break;
           if (claimed === limit && this.busy < this.capacity) continue;
@@ -309,6 +336,20 @@ export class Producer extends EventEmitter {
   }
 
   /**
+   * Remembers the owners the claim gave all the room it had for them (none,
+   * for those holding their whole share when it started): they may have
+   * more due, so their freed room wakes the loop (freeCapacity).
+   */
+  private markFull(heldAtClaim: ReadonlyMap<string, number>, rows: readonly ClaimedRow[]): void {
+    const claimed = new Map<string, number>();
+    for (const row of rows) count(claimed, row.owner, 1);
+    this.full.clear();
+    for (const owner of new Set([...heldAtClaim.keys(), ...claimed.keys()])) {
+      if ((claimed.get(owner) ?? 0) >= this.ownerCapacity - (heldAtClaim.get(owner) ?? 0)) this.full.add(owner);
+    }
+  }
+
+  /**
    * A full producer claims again once half a batch of capacity is free, not
    * at each freed slot: under load, claims of one or two rows would cost a
    * round trip each.
@@ -317,8 +358,15 @@ export class Producer extends EventEmitter {
     if (!h.inCapacity) return;
     h.inCapacity = false;
     this.busy--;
+    const owner = h.row.owner;
+    const held = count(this.heldByOwner, owner, -1);
     const free = this.capacity - this.busy;
     if (this.waitingForCapacity && (free >= Math.min(this.o.batchSize, this.capacity) / 2 || this.busy === 0)) this.wake();
+    // The same rule for an owner the last claims passed over: claim again once half its share is free.
+    else if (this.full.has(owner) && (held <= this.ownerCapacity / 2 || held === 0)) {
+      this.full.delete(owner);
+      this.wake();
+    }
   }
 
   /** Holds the claim until `sendAt` (our clock), then sends it as soon as a sending slot is free; not a cancelled one. */
@@ -343,6 +391,7 @@ export class Producer extends EventEmitter {
     };
     this.held.set(key, h);
     this.busy++;
+    count(this.heldByOwner, row.owner, 1);
     const due = () => {
       // Node counts a timer from the start of the loop turn that set it, so one set late in a long turn fires early:
       // re-armed for what is left. Within the timers' millisecond resolution it is sent (at most 1 ms early): a
@@ -353,7 +402,7 @@ export class Producer extends EventEmitter {
         return;
       }
       h.timer = undefined;
-      if (this.sending < this.o.concurrency) this.send(h, false);
+      if (this.maySend(h)) this.send(h, false);
       else {
         h.queued = true;
         this.ready.push(h);
@@ -375,6 +424,7 @@ export class Producer extends EventEmitter {
    */
   private send(h: Held, waited: boolean): void {
     this.sending++;
+    count(this.sendingByOwner, h.row.owner, 1);
     h.sending = true;
     if (waited && this.dbClock.toLocal(h.row.lease_until!.getTime()) - this.now() < this.o.attemptTimeoutMs) {
       h.done = (async () => {
@@ -397,15 +447,34 @@ export class Producer extends EventEmitter {
       });
   }
 
-  /** The wake is off the wire: its slot goes to the earliest queued claim, its capacity back to claiming. */
+  /** A free slot on the wire, and one of its owner's. */
+  private maySend(h: Held): boolean {
+    return this.sending < this.o.concurrency && (this.sendingByOwner.get(h.row.owner) ?? 0) < this.o.ownerConcurrency;
+  }
+
+  /**
+   * The wake is off the wire: its slot goes to the earliest queued claim
+   * that may take it, its capacity back to claiming. One wake off the wire
+   * frees one slot, so at most one queued claim can start.
+   */
   private offWire(h: Held): void {
     if (!h.sending) return;
     h.sending = false;
     this.sending--;
+    count(this.sendingByOwner, h.row.owner, -1);
     this.freeCapacity(h);
-    const next = this.ready.shift();
-    if (!next) return;
-    next.queued = false;
-    this.send(next, true);
+    const at = this.ready.findIndex((r) => this.maySend(r));
+    if (at < 0) return;
+    const [next] = this.ready.splice(at, 1);
+    next!.queued = false;
+    this.send(next!, true);
   }
+}
+
+/** Adds `by` to `key`'s count in `counts` (a count of 0 is removed); returns the new count. */
+function count(counts: Map<string, number>, key: string, by: number): number {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n === 0) counts.delete(key);
+  else counts.set(key, n);
+  return n;
 }

@@ -79,6 +79,8 @@ export async function startDispatcher(t: Teardown, database: Database, routerUrl
     policy: { retryLadderMs: [50, 50, 50], maxConsecutiveFailures: 2, misfireThresholdMs: 60_000, maxCatchup: 100 },
     batchSize: 100,
     concurrency: 64,
+    // No cap of one owner's wakes unless a test asks for one: most tests have one owner.
+    ownerConcurrency: concurrency,
     leaseMs: 30_000,
     lookaheadMs: 50,
     pollIntervalMs: 200,
