@@ -5,10 +5,10 @@
  * rate; what they admit is decided by the state every replica shares in the
  * database (store/rate-limits.ts), concurrent requests grouped into one
  * statement. A decision takes a lease of a few turns of the key at once
- * (what the rate gives in LEASE_MS), spent by this replica's next requests
- * of that key without a round trip: the deployment still never admits more
- * than the rate, and a lease left unspent is lost, so a client spread over
- * replicas may get a little less. When that statement fails, this
+ * (what the rate gives in 100 ms), spent by this replica's next requests
+ * of that key without a round trip: the deployment admits the rate and at
+ * most a lease per replica ahead of it, and a lease left unspent is lost,
+ * so a client spread over replicas may get a little less. When that statement fails, this
  * replica's buckets decide alone: the limiter never fails a request, the
  * request's own work does.
  */
@@ -32,9 +32,11 @@ const DECIDE_BATCHES_PARALLEL = 1;
  * wait longer before its own work, which has db.request_timeout of its own.
  */
 const DECIDE_TIMEOUT_MAX_MS = 1_000;
-// How long a lease of turns lasts: a decision takes the turns the rate gives in this time, at most LEASE_MAX and a
-// quarter of the burst.
-const LEASE_MS = 100;
+// A decision takes the turns the rate gives in LEASE_SIZE_MS, at most LEASE_MAX and a quarter of the burst; they are
+// spent within LEASE_TTL_MS or lost. The turns were the shared state's to give: spending them later shifts them in
+// time, a replica holds one lease per key, so the deployment admits at most a lease per replica ahead of the rate.
+const LEASE_SIZE_MS = 100;
+const LEASE_TTL_MS = 1_000;
 const LEASE_MAX = 32;
 // Leases are forgotten once this many keys hold one (spent and expired ones first), so the map stays bounded.
 const MAX_LEASED_KEYS = 100_000;
@@ -60,7 +62,7 @@ async function decideAll(db: Kysely<Schema>, asks: readonly Ask[], rate: Rate): 
 
 /** How many turns a decision takes at once at `rate`: 1 for slow rates, so a slow key is decided request by request. */
 export function leaseSize(rate: Rate): number {
-  return Math.max(1, Math.min(LEASE_MAX, Math.floor((rate.perSecond * LEASE_MS) / 1000), Math.floor(rate.burst / 4)));
+  return Math.max(1, Math.min(LEASE_MAX, Math.floor((rate.perSecond * LEASE_SIZE_MS) / 1000), Math.floor(rate.burst / 4)));
 }
 
 /** What the limiter needs. */
@@ -155,7 +157,7 @@ export class RateLimiter {
     if (admitted === 0) return decisions[0];
     if (admitted > 1) {
       if (this.leases.size >= MAX_LEASED_KEYS) this.forgetLeases();
-      this.leases.set(key, { turns: admitted - 1, untilMs: this.o.now() + LEASE_MS });
+      this.leases.set(key, { turns: admitted - 1, untilMs: this.o.now() + LEASE_TTL_MS });
     }
     return { admitted: true };
   }

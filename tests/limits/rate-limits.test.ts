@@ -121,7 +121,7 @@ t.test('a decision takes a lease of turns: the next requests of the key spend it
   t.same(await tat(), first, 'the next 31 spent the lease: no statement');
   t.equal(await limiter.take('did:l'), undefined);
   t.ok((await tat()).tat > first.tat, 'the 33rd took a new lease');
-  now += 101;
+  now += 1_001;
   const before = await tat();
   t.equal(await limiter.take('did:l'), undefined);
   t.ok((await tat()).tat > before.tat, 'an expired lease is not spent: a new one is taken');
