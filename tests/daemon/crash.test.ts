@@ -35,7 +35,8 @@ async function statuses(client: ChronosClient): Promise<Record<string, number>> 
 t.test('kill -9 with wakes in flight: after a restart every alarm is delivered, re-sent with the same fire_id', async (t) => {
   const url = await freshDatabaseUrl(t);
   const router = await fakeRouter(t, (_r, n) => (n <= 20 ? { stall: true } : { status: 204 }));
-  const env = { CHRONOS_DATABASE_URL: url, ...TEST_SECRETS, ...FAST, CHRONOS_ROUTER_URL: router.url };
+  // All 20 wakes of the one owner on the wire at the kill (the default share of one owner is 16).
+  const env = { CHRONOS_DATABASE_URL: url, ...TEST_SECRETS, ...FAST, CHRONOS_ROUTER_URL: router.url, CHRONOS_OWNER_CONCURRENCY: '20' };
   const first = await startDaemon(env);
   t.teardown(() => first.child.kill('SIGKILL'));
   const seed = generateSeed();

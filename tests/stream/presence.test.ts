@@ -154,7 +154,7 @@ t.test('EXPLAIN: with 100,000 router alarms due, the claim still walks alarms_du
   t.comment(plan);
   t.match(plan, /CTE groups\n.*-> {2}Recursive Union .*rows=2\.00 loops=1\)/, 'the skip scan of alarms_due stopped at the second (instant, owner) group: the claim had its rows');
   t.match(plan, /CTE candidates\n.*-> {2}Limit .*\n.*-> {2}Nested Loop .*\n.*-> {2}CTE Scan on groups/, 'the due rows come group by group, up to the limit');
-  t.match(plan, /-> {2}LockRows .*\n(.*\n){1,3}.*-> {2}Index Scan using alarms_due on alarms /, 'each group\'s rows from alarms_due, in order: no sort of the due rows');
+  t.match(plan, /-> {2}LockRows .*\n(.*\n){0,3}.*-> {2}Index Scan using alarms_due on alarms /, 'each group\'s rows from alarms_due, in order: no sort of the due rows');
   t.notMatch(plan, /Seq Scan on alarms/, 'no scan of the table');
   // The 3 stream rows come first (earliest), so the subquery runs for them alone, then 100 router rows pass without it.
   const loops = [...plan.matchAll(/on stream_listeners l.*?loops=(\d+)/g)].map((m) => Number(m[1]));
