@@ -94,7 +94,7 @@ function describeOccurrence(o: { at: string; local: string }): string {
 const CLOSED = { openWorldHint: false } as const;
 
 /** The example of schedule_preview's and alarm_set's descriptions: an agent copies it, and a test runs it. */
-const BERLIN = '{"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin","until":"2027-03-01T00:00:00+01:00"';
+const BERLIN = '{"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin","until":"2030-03-01T00:00:00+01:00"';
 
 /** The registry. */
 export const TOOLS: readonly ToolDef[] = [
@@ -104,8 +104,8 @@ export const TOOLS: readonly ToolDef[] = [
     description: [
       'Schedule a wake-up for yourself. When it is due, Chronos wakes you with wake_message and payload exactly as given, so write down what you need to continue.',
       'Examples: in 15 minutes: {"kind":"once","delay":"15m","wake_message":"Check the deploy of build 4f2a9c"}.',
-      'At a local time: {"kind":"once","at_local":"2027-03-01T09:00","tz":"Europe/Berlin",...} (no offset: Chronos resolves it in tz, DST included); or an exact instant: {"kind":"once","at":"2026-12-01T09:00:00+01:00",...} (an offset is required in at, start and until).',
-      `Every weekday at 9 in Berlin until March: ${BERLIN},"wake_message":"Post the standup summary."} (check a schedule first with schedule_preview).`,
+      'At a local time: {"kind":"once","at_local":"2030-03-01T09:00","tz":"Europe/Berlin",...} (no offset: Chronos resolves it in tz, DST included); or an exact instant: {"kind":"once","at":"2026-12-01T09:00:00+01:00",...} (an offset is required in at, start and until).',
+      `Every weekday at 9 in Berlin until March 2030: ${BERLIN},"wake_message":"Post the standup summary."} (check a schedule first with schedule_preview).`,
       'Every Monday and Friday at 9 in New York: {"kind":"rrule","rrule":"FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0","tz":"America/New_York",...}.',
       'Give an idempotency_key to make retries of this call safe.',
     ].join(' '),
@@ -126,7 +126,7 @@ export const TOOLS: readonly ToolDef[] = [
     description: [
       'List the next times a schedule fires, from now, without setting anything: the schedule fields of alarm_set plus count (default 10), checked exactly as alarm_set checks them.',
       'Each occurrence is given in UTC (at) and as local time in tz with its offset (local).',
-      `Example, every weekday at 9 in Berlin until March, the next five: ${BERLIN},"count":5}.`,
+      `Example, every weekday at 9 in Berlin until March 2030, the next five: ${BERLIN},"count":5}.`,
       'Then set it with alarm_set: the same fields without count, plus wake_message.',
     ].join(' '),
     input: PreviewRequest,

@@ -87,12 +87,12 @@ t.test('an agent session: the Berlin example previewed and set, then update, pau
   const [, exampleText] = /: (\{[^{}]*"count":\d+\})/.exec(description) ?? [];
   t.ok(exampleText, 'schedule_preview\'s description holds a worked example');
   const example = JSON.parse(exampleText!) as Record<string, unknown>;
-  t.match(example, { kind: 'cron', cron: '0 9 * * MON-FRI', tz: 'Europe/Berlin', until: '2027-03-01T00:00:00+01:00', count: 5 });
+  t.match(example, { kind: 'cron', cron: '0 9 * * MON-FRI', tz: 'Europe/Berlin', until: '2030-03-01T00:00:00+01:00', count: 5 });
   const until = new Date(String(example.until));
   const nine = weekdaysAt(8, 0, until, 5);
   t.equal(nine.length, 5, 'the example\'s until is still ahead with five weekdays to go: when it is not, move the example on in src/mcp/tools.ts');
 
-  await t.test('schedule_preview runs the example: five weekdays at 09:00 in Berlin, 08:00Z, before March 2027', async (t) => {
+  await t.test('schedule_preview runs the example: five weekdays at 09:00 in Berlin, 08:00Z, before March 2030', async (t) => {
     const preview = await call('schedule_preview', example);
     t.notOk(preview.isError, preview.content[0]!.text);
     const occurrences = preview.structuredContent!.occurrences as { at: string; local: string }[];
@@ -101,7 +101,7 @@ t.test('an agent session: the Berlin example previewed and set, then update, pau
     for (const o of occurrences) {
       t.match(o.local, /^\d{4}-\d{2}-\d{2}T09:00:00\.000\+01:00$/, `${o.local}: 09:00 local, CET`);
       t.ok([1, 2, 3, 4, 5].includes(new Date(o.at).getUTCDay()), `${o.at} is a weekday`);
-      t.ok(new Date(o.at) < until, `${o.at} is before March 2027`);
+      t.ok(new Date(o.at) < until, `${o.at} is before March 2030`);
     }
     t.match(preview.content[0]!.text, /^5 occurrence\(s\):\n(Mon|Tue|Wed|Thu|Fri) \d{4}-\d{2}-\d{2}T09:00:00\.000\+01:00 = \d{4}-\d{2}-\d{2}T08:00:00\.000Z\n/);
   });
@@ -110,7 +110,7 @@ t.test('an agent session: the Berlin example previewed and set, then update, pau
   const set = await call('alarm_set', { ...schedule, wake_message: 'Post the standup summary.', label: 'standup' });
   t.notOk(set.isError, set.content[0]!.text);
   const id: string = set.structuredContent!.alarm.id;
-  t.match(set.structuredContent!.alarm, { cron: '0 9 * * MON-FRI', tz: 'Europe/Berlin', until: '2027-02-28T23:00:00.000Z', next_fire_at: nine[0]!.toISOString(), misfire: 'coalesce' });
+  t.match(set.structuredContent!.alarm, { cron: '0 9 * * MON-FRI', tz: 'Europe/Berlin', until: '2030-02-28T23:00:00.000Z', next_fire_at: nine[0]!.toISOString(), misfire: 'coalesce' });
   const got = await call('alarm_get', { id });
   t.match(got.structuredContent, { alarm: { id, status: 'scheduled', cron: '0 9 * * MON-FRI', tz: 'Europe/Berlin', next_fire_at: nine[0]!.toISOString() } });
   const etag: string = got.structuredContent!.etag;
@@ -120,7 +120,7 @@ t.test('an agent session: the Berlin example previewed and set, then update, pau
   const halfPastTen = weekdaysAt(9, 30, until, 1)[0]!;
   const updated = await call('alarm_update', { id, cron: '30 10 * * MON-FRI', label: 'standup, team B', misfire: 'skip', if_match: etag });
   t.notOk(updated.isError, updated.content[0]!.text);
-  t.match(updated.structuredContent!.alarm, { cron: '30 10 * * MON-FRI', label: 'standup, team B', misfire: 'skip', until: '2027-02-28T23:00:00.000Z', next_fire_at: halfPastTen.toISOString() });
+  t.match(updated.structuredContent!.alarm, { cron: '30 10 * * MON-FRI', label: 'standup, team B', misfire: 'skip', until: '2030-02-28T23:00:00.000Z', next_fire_at: halfPastTen.toISOString() });
   const newEtag: string = updated.structuredContent!.etag;
   t.not(newEtag, etag, 'a change is a new version');
   const stale = await call('alarm_update', { id, label: 'lost update', if_match: etag });

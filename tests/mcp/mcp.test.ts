@@ -69,8 +69,8 @@ t.test('the SDK client over stdio: tools equal the manifest, each works, errors 
   const invalid = await call('alarm_set', { kind: 'cron', cron: '0 0 30 2 *', wake_message: 'never' });
   t.equal(invalid.isError, true);
   t.match(invalid.content[0]!.text, /^invalid_request: cron: never fires/);
-  const local = await call('alarm_set', { kind: 'once', at_local: '2027-03-01T09:00', tz: 'Europe/Berlin', wake_message: 'standup' });
-  t.match(local.structuredContent, { alarm: { at: '2027-03-01T08:00:00.000Z', at_local: '2027-03-01T09:00', tz: 'Europe/Berlin' } }, 'a wall time in tz, no offset to work out');
+  const local = await call('alarm_set', { kind: 'once', at_local: '2030-03-01T09:00', tz: 'Europe/Berlin', wake_message: 'standup' });
+  t.match(local.structuredContent, { alarm: { at: '2030-03-01T08:00:00.000Z', at_local: '2030-03-01T09:00', tz: 'Europe/Berlin' } }, 'a wall time in tz, no offset to work out');
   const misspelled = await call('alarm_set', { kind: 'cron', cron: '0 9 * * *', timezone: 'Europe/Berlin', wake_message: 'standup' });
   t.equal(misspelled.isError, true, 'an unknown field is refused, as the API refuses it, not dropped');
   t.equal(misspelled.content[0]!.text, `invalid_request: timezone: unknown field: did you mean "tz"?\nNext: ${NEXT_STEPS.invalid_request}`);
