@@ -363,7 +363,7 @@ export class Producer extends EventEmitter {
     const free = this.capacity - this.busy;
     if (this.waitingForCapacity && (free >= Math.min(this.o.batchSize, this.capacity) / 2 || this.busy === 0)) this.wake();
     // The same rule for an owner the last claims passed over: claim again once half its share is free.
-    else if (this.full.has(owner) && (held <= this.ownerCapacity / 2 || held === 0)) {
+    else if (this.full.has(owner) && held <= this.ownerCapacity / 2) {
       this.full.delete(owner);
       this.wake();
     }
