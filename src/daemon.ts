@@ -27,10 +27,12 @@ import { RouterDeliverer } from './dispatch/deliverers/router.js';
 import { StreamDeliverer } from './dispatch/deliverers/stream.js';
 import { WebhookDeliverer } from './dispatch/deliverers/webhook.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
+import { observeAll } from './dispatch/observer.js';
 import { buildApp } from './http/app.js';
 import { alarmCleaner, auditPruner, firePruner, leaseReaper, nonceSweeper, rateLimitPruner } from './maintenance/jobs.js';
 import { Heartbeat } from './maintenance/heartbeat.js';
 import { VERSION } from './log.js';
+import { LatenessTally } from './metrics/lateness.js';
 import { Metrics } from './metrics/metrics.js';
 import { QueuePoller } from './metrics/queue-poller.js';
 import { pingDatabase } from './store/health.js';
@@ -90,6 +92,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
     if (!embedded) await waitForDatabase({ url, timeoutMs: config.dbStartTimeoutMs, log, signal });
     await migrate(database.sql, log);
     const metrics = config.metricsEnabled ? new Metrics(VERSION) : undefined;
+    const lateness = new LatenessTally();
     if (metrics) {
       metrics.watchPool('api', database.usage);
       const queue = new QueuePoller({ db: database.db, metrics, log: log.child({ service: 'metrics' }) });
@@ -154,7 +157,7 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
         pollIntervalMs: config.pollIntervalMs,
         drainTimeoutMs: config.drainTimeoutMs,
         cancelAcks,
-        observer: metrics,
+        observer: metrics ? observeAll(metrics, lateness) : lateness,
       });
       // Lease expiry is noticed within a quarter lease (at least every second, at most every 15 s).
       const reaper = leaseReaper(alarms, log.child({ service: 'reaper' }), Math.min(15_000, Math.max(1_000, config.leaseMs / 4)));
@@ -175,6 +178,8 @@ export async function startDaemon(config: Config, log: Logger, signal?: AbortSig
       replica: { id: replica, version: VERSION, host: hostname(), startedAt: new Date(startedAtMs) },
       dispatch: dispatchStatus,
       inFlight: () => dispatcher?.inFlight ?? 0,
+      lateness,
+      backlog: () => metrics?.dueBacklogNow ?? null,
     });
     await heartbeat.start();
     undo.push(() => heartbeat.stop());

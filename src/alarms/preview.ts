@@ -10,7 +10,10 @@ import { formatLocal } from '../schedule/local.js';
 import { previewOccurrences, ScheduleEvaluationError } from '../schedule/next.js';
 import { formatInstant } from '../schedule/time.js';
 import type { Schedule } from '../schedule/types.js';
+import type { AlarmRow } from '../store/alarms.js';
 import { parseScheduleBody } from './schedule-body.js';
+import { scheduleOf } from './schedule-of.js';
+import { FINAL_STATUSES } from './states.js';
 
 /** One occurrence, as the API writes it. */
 export interface OccurrenceView {
@@ -51,3 +54,16 @@ export function previewOf({ schedule, count }: Preview, now: Date): OccurrenceVi
   return occurrences.map((at) => ({ at: formatInstant(at), local: formatLocal(at, schedule.tz) }));
 }
 
+
+/**
+ * The coming occurrences of a stored alarm from `now`, as it will fire them:
+ * none once it is finished, at most its fires left under max_fires; a paused
+ * alarm's are the ones it would fire if resumed now.
+ */
+export function alarmPreview(row: AlarmRow, count: number, now: Date): OccurrenceView[] {
+  if ((FINAL_STATUSES as readonly string[]).includes(row.status)) return [];
+  const schedule = scheduleOf(row);
+  const maxFires = row.max_fires === null ? null : Math.max(0, row.max_fires - row.fire_count);
+  if (maxFires === 0) return [];
+  return previewOf({ schedule: { ...schedule, maxFires }, count }, now);
+}

@@ -12,7 +12,8 @@ import { AlarmId, AlarmPage, AlarmView, CreateAlarm, FireNowView, FirePage, List
 import { ChallengeRequest, ChallengeView, TokenView, VerifyRequest, type Scope } from './auth.js';
 import { CreateEndpoint, EndpointId, EndpointPage, EndpointView, EndpointWithSecret, ListEndpointsQuery, UpdateEndpoint } from './endpoints.js';
 import { SearchFiresQuery } from './history.js';
-import { PreviewRequest, PreviewView } from './schedules.js';
+import { LatenessQuery, LatenessView } from './lateness.js';
+import { AlarmPreviewQuery, PreviewRequest, PreviewView } from './schedules.js';
 import { StreamQuery } from './stream.js';
 import { WellKnownView } from './well-known.js';
 
@@ -192,6 +193,27 @@ export const ROUTES = {
     ok: { 200: { description: 'A page of attempts.', data: FirePage } },
     errors: ['not_found', 'rate_limited'],
   },
+  alarmPreview: {
+    method: 'get',
+    path: '/v1/alarms/{id}/preview',
+    summary: 'The coming occurrences of one of the caller\'s alarms from now, as it will fire them: none once it is finished, at most its fires left under max_fires; a paused alarm\'s as if resumed now.',
+    auth: 'principal',
+    scope: 'alarms:read',
+    params: { id: AlarmId },
+    query: AlarmPreviewQuery,
+    ok: { 200: { description: 'The occurrences, oldest first.', data: PreviewView } },
+    errors: ['not_found', 'rate_limited'],
+  },
+  lateness: {
+    method: 'get',
+    path: '/v1/lateness',
+    summary: 'How late the caller\'s wakes were, per minute: first attempts, scheduled_for to answer, counted in the buckets of the chronos_wake_lateness_seconds metric; and its due backlog now.',
+    auth: 'principal',
+    scope: 'alarms:read',
+    query: LatenessQuery,
+    ok: { 200: { description: 'The plot.', data: LatenessView } },
+    errors: ['rate_limited'],
+  },
   searchFires: {
     method: 'get',
     path: '/v1/fires',
@@ -326,6 +348,65 @@ export const ROUTES = {
     params: { id: AlarmId },
     ok: { 200: { description: 'The alarm, cancelled.', data: AlarmView } },
     errors: ['not_found', 'not_cancellable'],
+  },
+  adminPauseAlarm: {
+    method: 'post',
+    path: '/v1/admin/alarms/{id}/pause',
+    audit: 'alarm.pause',
+    summary: 'Pause any owner\'s alarm, as its owner\'s pause does; the audit log names the admin.',
+    auth: 'admin',
+    params: { id: AlarmId },
+    ok: { 200: { description: 'The alarm, paused.', data: AlarmView } },
+    errors: ['not_found', 'alarm_busy', 'not_updatable'],
+  },
+  adminResumeAlarm: {
+    method: 'post',
+    path: '/v1/admin/alarms/{id}/resume',
+    audit: 'alarm.resume',
+    summary: 'Resume any owner\'s paused alarm, as its owner\'s resume does; the audit log names the admin.',
+    auth: 'admin',
+    params: { id: AlarmId },
+    ok: { 200: { description: 'The alarm, scheduled again (or completed).', data: AlarmView } },
+    errors: ['not_found', 'not_updatable', 'quota_exceeded'],
+  },
+  adminFireAlarm: {
+    method: 'post',
+    path: '/v1/admin/alarms/{id}/fire',
+    audit: 'alarm.fire',
+    summary: 'Fire any owner\'s scheduled or paused alarm once now, as its owner\'s fire does; the audit log names the admin.',
+    auth: 'admin',
+    params: { id: AlarmId },
+    ok: { 202: { description: 'The extra occurrence is due now.', data: FireNowView } },
+    errors: ['not_found', 'alarm_busy', 'not_updatable'],
+  },
+  adminListFires: {
+    method: 'get',
+    path: '/v1/admin/alarms/{id}/fires',
+    summary: 'Every delivery attempt of any owner\'s alarm, newest first.',
+    auth: 'admin',
+    params: { id: AlarmId },
+    query: ListFiresQuery,
+    ok: { 200: { description: 'A page of attempts.', data: FirePage } },
+    errors: ['not_found'],
+  },
+  adminAlarmPreview: {
+    method: 'get',
+    path: '/v1/admin/alarms/{id}/preview',
+    summary: 'The coming occurrences of any owner\'s alarm, as GET /v1/alarms/{id}/preview answers its owner.',
+    auth: 'admin',
+    params: { id: AlarmId },
+    query: AlarmPreviewQuery,
+    ok: { 200: { description: 'The occurrences, oldest first.', data: PreviewView } },
+    errors: ['not_found'],
+  },
+  adminLateness: {
+    method: 'get',
+    path: '/v1/admin/lateness',
+    summary: 'How late the wakes of every replica were, per minute: the first attempts counted by chronos_wake_lateness_seconds, stored by each replica every few seconds and summed; with the due backlog the replicas counted.',
+    auth: 'admin',
+    query: LatenessQuery,
+    ok: { 200: { description: 'The plot.', data: LatenessView } },
+    errors: [],
   },
   adminGetOwner: {
     method: 'get',

@@ -12,18 +12,20 @@ export const PREVIEW_MAX_COUNT = 100;
 /** Occurrences a preview lists when not told. */
 export const PREVIEW_DEFAULT_COUNT = 10;
 
+const COUNT_PROBLEM = `must be a whole number from 1 to ${PREVIEW_MAX_COUNT}`;
+const COUNT_DOC = `How many occurrences to list at most (1..${PREVIEW_MAX_COUNT}, default ${PREVIEW_DEFAULT_COUNT}).`;
+
 /** The body of `POST /v1/schedules/preview`: a create's schedule fields, in the create's order, and `count`. */
 export const PreviewRequest = CreateAlarm.pick({ kind: true, delay: true, at: true, at_local: true, cron: true, rrule: true, tz: true, start: true, until: true, max_fires: true }).extend({
-  count: z
-    .number({ error: `must be a whole number from 1 to ${PREVIEW_MAX_COUNT}` })
-    .int()
-    .min(1)
-    .max(PREVIEW_MAX_COUNT)
-    .optional()
-    .describe(`How many occurrences to list at most (1..${PREVIEW_MAX_COUNT}, default ${PREVIEW_DEFAULT_COUNT}).`),
+  count: z.number({ error: COUNT_PROBLEM }).int().min(1).max(PREVIEW_MAX_COUNT).optional().describe(COUNT_DOC),
 });
 /** A preview body, as validated. */
 export type PreviewRequest = z.infer<typeof PreviewRequest>;
+
+/** The query of GET /v1/alarms/{id}/preview: `count`, from the query string. */
+export const AlarmPreviewQuery = z.strictObject({
+  count: z.coerce.number({ error: COUNT_PROBLEM }).int({ error: COUNT_PROBLEM }).min(1, { error: COUNT_PROBLEM }).max(PREVIEW_MAX_COUNT, { error: COUNT_PROBLEM }).optional().describe(COUNT_DOC),
+});
 
 /** One occurrence: the instant, and the same instant as wall time in the schedule's zone. */
 export const Occurrence = z

@@ -16,3 +16,11 @@ export interface DispatchObserver {
    */
   attempted(target: Target['type'], outcome: Decision['outcome'], attempt: number, latenessMs: number): void;
 }
+
+/** One observer that tells each of `observers` in turn. */
+export function observeAll(...observers: DispatchObserver[]): DispatchObserver {
+  return {
+    claimed: (durationMs, rows) => observers.forEach((o) => o.claimed(durationMs, rows)),
+    attempted: (target, outcome, attempt, latenessMs) => observers.forEach((o) => o.attempted(target, outcome, attempt, latenessMs)),
+  };
+}

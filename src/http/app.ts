@@ -36,6 +36,7 @@ import { authHandlers } from './routes/auth.js';
 import { endpointHandlers } from './routes/endpoints.js';
 import { healthHandlers, type HealthDeps } from './routes/health.js';
 import { historyHandlers } from './routes/history.js';
+import { latenessHandlers } from './routes/lateness.js';
 import { scheduleHandlers } from './routes/schedules.js';
 import { streamHandlers } from './routes/stream.js';
 import { wellKnownHandlers } from './routes/well-known.js';
@@ -120,6 +121,7 @@ export function buildApp(deps: AppDeps) {
     ...streamHandlers(),
     ...auditHandlers(deps.audit),
     ...adminHandlers(deps),
+    ...latenessHandlers(deps.db),
   };
   for (const [name, route] of Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][]) {
     if (((route as RouteSpec).auth === 'admin') !== route.path.startsWith(ADMIN_PREFIX)) throw new Error(`route ${name}: admin routes, and only they, live under ${ADMIN_PREFIX}`);

@@ -1,11 +1,14 @@
 /**
  * The replica's heartbeat: every few seconds it announces itself (version,
  * host, dispatch state, wakes in flight) in the replicas table, which GET
- * /v1/admin/status reads; at stop it removes itself. A failed beat is
- * logged and tried again at the next.
+ * /v1/admin/status reads, and stores the lateness it counted since the last
+ * beat (GET /v1/admin/lateness); at stop it removes itself. A failed beat is
+ * logged and tried again at the next, with the counts it could not store.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { LatenessTally } from '../metrics/lateness.js';
+import { recordLatenessSample } from '../store/lateness.js';
 import { announceReplica, forgetReplica, type ReplicaBeat } from '../store/replicas.js';
 import type { Schema } from '../store/schema.js';
 
@@ -13,6 +16,8 @@ import type { Schema } from '../store/schema.js';
 export const HEARTBEAT_MS = 5_000;
 // A row not refreshed for this long belongs to a replica that died without removing it.
 const FORGET_AFTER_MS = 86_400_000;
+/** Lateness samples are kept this long: the dashboard plots a day at most. */
+export const LATENESS_KEEP_MS = 86_400_000;
 
 /** What the heartbeat needs. */
 export interface HeartbeatOptions {
@@ -21,6 +26,10 @@ export interface HeartbeatOptions {
   readonly replica: Omit<ReplicaBeat, 'dispatch' | 'inFlight'>;
   readonly dispatch: () => string;
   readonly inFlight: () => number;
+  /** The first attempts' lateness this replica counts, stored at each beat. */
+  readonly lateness: LatenessTally;
+  /** The due backlog as last counted (chronos_due_backlog), null when nothing counts it. */
+  readonly backlog: () => number | null;
   readonly intervalMs?: number;
 }
 
@@ -45,11 +54,22 @@ export class Heartbeat {
   }
 
   private beat(): Promise<void> {
-    this.beating ??= announceReplica(this.o.db, { ...this.o.replica, dispatch: this.o.dispatch(), inFlight: this.o.inFlight() }, FORGET_AFTER_MS)
+    this.beating ??= this.announce()
       .catch((err: unknown) => this.o.log.warn({ err }, 'heartbeat failed; will try again'))
       .finally(() => {
         this.beating = undefined;
       });
     return this.beating;
+  }
+
+  private async announce(): Promise<void> {
+    await announceReplica(this.o.db, { ...this.o.replica, dispatch: this.o.dispatch(), inFlight: this.o.inFlight() }, FORGET_AFTER_MS);
+    const counts = this.o.lateness.take();
+    try {
+      await recordLatenessSample(this.o.db, this.o.replica.id, counts, this.o.backlog(), LATENESS_KEEP_MS);
+    } catch (err) {
+      this.o.lateness.giveBack(counts);
+      throw err;
+    }
   }
 }

@@ -12,9 +12,8 @@ import { TargetType } from '../api/alarms.js';
 import type { PoolUsage } from '../db/deadline-client.js';
 import type { DispatchObserver } from '../dispatch/observer.js';
 import type { QueueStats } from '../store/queue-stats.js';
+import { LATENESS_BUCKETS_S } from './lateness.js';
 
-// Seconds. Lateness reaches past a minute only when something is wrong; retries are counted apart (attempt="retry").
-const LATENESS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const CLAIM_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 // Rows; an empty claim (nothing due) is a sample of 0.
 const CLAIM_BATCH_BUCKETS = [0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
@@ -31,7 +30,8 @@ export class Metrics implements DispatchObserver {
     name: 'chronos_wake_lateness_seconds',
     help: 'From an occurrence\'s scheduled_for to the answer of its attempt, by target type and attempt (first, or retry: a retry is late by its backoff).',
     labelNames: ['target', 'attempt'] as const,
-    buckets: LATENESS_BUCKETS,
+    // Retries are counted apart (attempt="retry"): the dashboard's plot stores the first ones (metrics/lateness.ts).
+    buckets: [...LATENESS_BUCKETS_S],
     registers: [this.registry],
   });
   private readonly attempts = new Counter({
@@ -88,6 +88,7 @@ export class Metrics implements DispatchObserver {
   });
 
   private readonly pools = new Map<string, () => PoolUsage>();
+  private lastDueBacklog: number | null = null;
   private inFlight: () => number = () => 0;
 
   constructor(version: string) {
@@ -142,8 +143,14 @@ export class Metrics implements DispatchObserver {
     for (const status of STATUSES) for (const target of TargetType.options) this.alarms.set({ status, target }, 0);
     for (const { status, target, count } of stats.alarms) this.alarms.set({ status, target }, count);
     this.dueBacklog.set(stats.dueBacklog);
+    this.lastDueBacklog = stats.dueBacklog;
     this.oldestDue.set((stats.oldestDueLatenessMs ?? 0) / 1000);
     this.queueStatsAt.set(stats.at.getTime() / 1000);
+  }
+
+  /** chronos_due_backlog as last counted; null before the first count. */
+  get dueBacklogNow(): number | null {
+    return this.lastDueBacklog;
   }
 
   /** Serves chronos_db_pool_* for the pool `name` (api, dispatch), read at each scrape. */

@@ -145,6 +145,14 @@ export interface RateLimitsTable {
   admitted: number;
 }
 
+/** `lateness_samples`: each replica's lateness bucket counts per heartbeat (migration 015). */
+export interface LatenessSamplesTable {
+  replica_id: string;
+  at: GeneratedTimestamp;
+  buckets: string[];
+  backlog: number | null;
+}
+
 /** The whole database as Kysely sees it. */
 export interface Schema {
   owners: OwnersTable;
@@ -156,4 +164,5 @@ export interface Schema {
   stream_listeners: StreamListenersTable;
   endpoints: EndpointsTable;
   rate_limits: RateLimitsTable;
+  lateness_samples: LatenessSamplesTable;
 }

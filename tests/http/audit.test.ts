@@ -39,6 +39,13 @@ t.test('every route that changes something writes one audit entry with the actor
     deleteEndpoint: async () => ({ path: `/v1/endpoints/${await endpoint()}` }),
     rotateEndpointSecret: async () => ({ path: `/v1/endpoints/${await endpoint()}/rotate-secret` }),
     adminCancelAlarm: async () => ({ path: `/v1/admin/alarms/${await make()}/cancel`, admin: true }),
+    adminPauseAlarm: async () => ({ path: `/v1/admin/alarms/${await make()}/pause`, admin: true }),
+    adminResumeAlarm: async () => {
+      const id = await make();
+      await h.request('POST', `/v1/admin/alarms/${id}/pause`, { admin: true });
+      return { path: `/v1/admin/alarms/${id}/resume`, admin: true };
+    },
+    adminFireAlarm: async () => ({ path: `/v1/admin/alarms/${await make()}/fire`, admin: true }),
     adminSuspendOwner: async () => ({ path: `/v1/admin/owners/${did}/suspend`, body: { reason: 'test' }, admin: true }),
     adminUnsuspendOwner: async () => {
       await h.request('POST', `/v1/admin/owners/${did}/suspend`, { admin: true, body: '{"reason":"to lift"}' });

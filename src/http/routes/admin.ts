@@ -1,11 +1,14 @@
 /** The admin routes (SPEC 10.1): every owner's alarms, an owner's controls, the status, the whole audit log. */
-import type { Handler } from 'hono';
+import type { Context, Handler } from 'hono';
 import { ListAdminAlarmsQuery, SuspendRequest } from '../../api/admin.js';
 import { FireView, TargetType } from '../../api/alarms.js';
+import { ListFiresQuery } from '../../api/alarms.js';
 import { ListAuditQuery } from '../../api/audit.js';
+import { AlarmPreviewQuery, PREVIEW_DEFAULT_COUNT } from '../../api/schedules.js';
+import { alarmPreview } from '../../alarms/preview.js';
 import { parseOrThrow } from '../../api/problems.js';
 import { ownerView, type AdminService } from '../../admin/service.js';
-import { alarmView } from '../../alarms/rows.js';
+import { alarmView, fireView } from '../../alarms/rows.js';
 import type { AlarmService } from '../../alarms/service.js';
 import { STATUSES } from '../../alarms/states.js';
 import { auditEntryView, type AuditLog } from '../../audit/log.js';
@@ -20,7 +23,9 @@ const OUTCOMES = FireView.shape.outcome.options;
 const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 
 /** The handlers of the admin routes, by route name (api/routes.ts). */
-export function adminHandlers(deps: { readonly alarms: AlarmService; readonly admin: AdminService; readonly audit: AuditLog }) {
+export function adminHandlers(deps: { readonly alarms: AlarmService; readonly admin: AdminService; readonly audit: AuditLog; readonly now: () => number }) {
+  // An admin acts on an alarm as its owner would, named in the audit log as the admin.
+  const anyAlarm = (c: Context<AppEnv>) => deps.alarms.getAny(c.req.param('id')!);
   return {
     adminListAlarms: (async (c) => {
       const q = parseOrThrow(ListAdminAlarmsQuery, c.req.query(), UNKNOWN_PARAMETER);
@@ -29,8 +34,29 @@ export function adminHandlers(deps: { readonly alarms: AlarmService; readonly ad
     }) satisfies Handler<AppEnv>,
     adminGetAlarm: (async (c) => ok(c, alarmView(await deps.alarms.getAny(c.req.param('id')!)))) satisfies Handler<AppEnv>,
     adminCancelAlarm: (async (c) => {
-      const alarm = await deps.alarms.getAny(c.req.param('id')!);
+      const alarm = await anyAlarm(c);
       return ok(c, alarmView(await deps.alarms.cancel(alarm.owner, alarm.id, changeBy(c))));
+    }) satisfies Handler<AppEnv>,
+    adminPauseAlarm: (async (c) => {
+      const alarm = await anyAlarm(c);
+      return ok(c, alarmView(await deps.alarms.pause(alarm.owner, alarm.id, changeBy(c))));
+    }) satisfies Handler<AppEnv>,
+    adminResumeAlarm: (async (c) => {
+      const alarm = await anyAlarm(c);
+      return ok(c, alarmView(await deps.alarms.resume(alarm.owner, alarm.id, changeBy(c))));
+    }) satisfies Handler<AppEnv>,
+    adminFireAlarm: (async (c) => {
+      const alarm = await anyAlarm(c);
+      return ok(c, { fire_id: await deps.alarms.fire(alarm.owner, alarm.id, changeBy(c)) }, 202);
+    }) satisfies Handler<AppEnv>,
+    adminListFires: (async (c) => {
+      const alarm = await anyAlarm(c);
+      const page = await deps.alarms.fires(alarm.owner, alarm.id, parseOrThrow(ListFiresQuery, c.req.query(), UNKNOWN_PARAMETER));
+      return ok(c, { fires: page.items.map(fireView), next_cursor: page.nextCursor });
+    }) satisfies Handler<AppEnv>,
+    adminAlarmPreview: (async (c) => {
+      const { count } = parseOrThrow(AlarmPreviewQuery, c.req.query(), UNKNOWN_PARAMETER);
+      return ok(c, { occurrences: alarmPreview(await anyAlarm(c), count ?? PREVIEW_DEFAULT_COUNT, new Date(deps.now())) });
     }) satisfies Handler<AppEnv>,
     adminGetOwner: (async (c) => ok(c, ownerView(await deps.admin.owner(c.req.param('did')!)))) satisfies Handler<AppEnv>,
     adminSuspendOwner: (async (c) => {
