@@ -17,6 +17,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json chronos.config.kvx chronos-tools.json ./
 COPY migrations ./migrations
+COPY ui ./ui
 RUN mkdir -p /var/lib/chronos && chown node:node /var/lib/chronos
 USER node
 VOLUME /var/lib/chronos

@@ -1,8 +1,9 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.chronos/', '.tap/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.chronos/', '.tap/', 'coverage/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,6 +15,11 @@ export default tseslint.config(
   {
     files: ['src/cli/**', 'src/bin/**', 'scripts/**', 'bench/**', 'tests/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // The dashboard runs in the browser, as plain ES modules.
+    files: ['ui/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // Tests read arbitrary JSON answers.

@@ -4,10 +4,9 @@ import { STATUSES } from '../alarms/states.js';
 import { FireView, ListAlarmsQuery, TargetType } from './alarms.js';
 import { bodyObject, storedText, Timestamp } from './fields.js';
 
-/** The query of GET /v1/admin/alarms: the owner's list's filters, and the owner and target type. */
+/** The query of GET /v1/admin/alarms: the owner's list's filters, and the owner. */
 export const ListAdminAlarmsQuery = ListAlarmsQuery.extend({
   owner: storedText({ min: 1, max: 1024, message: 'must be a DID' }).optional().describe('Only alarms of this DID.'),
-  target: z.enum(TargetType.options, { error: `must be one of ${TargetType.options.join(', ')}` }).optional().describe('Only alarms with this target type.'),
 });
 export type ListAdminAlarmsQuery = z.output<typeof ListAdminAlarmsQuery>;
 

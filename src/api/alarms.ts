@@ -134,6 +134,7 @@ const StatusList = z
 export const ListAlarmsQuery = z.strictObject({
   status: StatusList.optional(),
   tag: storedText({ min: 1, max: 64, message: 'must be 1 to 64 characters' }).optional().describe('Only alarms with this tag.'),
+  target: z.enum(TargetType.options, { error: `must be one of ${TargetType.options.join(', ')}` }).optional().describe('Only alarms with this target type.'),
   limit: PageLimit.optional(),
   cursor: DecodedCursor.optional(),
 });

@@ -40,6 +40,7 @@ import { latenessHandlers } from './routes/lateness.js';
 import { scheduleHandlers } from './routes/schedules.js';
 import { streamHandlers } from './routes/stream.js';
 import { wellKnownHandlers } from './routes/well-known.js';
+import { serveUi } from './ui.js';
 
 export type { AppEnv } from './env.js';
 
@@ -128,6 +129,7 @@ export function buildApp(deps: AppDeps) {
     const chain: Handler<AppEnv>[] = [...layers(route), handlers[name]];
     app.on(route.method.toUpperCase(), [honoPath(route)], ...(chain as [Handler<AppEnv>]));
   }
+  serveUi(app, deps.version);
   const document = JSON.stringify(openApiDocument(deps.version));
   app.get('/openapi.json', (c) => c.body(document, 200, { 'Content-Type': 'application/json' }));
   if (metrics) {
