@@ -50,6 +50,8 @@ Or with the command line, which finds the dev agent's key and the transport toke
   ${cliEnv(daemon.url, config.dataDir)}npx chronos alarm set --kind once --delay 5s --message "Hello from Chronos" --payload '{"step":1}'
   ${cliEnv(daemon.url, config.dataDir)}npx chronos alarm list
 
+See them in the dashboard: ${daemon.url}/ui (sign in as Agent with the transport token and the principal token above).
+
 Waiting for wakes (Ctrl-C stops everything).
 `);
   return new Promise((resolve) => {

@@ -21,7 +21,7 @@ t.test('the field meant: synonyms, other spellings, typos; nothing for a name fa
 t.test('fieldsAt opens optional, union and pipe schemas', async (t) => {
   t.ok(fieldsAt(CreateAlarm, []).includes('wake_message'));
   t.same(fieldsAt(CreateAlarm, ['target']), ['type', 'endpoint'], 'the members of the target union');
-  t.same(fieldsAt(ListAlarmsQuery, []).sort(), ['cursor', 'limit', 'status', 'tag']);
+  t.same(fieldsAt(ListAlarmsQuery, []).sort(), ['cursor', 'limit', 'status', 'tag', 'target']);
   t.same(fieldsAt(CreateAlarm, ['tags', 0]), [], 'a string has no members');
 });
 

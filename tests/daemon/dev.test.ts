@@ -25,6 +25,9 @@ t.test('chronos dev prints a working example, and the wake it causes', async (t)
   const { data } = (await res.json()) as { data: { id: string } };
   const [wake] = await dev.waitForText(new RegExp(`=== wake received[^=]*alarm_id:\\s+${data.id}[^=]*payload:\\s+\\{"step":1\\}`), 15_000);
   t.match(wake, /wake_message: {2}"Hello from Chronos"/);
+  const [, dashboard] = dev.stdout().match(/^See them in the dashboard: (\S+)/m)!;
+  t.equal(dashboard, `${url}/ui`);
+  t.equal((await fetch(dashboard!)).status, 200, 'the dashboard the banner names is served');
 
   // The banner's command line, run as printed, from the same directory: it finds the dev agent's key (issue 17 #9).
   const [, line] = dev.stdout().match(/^ {2}((?:\w+=\S+ )*npx chronos alarm set .*)$/m)!;

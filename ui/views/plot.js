@@ -39,6 +39,7 @@ export function Plot({ title, caption, times, series, log = false, format = Stri
   return html`
     <figure class="plot">
       <figcaption><strong>${title}</strong>${caption}</figcaption>
+      ${rows.length === 0 && html`<p class="hint">Nothing in this window yet.</p>`}
       <div ref=${box} class="plot-canvas" aria-hidden="true"></div>
       <details>
         <summary>${title}: the numbers (${rows.length} minutes with data)</summary>
