@@ -16,6 +16,11 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // deploy/router/router.mjs: a plain Node script, run without a build step.
+    files: ['deploy/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', fetch: 'readonly', AbortSignal: 'readonly' } },
+  },
+  {
     // Tests read arbitrary JSON answers.
     files: ['tests/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
