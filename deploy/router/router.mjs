@@ -35,6 +35,11 @@ const CHRONOS_URLS = (process.env.CHRONOS_URL || 'http://127.0.0.1:8080')
   .map((u) => u.trim().replace(/\/+$/, ''))
   .filter(Boolean);
 const WAKE_TOKEN = process.env.CHRONOS_WAKE_TOKEN || undefined;
+if (WAKE_TOKEN !== undefined && WAKE_TOKEN.length < 32) {
+  // chronosd sends any wake token it is given; a short one (the placeholder of deploy/env.example) could be guessed.
+  process.stderr.write(`router: CHRONOS_WAKE_TOKEN is ${WAKE_TOKEN.length} characters: use at least 32 (node deploy/secrets.mjs makes one)\n`);
+  process.exit(2);
+}
 const HOST = process.env.HOST || '0.0.0.0';
 const PORT = Number(process.env.PORT ?? 8090);
 /** Standard Webhooks' tolerance: a timestamp further off than this is refused. */

@@ -129,3 +129,12 @@ t.test('router.mjs answers 503 (retried by chronosd) while no chronosd publishes
   t.equal(res.status, 503, 'no key, no verdict: a retryable answer');
   t.ok(router.logs.some((l) => l.msg === 'cannot fetch the signing keys'), 'the failed fetch is logged');
 });
+
+t.test("router.mjs refuses to start with a short wake token (deploy/env.example's placeholder)", async (t) => {
+  const child = spawn(process.execPath, [SCRIPT], { env: { PATH: process.env.PATH ?? '', CHRONOS_WAKE_TOKEN: 'replace-me', PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  t.equal(code, 2, 'exit 2');
+  t.match(stderr, /CHRONOS_WAKE_TOKEN is 10 characters: use at least 32/, 'saying why');
+});
