@@ -22,6 +22,11 @@ export default tseslint.config(
     languageOptions: { globals: globals.browser },
   },
   {
+    // deploy/: plain Node scripts, run without a build step.
+    files: ['deploy/**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
+  {
     // Tests read arbitrary JSON answers.
     files: ['tests/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
