@@ -10,7 +10,9 @@ import { parseOrThrow } from '../../api/problems.js';
 import { ownerView, type AdminService } from '../../admin/service.js';
 import { alarmView, fireView } from '../../alarms/rows.js';
 import type { AlarmService } from '../../alarms/service.js';
+import type { AlarmRow } from '../../store/alarms.js';
 import { STATUSES } from '../../alarms/states.js';
+import type { ChangeBy } from '../../audit/entry.js';
 import { auditEntryView, type AuditLog } from '../../audit/log.js';
 import { readJsonBody } from '../body.js';
 import { changeBy } from '../change-by.js';
@@ -24,8 +26,14 @@ const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.
 
 /** The handlers of the admin routes, by route name (api/routes.ts). */
 export function adminHandlers(deps: { readonly alarms: AlarmService; readonly admin: AdminService; readonly audit: AuditLog; readonly now: () => number }) {
-  // An admin acts on an alarm as its owner would, named in the audit log as the admin.
   const anyAlarm = (c: Context<AppEnv>) => deps.alarms.getAny(c.req.param('id')!);
+  // An admin changes an alarm as its owner would, named in the audit log as the admin.
+  const asOwner =
+    (change: (owner: string, id: string, by: ChangeBy) => Promise<AlarmRow>): Handler<AppEnv> =>
+    async (c) => {
+      const alarm = await anyAlarm(c);
+      return ok(c, alarmView(await change(alarm.owner, alarm.id, changeBy(c))));
+    };
   return {
     adminListAlarms: (async (c) => {
       const q = parseOrThrow(ListAdminAlarmsQuery, c.req.query(), UNKNOWN_PARAMETER);
@@ -33,18 +41,9 @@ export function adminHandlers(deps: { readonly alarms: AlarmService; readonly ad
       return ok(c, { alarms: page.items.map(alarmView), next_cursor: page.nextCursor });
     }) satisfies Handler<AppEnv>,
     adminGetAlarm: (async (c) => ok(c, alarmView(await deps.alarms.getAny(c.req.param('id')!)))) satisfies Handler<AppEnv>,
-    adminCancelAlarm: (async (c) => {
-      const alarm = await anyAlarm(c);
-      return ok(c, alarmView(await deps.alarms.cancel(alarm.owner, alarm.id, changeBy(c))));
-    }) satisfies Handler<AppEnv>,
-    adminPauseAlarm: (async (c) => {
-      const alarm = await anyAlarm(c);
-      return ok(c, alarmView(await deps.alarms.pause(alarm.owner, alarm.id, changeBy(c))));
-    }) satisfies Handler<AppEnv>,
-    adminResumeAlarm: (async (c) => {
-      const alarm = await anyAlarm(c);
-      return ok(c, alarmView(await deps.alarms.resume(alarm.owner, alarm.id, changeBy(c))));
-    }) satisfies Handler<AppEnv>,
+    adminCancelAlarm: asOwner((owner, id, by) => deps.alarms.cancel(owner, id, by)),
+    adminPauseAlarm: asOwner((owner, id, by) => deps.alarms.pause(owner, id, by)),
+    adminResumeAlarm: asOwner((owner, id, by) => deps.alarms.resume(owner, id, by)),
     adminFireAlarm: (async (c) => {
       const alarm = await anyAlarm(c);
       return ok(c, { fire_id: await deps.alarms.fire(alarm.owner, alarm.id, changeBy(c)) }, 202);
