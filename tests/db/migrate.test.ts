@@ -25,7 +25,7 @@ t.test('applies the shipped migrations once, recording name and checksum', async
     shipped.map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })),
   );
   const tables = await sql`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
-  t.same(tables.map((r) => r.tablename), ['alarm_owners', 'alarms', 'audit_log', 'auth_nonces', 'chronos_schema_migrations', 'endpoints', 'fires', 'owners', 'rate_limits', 'replicas', 'stream_listeners']);
+  t.same(tables.map((r) => r.tablename), ['alarm_owners', 'alarms', 'audit_log', 'auth_nonces', 'chronos_schema_migrations', 'endpoints', 'fires', 'lateness_samples', 'owners', 'rate_limits', 'replicas', 'stream_listeners']);
   const payloadType = await sql`SELECT data_type FROM information_schema.columns WHERE table_name = 'alarms' AND column_name = 'payload'`;
   t.equal(payloadType[0]?.data_type, 'json', 'payload is json text, not jsonb');
 });
