@@ -74,6 +74,7 @@ async function run() {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.getByRole('heading', { name: /Replicas/ }).waitFor();
+    await page.locator('.plot canvas').first().waitFor();
     t.match(await page.locator('main').innerText(), /Due backlog[\s\S]*Alarms by status/, 'the overview shows the counts');
     t.equal(await page.locator('.plot canvas').count(), 2, 'the lateness and backlog plots are drawn');
     await shot(page, 'overview');
@@ -143,6 +144,7 @@ async function run() {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     t.match(await page.locator('header').innerText(), /Agent did:key:/, 'the header names the agent');
+    await page.locator('.plot canvas').first().waitFor();
     t.equal(await page.locator('.plot canvas').count(), 1, 'its own lateness plot (the backlog over time is the operators\')');
     await shot(page, 'overview-agent-phone');
     await page.getByRole('link', { name: 'Alarms' }).click();

@@ -40,24 +40,25 @@ export function Alarms({ client, params, onError }) {
     location.hash = `#/alarms${q.size ? `?${q}` : ''}`;
   }
 
+  // The fields are uncontrolled (defaultValue, selected): what is typed while the list loads is kept. A new filter makes a new form.
   return html`
     <section aria-labelledby="alarms-title">
       <h1 id="alarms-title" tabindex="-1">Alarms</h1>
       <form class="filters" role="search" aria-label="Filter alarms" onSubmit=${apply} key=${key}>
         <label>Status
-          <select name="status" value=${filters.status ?? ''}>
+          <select name="status">
             <option value="">any</option>
-            ${CONTRACT.statuses.map((s) => html`<option value=${s}>${s}</option>`)}
+            ${CONTRACT.statuses.map((s) => html`<option value=${s} selected=${filters.status === s}>${s}</option>`)}
           </select>
         </label>
-        <label>Tag <input name="tag" value=${filters.tag ?? ''} spellcheck="false" /></label>
+        <label>Tag <input name="tag" defaultValue=${filters.tag ?? ''} spellcheck="false" /></label>
         <label>Target
-          <select name="target" value=${filters.target ?? ''}>
+          <select name="target">
             <option value="">any</option>
-            ${CONTRACT.targets.map((t) => html`<option value=${t}>${t}</option>`)}
+            ${CONTRACT.targets.map((t) => html`<option value=${t} selected=${filters.target === t}>${t}</option>`)}
           </select>
         </label>
-        ${client.admin && html`<label>Owner <input name="owner" value=${filters.owner ?? ''} placeholder="did:key:…" spellcheck="false" /></label>`}
+        ${client.admin && html`<label>Owner <input name="owner" defaultValue=${filters.owner ?? ''} placeholder="did:key:…" spellcheck="false" /></label>`}
         <button type="submit">Filter</button>
         ${Object.keys(filters).length > 0 && html`<a href="#/alarms">Clear</a>`}
       </form>
