@@ -294,6 +294,27 @@ export async function capacity(databaseUrl: string | undefined, pendings: readon
     const fireSizes = await sizesOf(database.db, 'fires');
     const fireTotal = await totalSize(database.db, 'fires');
     const fireHeap = fireSizes.find((s) => s.name === 'heap')!.bytes;
+    // The ledger as a table distributed by owner would need it (docs/scaling.md): the owner on every attempt, in its
+    // primary key; or a small bucket number (a hash of the owner) instead. Same rows, indexes in place while loading.
+    const keyedLines = ['| the same attempts, with | total MB | bytes per attempt | more than today |', '|---|---:|---:|---:|'];
+    for (const [name, column, value] of [
+      ['owner text (the DID), primary key (owner, id)', 'owner text NOT NULL', sql`'did:key:z6Mk' || substr(md5(f.alarm_id) || md5(f.alarm_id || 'o'), 1, 44)`],
+      ['bucket smallint, primary key (bucket, id)', 'bucket smallint NOT NULL', sql`(hashtext(f.alarm_id) & 63)::smallint`],
+    ] as const) {
+      const key = column.split(' ')[0]!;
+      await sql`DROP TABLE IF EXISTS fires_keyed`.execute(database.db);
+      await sql`CREATE TABLE fires_keyed (LIKE fires INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`.execute(database.db);
+      await sql.raw(`ALTER TABLE fires_keyed ADD COLUMN ${column}, ADD PRIMARY KEY (${key}, id)`).execute(database.db);
+      await sql`CREATE INDEX ON fires_keyed (alarm_id, started_at DESC, id DESC)`.execute(database.db);
+      await sql`CREATE INDEX ON fires_keyed (started_at)`.execute(database.db);
+      await sql`INSERT INTO fires_keyed SELECT f.*, ${value} FROM fires f ORDER BY f.id`.execute(database.db);
+      await runOn(url, 'VACUUM (ANALYZE) fires_keyed');
+      const keyed = await totalSize(database.db, 'fires_keyed');
+      const perAttempt = keyed / fires;
+      const today = fireTotal / fires;
+      keyedLines.push(`| ${name} | ${mb(keyed)} | ${num(Math.round(perAttempt))} | ${num(Math.round(perAttempt - today))} bytes (${num((100 * (perAttempt - today)) / today)}%) |`);
+    }
+    await sql`DROP TABLE fires_keyed`.execute(database.db);
     // Fire retention (maintenance/jobs.ts firePruner): batches of 1,000 attempts past retention.fires (default 30 days).
     const prune: number[] = [];
     for (let i = 0; i < 20; i++) prune.push((await timed(() => pruneFires(database.db, 30 * DAY_MS, 1_000)))[0]);
@@ -304,6 +325,7 @@ export async function capacity(databaseUrl: string | undefined, pendings: readon
       `| ${num(fires)} | ${mb(fireHeap)} | ${mb(fireTotal - fireHeap)} | ${mb(fireTotal)} | ${num(Math.round(fireTotal / fires))} | ${mb((fireTotal * 1_000_000) / fires)} | ${num(Math.round((fires * 1000) / fireLoadMs))} | ${ms(median(prune))} / ${ms(pct(prune, 90))} (${num(Math.round(1_000_000 / median(prune)))}) |`,
     );
     console.log(`\nIndexes of fires: ${fireSizes.filter((s) => s.name !== 'heap').map((s) => `${s.name} ${mb(s.bytes)} MB`).join(', ')}.\n`);
+    console.log(`${keyedLines.join('\n')}\n`);
   } finally {
     await dispatch.close();
     await database.close();
