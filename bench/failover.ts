@@ -16,8 +16,8 @@
  * of the wakes due before, during and after the outage, how many fire_ids
  * arrived more than once, and what the fire ledger recorded.
  */
-import { execSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { exec } from 'node:child_process';
+import { parseArgs, promisify } from 'node:util';
 import postgres from 'postgres';
 import { BENCH_OWNER } from './peers/alarm.js';
 import { RouterStub } from './stub.js';
@@ -46,10 +46,46 @@ const seconds = Number(values.seconds);
 const downMs = Number(values['down-ms']);
 const outageAtMs = Number(values['outage-at-s']) * 1000;
 const LEAD_MS = 3_000;
+const WARM_UP = 1_000;
+const PROBE_EVERY_MS = 100;
 
-function run(command: string): number {
+/**
+ * Whether the server answers, from a connection of its own opened every
+ * PROBE_EVERY_MS (a new one each time, as a replica reconnecting would):
+ * the instants of the first failed and the first answered probe after it.
+ */
+function probeServer(url: string): { stop(): Promise<{ downAt: number | null; upAt: number | null }> } {
+  let downAt: number | null = null;
+  let upAt: number | null = null;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t = Date.now();
+      const client = postgres(url, { max: 1, connect_timeout: 1, onnotice: () => {} });
+      try {
+        await client`SELECT 1`;
+        if (downAt !== null && upAt === null) upAt = t;
+      } catch {
+        downAt ??= t;
+      } finally {
+        await client.end({ timeout: 1 }).catch(() => {});
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, t + PROBE_EVERY_MS - Date.now())));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return { downAt, upAt };
+    },
+  };
+}
+
+/** Runs `command` without blocking this process's event loop (the server probe runs meanwhile); returns how long it took. */
+async function run(command: string): Promise<number> {
   const t0 = Date.now();
-  execSync(command, { stdio: ['ignore', 'ignore', 'inherit'] });
+  await promisify(exec)(command);
   return Date.now() - t0;
 }
 
@@ -58,20 +94,26 @@ const system = new Chronosd();
 const databaseUrl = await freshDatabase(values['database-url'], 'bench_failover');
 try {
   await system.start({ databaseUrl, routerUrl: stub.url, processes: Number(values.replicas), stub });
+  // Warm-up, not measured: connections opened and code compiled, as in a running deployment (bench/dispatch.ts).
+  const warm = stub.expect(WARM_UP, 60_000);
+  await system.schedule(Array.from({ length: WARM_UP }, (_, i) => new Date(Date.now() + 500 + i)));
+  await warm;
   const n = rate * seconds;
   const base = Date.now() + LEAD_MS;
   const dues = Array.from({ length: n }, (_, i) => new Date(base + Math.floor((i * 1000) / rate)));
   const arrived = stub.expect(n, seconds * 1000 + LEAD_MS + 180_000);
   const fireIds = await system.scheduleAs(BENCH_OWNER, dues);
   const dueOf = new Map(fireIds.map((f, i) => [f, dues[i]!.getTime()]));
+  const probe = probeServer(databaseUrl);
   await new Promise((r) => setTimeout(r, base + outageAtMs - Date.now()));
   const stopAt = Date.now();
-  const stopMs = run(values.stop);
+  const stopMs = await run(values.stop);
   await new Promise((r) => setTimeout(r, downMs));
-  const startMs = run(values.start);
+  const startMs = await run(values.start);
   const upAt = Date.now();
   process.stderr.write(`failover: stop took ${stopMs} ms, start ${startMs} ms; down from +${stopAt - base} to +${upAt - base} ms of the run\n`);
   await arrived;
+  const seen = await probe.stop();
   const r = await stub.results();
   // Each wake's lateness by when it was due: before the stop, while the server was down, in the 5 s after it was back, later.
   const groups: [string, (due: number) => boolean, number[]][] = [
@@ -84,12 +126,21 @@ try {
   const sorted = [...r.lateness].sort((a, b) => a - b);
   console.log(`## failover: ${values.replicas} chronosd replicas, ${rate} wakes/s for ${seconds} s, PostgreSQL stopped at +${stopAt - base} ms and back at +${upAt - base} ms\n`);
   console.log(`- stop: \`${values.stop}\` (${stopMs} ms); down ${downMs} ms more; start: \`${values.start}\` (${startMs} ms)`);
+  console.log(`- a new connection every ${PROBE_EVERY_MS} ms: first refused at ${seen.downAt === null ? '-' : `+${seen.downAt - base} ms`}, first answered again at ${seen.upAt === null ? '-' : `+${seen.upAt - base} ms`}`);
   console.log(`- wakes: ${num(r.lateness.length)} distinct fire_ids of ${num(n)}; ${r.duplicates} received more than once`);
   console.log('\n| wakes | n | p50 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|');
   for (const [name, , xs] of groups) {
     const s = [...xs].sort((a, b) => a - b);
     console.log(`| ${name} | ${num(s.length)} | ${s.length ? num(percentile(s, 50), 1) : '-'} | ${s.length ? num(percentile(s, 99), 1) : '-'} | ${s.length ? num(s[s.length - 1]!, 1) : '-'} |`);
   }
+  // Lateness by the second the wakes were due in, where any was over 50 ms late.
+  const bySecond = new Map<number, number[]>();
+  r.fireIds.forEach((fireId, i) => {
+    const second = Math.floor((dueOf.get(fireId)! - base) / 1000);
+    bySecond.set(second, [...(bySecond.get(second) ?? []), r.lateness[i]!]);
+  });
+  const late = [...bySecond].filter(([, xs]) => Math.max(...xs) > 50).sort(([a], [b]) => a - b);
+  console.log(`\nSeconds of the run (from its first due wake) in which a wake was over 50 ms late: ${late.length === 0 ? 'none' : late.map(([sec, xs]) => `${sec}: ${xs.filter((x) => x > 50).length} of ${xs.length}, max ${num(Math.max(...xs))} ms`).join('; ')}`);
   console.log(`\n- all: p50 ${num(percentile(sorted, 50), 1)}, p99 ${num(percentile(sorted, 99), 1)}, max ${num(sorted[sorted.length - 1]!, 1)}; over 100 ms: ${sorted.filter((x) => x > 100).length}, over 1 s: ${sorted.filter((x) => x > 1000).length}`);
   // The last settles go in groups that wait up to 25 ms for company.
   await new Promise((r) => setTimeout(r, 1_000));
