@@ -1,10 +1,13 @@
 /**
- * `npm run bench [-- scenario ...] [--quick] [--repeats N] [--database-url URL] [--systems a,b] [--baseline REF]`
+ * `npm run bench [-- scenario ...] [--quick] [--repeats N] [--database-url URL] [--systems a,b] [--baseline REF] [--pending N,N] [--fires N]`
  *
  * The benchmark suite. One PostgreSQL (embedded, or the server at
  * --database-url), one router stub in a process of its own, and a fresh
  * database per system and run. Scenarios: schedule, ceiling, steady, burst,
- * fairness, scale, api, replicas (all by default). Prints Markdown; results are copied into
+ * fairness, scale, api, replicas (all by default), and capacity, run only
+ * when named: what one PostgreSQL holds, at each size of --pending (default
+ * 1,000,000 and 5,000,000; 100,000 with --quick) and --fires attempts
+ * (default 1,000,000), see capacity.ts. Prints Markdown; results are copied into
  * docs/benchmarks.md with the command that made them. --quick: short runs,
  * one repeat, for development.
  *
@@ -21,6 +24,7 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { checkOutBaseline, currentCode, type Baseline } from './baseline.js';
+import { capacity } from './capacity.js';
 import { ceiling } from './ceiling.js';
 import { benchPostgres } from './postgres.js';
 import { api, burst, fairness, replicas, scale, steady, type BenchEnv } from './scenarios.js';
@@ -39,7 +43,11 @@ const SYSTEMS: Record<string, () => SystemUnderTest> = {
   'pg-boss': pgBoss,
   'graphile-worker': graphileWorker,
 };
-const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, signing: undefined, ceiling, steady, burst, fairness, scale, api, replicas };
+const SCENARIOS: Record<string, ((env: BenchEnv) => Promise<void>) | undefined> = { schedule: undefined, signing: undefined, ceiling, steady, burst, fairness, scale, api, replicas, capacity: undefined };
+// Run only when named: it loads millions of rows (minutes, gigabytes of disk) and measures the database, not a dispatch.
+const ON_REQUEST = new Set(['capacity']);
+// Scenarios with no router stub and no chronosd process.
+const STANDALONE = new Set(['schedule', 'signing', 'capacity']);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -49,6 +57,8 @@ const { values, positionals } = parseArgs({
     'database-url': { type: 'string' },
     systems: { type: 'string', default: Object.keys(SYSTEMS).join(',') },
     baseline: { type: 'string' },
+    pending: { type: 'string' },
+    fires: { type: 'string' },
   },
 });
 const unknown = [...positionals.filter((p) => !(p in SCENARIOS)), ...values.systems.split(',').filter((s) => !(s in SYSTEMS))];
@@ -56,7 +66,7 @@ if (unknown.length > 0) {
   console.error(`unknown ${unknown.join(', ')}; scenarios: ${Object.keys(SCENARIOS).join(', ')}; systems: ${Object.keys(SYSTEMS).join(', ')}`);
   process.exit(2);
 }
-const wanted = positionals.length > 0 ? positionals : Object.keys(SCENARIOS);
+const wanted = positionals.length > 0 ? positionals : Object.keys(SCENARIOS).filter((s) => !ON_REQUEST.has(s));
 if (values.baseline !== undefined && !wanted.some((w) => w === 'steady' || w === 'burst' || w === 'fairness')) {
   console.error('--baseline: only the steady, burst and fairness scenarios run a baseline; name one of them');
   process.exit(2);
@@ -79,7 +89,16 @@ console.log(`- code: chronosd at ${currentCode()}${baseline ? `; ${baseline.name
 try {
   if (wanted.includes('schedule')) benchSchedule();
   if (wanted.includes('signing')) benchSigning();
-  const dispatching = wanted.filter((w) => w !== 'schedule' && w !== 'signing');
+  if (wanted.includes('capacity')) {
+    const sizes = (values.pending ?? (values.quick ? '100000' : '1000000,5000000')).split(',').map(Number);
+    const fires = Number(values.fires ?? (values.quick ? 100_000 : 1_000_000));
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(fires) || fires < 1) {
+      console.error('--pending takes sizes such as 1000000,5000000 and --fires a count, each a positive integer');
+      process.exit(2);
+    }
+    await capacity(values['database-url'], sizes, fires);
+  }
+  const dispatching = wanted.filter((w) => !STANDALONE.has(w));
   if (dispatching.length > 0) {
     const pg = await benchPostgres(values['database-url']);
     const stub = await RouterStub.start();

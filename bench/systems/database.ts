@@ -2,7 +2,7 @@
 import postgres from 'postgres';
 
 /** Runs `statements` one after another on one connection to `url`, then closes it. */
-async function runOn(url: string, ...statements: string[]): Promise<void> {
+export async function runOn(url: string, ...statements: string[]): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     for (const statement of statements) await sql.unsafe(statement);
