@@ -3,6 +3,7 @@
  * parser and a line of doc (SPEC 3.2). The loader, `--help`, the sample
  * `chronos.config.kvx` and docs/configuration.md all come from this table.
  */
+import { splitHosts } from './database-url.js';
 import { parseSeed } from '../auth/seed.js';
 import { parseAllowHosts } from '../net/allow-hosts.js';
 import { parseDuration, parseInteger, parseList, parseRate, type Rate } from './units.js';
@@ -59,7 +60,7 @@ const routerUrl = (t: string) => {
   return u.replace(/\/+$/, '');
 };
 const databaseUrl = (t: string) => {
-  const u = url(t);
+  const u = url(splitHosts(t).first);
   if (!/^postgres(ql)?:/.test(u)) throw new Error('must be a postgres:// or postgresql:// URL');
   return t.trim();
 };
@@ -142,7 +143,7 @@ export const KEYS = {
     default: undefined,
     defaultDoc: '(embedded)',
     parse: databaseUrl,
-    doc: 'PostgreSQL URL; unset starts an embedded PostgreSQL under the data directory',
+    doc: 'PostgreSQL URL (several hosts for failover: `postgres://u:p@pg-a:5432,pg-b:5432/chronos?target_session_attrs=primary`); unset starts an embedded PostgreSQL under the data directory',
     secret: true,
   }),
   dataDir: key({ env: ['CHRONOS_DATA_DIR'], kvx: 'db.data_dir', flag: 'data-dir', default: './.chronos', parse: text, doc: 'embedded PostgreSQL and generated dev secrets' }),

@@ -5,6 +5,7 @@
  * refusal that no wait can cure (wrong password, no such database) fails at
  * once.
  */
+import { splitHosts } from '../config/database-url.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/kvx.js';
@@ -24,13 +25,14 @@ export function startRetryDelayMs(attempt: number, random: () => number = Math.r
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
-/** `host:port/database` of a PostgreSQL URL: what the logs may say about it (never the user or password). */
+/** `host:port/database` of a PostgreSQL URL (`h1:5432,h2:5432/database` for several hosts): what the logs may say about it (never the user or password). */
 export function describeDatabaseUrl(url: string): string {
-  const u = new URL(url);
+  const { first, hosts } = splitHosts(url);
+  const u = new URL(first);
   const host = u.hostname || u.searchParams.get('host') || 'localhost';
   const port = u.port || u.searchParams.get('port') || '5432';
   const database = decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username) || 'postgres';
-  return `${host}:${port}/${database}`;
+  return `${hosts.length ? hosts.map((h) => (h.includes(':') ? h : `${h}:5432`)).join(',') : `${host}:${port}`}/${database}`;
 }
 
 /** Options for {@link waitForDatabase}; the clock, sleep and randomness are injectable for tests. */

@@ -63,6 +63,8 @@ t.test('precedence: flags > env > file > defaults', async (t) => {
 t.test('database URL: CHRONOS_DATABASE_URL before DATABASE_URL', async (t) => {
   t.equal(load([], { DATABASE_URL: 'postgres://a/x' }).databaseUrl, 'postgres://a/x');
   t.equal(load([], { DATABASE_URL: 'postgres://a/x', CHRONOS_DATABASE_URL: 'postgres://b/y' }).databaseUrl, 'postgres://b/y');
+  const several = 'postgres://u:p@pg-a:5499,pg-b:5498/chronos?target_session_attrs=primary';
+  t.equal(load([], { CHRONOS_DATABASE_URL: several }).databaseUrl, several, 'several hosts, for failover, kept as given');
 });
 
 t.test('bad values name the flag, variable or file:line, and never echo a secret', async (t) => {

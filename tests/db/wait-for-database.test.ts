@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { pino } from 'pino';
 import t from 'tap';
 import { ConfigError } from '../../src/config/kvx.js';
+import { openDatabase } from '../../src/db/pool.js';
 import { describeDatabaseUrl, startRetryDelayMs, waitForDatabase } from '../../src/db/wait-for-database.js';
 import { adminUrl } from '../helpers/db.js';
 
@@ -40,6 +41,7 @@ t.test('a database URL is described as host:port/database, without user or passw
   t.equal(describeDatabaseUrl('postgresql://u:p@db/app'), 'db:5432/app');
   t.equal(describeDatabaseUrl('postgres:///app?host=/var/run/postgresql'), '/var/run/postgresql:5432/app', 'a Unix socket directory');
   t.equal(describeDatabaseUrl('postgres://app:secret@db'), 'db:5432/app', 'no path: the database is named after the user');
+  t.equal(describeDatabaseUrl('postgres://u:p@pg-a:5499,pg-b/app?target_session_attrs=primary'), 'pg-a:5499,pg-b:5432/app', 'several hosts, each named');
 });
 
 t.test('a refused port is retried with backoff until the bound, each wait logged, then one error naming CHRONOS_DATABASE_URL', async (t) => {
@@ -109,4 +111,16 @@ t.test('an aborted wait ends at its sleep with the signal’s reason', async (t)
   const waiting = waitForDatabase({ url, timeoutMs: 600_000, log, signal: abort.signal });
   abort.abort(new Error('SIGTERM'));
   await t.rejects(waiting, { message: 'SIGTERM' });
+});
+
+t.test('a URL of several hosts reaches the one that answers, as after a failover', async (t) => {
+  const real = new URL(adminUrl());
+  const dead = await closedPort();
+  const url = `postgres://${real.username}:${real.password}@127.0.0.1:${dead},${real.host}${real.pathname}`;
+  const { log } = capture();
+  await waitForDatabase({ url, timeoutMs: 5_000, log });
+  const database = openDatabase(url, 1, log);
+  t.teardown(() => database.close());
+  const [row] = await database.sql<{ port: number }[]>`SELECT current_setting('port')::int AS port`;
+  t.equal(row?.port, Number(real.port), 'connected to the second host, past the first that refuses');
 });
