@@ -51,10 +51,18 @@ export async function adminAlarmGet(input: Input<typeof ADMIN_FLAGS>): Promise<n
   return print(input.flags.json, answer, () => alarmFields(answer));
 }
 
-/** Cancels any owner's alarm and prints it. */
-export async function adminAlarmCancel(input: Input<typeof ADMIN_FLAGS>): Promise<number> {
-  const answer = await adminClient(input).cancelAlarm(input.args[0]!);
-  return print(input.flags.json, answer, () => `cancelled: ${ownedLine(answer.data)}`);
+const CHANGED = { cancel: 'cancelled', pause: 'paused', resume: 'resumed' } as const;
+
+/** Cancels, pauses or resumes any owner's alarm and prints it. */
+export async function adminAlarmChange(input: Input<typeof ADMIN_FLAGS>, verb: keyof typeof CHANGED): Promise<number> {
+  const answer = await adminClient(input).changeAlarm(input.args[0]!, verb);
+  return print(input.flags.json, answer, () => `${CHANGED[verb]}: ${ownedLine(answer.data)}`);
+}
+
+/** Fires any owner's alarm once now and prints the fire_id its attempts will carry. */
+export async function adminAlarmFire(input: Input<typeof ADMIN_FLAGS>): Promise<number> {
+  const answer = await adminClient(input).fireAlarm(input.args[0]!);
+  return print(input.flags.json, answer, () => `fired: ${input.args[0]} now as ${answer.data.fire_id}`);
 }
 
 /** Prints what applies to an owner. */

@@ -312,14 +312,17 @@ Exit status: 0; 1 when chronosd refused or cannot be reached (its code and messa
     }),
     alarms: command({ summary: "list every owner's alarms, newest first", flags: ADMIN_ALARMS_FLAGS, run: async (input) => (await import('./admin.js')).adminAlarms(input) }),
     alarm: {
-      summary: "get or cancel any owner's alarm",
+      summary: "get, pause, resume, fire or cancel any owner's alarm",
       commands: {
         get: command({ summary: "print every field of any owner's alarm", args: ALARM_ID, flags: ADMIN_FLAGS, run: async (input) => (await import('./admin.js')).adminAlarmGet(input) }),
+        pause: command({ summary: "pause any owner's alarm and print it; the audit log names the admin", args: ALARM_ID, flags: ADMIN_FLAGS, run: async (input) => (await import('./admin.js')).adminAlarmChange(input, 'pause') }),
+        resume: command({ summary: "resume any owner's paused alarm and print it; the audit log names the admin", args: ALARM_ID, flags: ADMIN_FLAGS, run: async (input) => (await import('./admin.js')).adminAlarmChange(input, 'resume') }),
+        fire: command({ summary: "fire any owner's alarm once now, beside its schedule; the audit log names the admin", args: ALARM_ID, flags: ADMIN_FLAGS, run: async (input) => (await import('./admin.js')).adminAlarmFire(input) }),
         cancel: command({
           summary: "cancel any owner's alarm and print it; the audit log names the admin",
           args: ALARM_ID,
           flags: ADMIN_FLAGS,
-          run: async (input) => (await import('./admin.js')).adminAlarmCancel(input),
+          run: async (input) => (await import('./admin.js')).adminAlarmChange(input, 'cancel'),
         }),
       },
     },

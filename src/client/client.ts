@@ -277,9 +277,14 @@ export class ChronosAdminClient {
     return this.call('GET', `/v1/admin/alarms/${encodeURIComponent(id)}`);
   }
 
-  /** POST /v1/admin/alarms/:id/cancel: cancels any owner's alarm; the audit log names the admin. */
-  cancelAlarm(id: string): Promise<ApiAnswer<AlarmViewData>> {
-    return this.call('POST', `/v1/admin/alarms/${encodeURIComponent(id)}/cancel`);
+  /** POST /v1/admin/alarms/:id/cancel|pause|resume: changes any owner's alarm as its owner would; the audit log names the admin. */
+  changeAlarm(id: string, verb: 'cancel' | 'pause' | 'resume'): Promise<ApiAnswer<AlarmViewData>> {
+    return this.call('POST', `/v1/admin/alarms/${encodeURIComponent(id)}/${verb}`);
+  }
+
+  /** POST /v1/admin/alarms/:id/fire: one extra occurrence of any owner's alarm now; the audit log names the admin. */
+  fireAlarm(id: string): Promise<ApiAnswer<z.output<typeof FireNowView>>> {
+    return this.call('POST', `/v1/admin/alarms/${encodeURIComponent(id)}/fire`);
   }
 
   /** GET /v1/admin/owners/:did: an owner's suspension and token revocation (none for a DID nobody acted on). */

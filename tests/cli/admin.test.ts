@@ -86,6 +86,14 @@ t.test('every admin command against a real chronosd', async (t) => {
   t.equal(revoked.code, 0, revoked.err);
   t.match(revoked.out, new RegExp(`^revoked: principal tokens of ${did} issued at or before \\S+Z are refused \\(401 token_revoked\\)\\n$`));
 
+  const paused = await admin('alarm', 'pause', id);
+  t.equal(paused.code, 0, paused.err);
+  t.match(paused.out, new RegExp(`^paused: ${id} paused `));
+  t.match(JSON.parse((await admin('alarm', 'resume', id, '--json')).out), { id, status: 'scheduled' }, 'resume --json: the alarm as answered');
+  const fired = await admin('alarm', 'fire', id);
+  t.equal(fired.code, 0, fired.err);
+  t.match(fired.out, new RegExp(`^fired: ${id} now as fir_\\S+\n$`));
+
   const cancelled = await admin('alarm', 'cancel', id);
   t.equal(cancelled.code, 0, cancelled.err);
   t.match(cancelled.out, new RegExp(`^cancelled: ${id} cancelled cron 0 9 \\* \\* \\* UTC, next -, daily, owner ${did}\\n$`));
@@ -105,7 +113,11 @@ t.test('every admin command against a real chronosd', async (t) => {
   );
   t.match(audit.out, /owner\.suspend .*\{"reason":"runaway loop"\}$/m, 'details as compact JSON');
   const ofAlarm = JSON.parse((await admin('audit', '--target-id', id, '--since', '2000-01-01T00:00:00Z', '--json')).out) as { entries: { actor: string; action: string }[] };
-  t.same(ofAlarm.entries.map((e) => [e.actor, e.action]), [['admin:ops', 'alarm.cancel'], [did, 'alarm.create']], '--json: the alarm\'s entries');
+  t.same(
+    ofAlarm.entries.map((e) => [e.actor, e.action]),
+    [['admin:ops', 'alarm.cancel'], ['admin:ops', 'alarm.fire'], ['admin:ops', 'alarm.resume'], ['admin:ops', 'alarm.pause'], [did, 'alarm.create']],
+    '--json: the alarm\'s entries',
+  );
   const page = await admin('audit', '--action', 'owner.suspend', '--actor', 'admin:ops', '--limit', '1');
   t.equal(page.out.split('\n').length, 3, 'one entry');
   const first = await admin('audit', '--limit', '1');
@@ -168,7 +180,7 @@ t.test('--help lists the admin commands and their flags', async (t) => {
   t.equal(group.code, 0);
   for (const name of ['status', 'alarms', 'alarm', 'owner', 'suspend', 'unsuspend', 'revoke-tokens', 'audit']) t.match(group.out, new RegExp(`^ {2}${name} +\\S`, 'm'), name);
   t.match(group.out, /CHRONOS_ADMIN_TOKEN/);
-  for (const path of [['status'], ['alarms'], ['alarm'], ['alarm', 'get'], ['alarm', 'cancel'], ['owner'], ['suspend'], ['unsuspend'], ['revoke-tokens'], ['audit']]) {
+  for (const path of [['status'], ['alarms'], ['alarm'], ['alarm', 'get'], ['alarm', 'pause'], ['alarm', 'resume'], ['alarm', 'fire'], ['alarm', 'cancel'], ['owner'], ['suspend'], ['unsuspend'], ['revoke-tokens'], ['audit']]) {
     const run = await cli(['admin', ...path, '--help']);
     const name = ['chronos', 'admin', ...path].join(' ');
     t.same({ code: run.code, err: run.err }, { code: 0, err: '' }, `${name} --help`);
