@@ -74,6 +74,7 @@ export const ALARM_SET_FLAGS = {
 export const ALARM_LIST_FLAGS = {
   status: field('status', text('S[,S]', 'only alarms in these statuses')),
   tag: field('tag', text('TAG', 'only alarms with this tag')),
+  target: field('target', oneOf(['router', 'webhook', 'stream'], 'only alarms with this target type')),
   limit: field('limit', integer('N', 'at most N alarms', 1, 2_147_483_647)),
   cursor: field('cursor', text('CURSOR', 'the next page, as printed after the previous one')),
   ...JSON_FLAG,
@@ -172,7 +173,7 @@ export const ADMIN_ALARMS_FLAGS = {
   owner: field('owner', text('DID', 'only alarms of this owner')),
   status: ALARM_LIST_FLAGS.status,
   tag: ALARM_LIST_FLAGS.tag,
-  target: field('target', oneOf(['router', 'webhook', 'stream'], 'only alarms with this target type')),
+  target: ALARM_LIST_FLAGS.target,
   limit: field('limit', integer('N', 'at most N alarms [default 50]', 1, 200)),
   cursor: PAGE_CURSOR,
   ...ADMIN_FLAGS,

@@ -52,6 +52,8 @@ t.test('set, list, get, cancel; --json; exit codes 0, 1, 2', async (t) => {
   const maxFires = await run('set', '--kind', 'cron', '--cron', '0 9 * * *', '--message', 'x', '--max-fires', 'abc');
   t.same({ code: maxFires.code, err: maxFires.err }, { code: 2, err: 'chronos alarm set: --max-fires: "abc" is not a whole number\n' }, 'not silently dropped');
   t.equal(JSON.parse((await run('list', '--json')).out).alarms.length, 3, 'the refused calls set nothing');
+  t.equal(JSON.parse((await run('list', '--target', 'router', '--json')).out).alarms.length, 3, '--target router: all of them');
+  t.equal(JSON.parse((await run('list', '--target', 'stream', '--json')).out).alarms.length, 0, '--target stream: none');
 });
 
 t.test('update, pause, resume, fire; set --misfire; the etag in get and update', async (t) => {
