@@ -1,7 +1,8 @@
 /**
  * `chronos endpoint add|list|get|update|rotate|rm` and `chronos alarm set
- * --target` (SPEC 7, 8.2): real chronos processes against a real chronosd;
- * usage errors and --help in this process, with no chronosd to reach.
+ * --target` (SPEC 7, 8.2) against a real chronosd, some as real chronos
+ * processes, the rest in this process; usage errors and --help with no
+ * chronosd to reach.
  */
 import { createServer } from 'node:net';
 import t from 'tap';
@@ -18,12 +19,14 @@ t.test('add, list, get, update, rotate, rm and alarm set --target against a real
   const daemon = await startDaemon({ CHRONOS_DATABASE_URL: await freshDatabaseUrl(t), ...TEST_SECRETS });
   t.teardown(() => daemon.child.kill('SIGKILL'));
   const env = { CHRONOS_URL: daemon.url, CHRONOS_TRANSPORT_TOKEN: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, CHRONOS_AGENT_KEY: Buffer.from(generateSeed()).toString('hex') };
-  const run = async (...args: string[]) => {
+  // The real binary for a success (exit 0) and a refusal (1); the rest in this process, with the same env.
+  const spawned = async (...args: string[]) => {
     const p = spawnCli('chronos', args, env);
     return { code: await p.exited, out: p.stdout(), err: p.stderr() };
   };
+  const run = (...args: string[]) => cli(args, 'chronos', env);
 
-  const added = await run('endpoint', 'add', HOOK, '--description', 'deploy bot', '--method', 'PUT', '--header', 'X-Api-Key: k1', '--header', 'X-Source :  chronos ', '--body', 'payload');
+  const added = await spawned('endpoint', 'add', HOOK, '--description', 'deploy bot', '--method', 'PUT', '--header', 'X-Api-Key: k1', '--header', 'X-Source :  chronos ', '--body', 'payload');
   t.equal(added.code, 0, added.err);
   const [, id, secret] = added.out.match(/^added: (ep_[\w-]{20}) PUT https:\/\/hooks\.example\.com\/chronos, body payload, deploy bot\nsecret: (whsec_\S+)\nThis secret is shown only this once: keep it now\./) ?? [];
   t.ok(id && secret, `add prints the endpoint, its secret and that it is shown once:\n${added.out}`);
@@ -71,7 +74,7 @@ t.test('add, list, get, update, rotate, rm and alarm set --target against a real
   t.ok(streamAlarm, `the set line names a target other than the router:\n${stream.out}${stream.err}`);
   t.same(JSON.parse((await run('alarm', 'get', streamAlarm!, '--json')).out).target, { type: 'stream' }, '--target stream');
 
-  const inUse = await run('endpoint', 'rm', id!);
+  const inUse = await spawned('endpoint', 'rm', id!);
   t.equal(inUse.code, 1);
   t.match(inUse.err, /^chronos endpoint rm: endpoint_in_use: 1 alarm\(s\) in .* target this endpoint/, 'refused while an alarm targets it');
   await run('alarm', 'cancel', alarm.id);

@@ -11,11 +11,13 @@ t.test('set, list, get, cancel; --json; exit codes 0, 1, 2', async (t) => {
   const daemon = await startDaemon({ CHRONOS_DATABASE_URL: url, ...TEST_SECRETS });
   t.teardown(() => daemon.child.kill('SIGKILL'));
   const env = { CHRONOS_URL: daemon.url, CHRONOS_TRANSPORT_TOKEN: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, CHRONOS_AGENT_KEY: Buffer.from(generateSeed()).toString('hex') };
-  const run = async (...args: string[]) => {
+  // The real binary for a success (exit 0), a refusal (1) and a usage error (2); the rest in this process, with the same env.
+  const spawned = async (...args: string[]) => {
     const p = spawnCli('chronos', ['alarm', ...args], env);
     return { code: await p.exited, out: p.stdout(), err: p.stderr() };
   };
-  const set = await run('set', '--kind', 'once', '--delay', '15m', '--message', 'Check the deploy', '--payload', '{"build":"4f2a9c","n":1.10}', '--label', 'deploy', '--tag', 'ci', '--tag', 'prod');
+  const run = (...args: string[]) => cli(['alarm', ...args], 'chronos', env);
+  const set = await spawned('set', '--kind', 'once', '--delay', '15m', '--message', 'Check the deploy', '--payload', '{"build":"4f2a9c","n":1.10}', '--label', 'deploy', '--tag', 'ci', '--tag', 'prod');
   t.equal(set.code, 0, set.err);
   const [, id] = set.out.match(/^set: (alm_[\w-]{20}) scheduled at /)!;
   await run('set', '--kind', 'cron', '--cron', '0 9 * * MON-FRI', '--tz', 'Europe/Berlin', '--message', 'Standup', '--label', 'standup');
@@ -36,7 +38,7 @@ t.test('set, list, get, cancel; --json; exit codes 0, 1, 2', async (t) => {
   t.equal(JSON.parse(json.out).id, id);
   const cancel = await run('cancel', id!, '--json');
   t.equal(JSON.parse(cancel.out).status, 'cancelled');
-  const invalid = await run('set', '--kind', 'cron', '--cron', '0 0 30 2 *', '--message', 'x');
+  const invalid = await spawned('set', '--kind', 'cron', '--cron', '0 0 30 2 *', '--message', 'x');
   t.equal(invalid.code, 1);
   t.equal(invalid.err, 'chronos alarm set: invalid_request: --cron: never fires: it has no occurrence after now\n', "the API's field is named as the flag");
   const badZone = await run('set', '--kind', 'cron', '--cron', '0 9 * * *', '--tz', 'Mars/Olympus', '--message', 'x', '--tag', 'ok', '--tag', '');
@@ -46,7 +48,7 @@ t.test('set, list, get, cancel; --json; exit codes 0, 1, 2', async (t) => {
   const missing = await run('get', 'alm_AAAAAAAAAAAAAAAAAAAA');
   t.equal(missing.code, 1);
   t.match(missing.err, /not_found/);
-  const usage = await run('set', '--bogus', 'x');
+  const usage = await spawned('set', '--bogus', 'x');
   t.equal(usage.code, 2);
   t.equal(usage.err, 'chronos alarm set: unknown flag --bogus (see --help)\n');
   const maxFires = await run('set', '--kind', 'cron', '--cron', '0 9 * * *', '--message', 'x', '--max-fires', 'abc');

@@ -1,9 +1,11 @@
 /**
- * `chronos schedule` and `chronos alarm history` (SPEC 9.4) as real chronos
- * processes against a real chronosd that delivers to a fake router.
+ * `chronos schedule` and `chronos alarm history` (SPEC 9.4) against a real
+ * chronosd that delivers to a fake router: some calls as real chronos
+ * processes, the rest in this process.
  */
 import t from 'tap';
 import { generateSeed } from '../../src/auth/ed25519.js';
+import { cli } from '../helpers/cli.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { spawnCli, startDaemon, TEST_SECRETS } from '../helpers/daemon.js';
 import { fakeRouter } from '../helpers/router.js';
@@ -15,11 +17,13 @@ t.test('chronos schedule: chronosd previews the schedule, each occurrence in UTC
   const daemon = await startDaemon({ CHRONOS_DATABASE_URL: await freshDatabaseUrl(t), ...TEST_SECRETS });
   t.teardown(() => daemon.child.kill('SIGKILL'));
   const env = { CHRONOS_URL: daemon.url, CHRONOS_TRANSPORT_TOKEN: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, CHRONOS_AGENT_KEY: Buffer.from(generateSeed()).toString('hex') };
-  const run = async (...args: string[]) => {
+  // The real binary for a success and a refusal; the rest in this process, with the same env.
+  const spawned = async (...args: string[]) => {
     const p = spawnCli('chronos', ['schedule', ...args], env);
     return { code: await p.exited, out: p.stdout(), err: p.stderr() };
   };
-  const berlin = await run('{"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin","start":"2027-03-24T00:00:00Z"}', '--count', '4');
+  const run = (...args: string[]) => cli(['schedule', ...args], 'chronos', env);
+  const berlin = await spawned('{"kind":"cron","cron":"0 9 * * MON-FRI","tz":"Europe/Berlin","start":"2027-03-24T00:00:00Z"}', '--count', '4');
   t.same(berlin, {
     code: 0,
     err: '',
@@ -29,7 +33,7 @@ t.test('chronos schedule: chronosd previews the schedule, each occurrence in UTC
   t.same(JSON.parse(json.out), { occurrences: [{ at: '2027-03-13T14:00:00.000Z', local: '2027-03-13T09:00:00.000-05:00' }, { at: '2027-03-14T13:00:00.000Z', local: '2027-03-14T09:00:00.000-04:00' }] }, '--json: the answer as received');
   t.equal((await run('{"kind":"cron","cron":"@hourly"}')).out.split('\n').length - 1, 10, 'ten by default, as the API');
   t.equal((await run('{"kind":"cron","cron":"@hourly","count":3}')).out.split('\n').length - 1, 3, '"count" in the JSON');
-  const refused = await run('{"kind":"cron","cron":"0 0 30 2 *","tz":"Mars/Olympus"}', '--count', '2');
+  const refused = await spawned('{"kind":"cron","cron":"0 0 30 2 *","tz":"Mars/Olympus"}', '--count', '2');
   t.same(refused, { code: 1, out: '', err: 'chronos schedule: invalid_request: tz: must be an IANA time zone name, like "Europe/Berlin" or "UTC"\n' }, "chronosd's refusal, its fields named as in the JSON");
   const count = await run('{"kind":"cron","cron":"@hourly","count":0}');
   t.same({ code: count.code, err: count.err }, { code: 1, err: 'chronos schedule: invalid_request: --count: must be a whole number from 1 to 100\n' });
@@ -46,12 +50,16 @@ t.test('chronos alarm history: one line per attempt, filters, pages; only the ag
   });
   const daemon = await startDaemon({ CHRONOS_DATABASE_URL: await freshDatabaseUrl(t), ...TEST_SECRETS, ...FAST, CHRONOS_ROUTER_URL: router.url });
   t.teardown(() => daemon.child.kill('SIGKILL'));
-  const agent = (seed: Uint8Array) => async (...args: string[]) => {
-    const p = spawnCli('chronos', ['alarm', ...args], { CHRONOS_URL: daemon.url, CHRONOS_TRANSPORT_TOKEN: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, CHRONOS_AGENT_KEY: Buffer.from(seed).toString('hex') });
+  const envOf = (seed: Uint8Array) => ({ CHRONOS_URL: daemon.url, CHRONOS_TRANSPORT_TOKEN: TEST_SECRETS.CHRONOS_TRANSPORT_TOKENS, CHRONOS_AGENT_KEY: Buffer.from(seed).toString('hex') });
+  const agent = (seed: Uint8Array) => (...args: string[]) => cli(['alarm', ...args], 'chronos', envOf(seed));
+  const seed = generateSeed();
+  const run = agent(seed);
+  const other = agent(generateSeed());
+  // The real binary for the table (exit 0), a refusal (1) and a usage error (2); the rest in this process, with the same env.
+  const spawned = async (...args: string[]) => {
+    const p = spawnCli('chronos', ['alarm', ...args], envOf(seed));
     return { code: await p.exited, out: p.stdout(), err: p.stderr() };
   };
-  const run = agent(generateSeed());
-  const other = agent(generateSeed());
   const idOf = (out: string) => (JSON.parse(out) as { id: string }).id;
   const ci = idOf((await run('set', '--kind', 'once', '--delay', '1s', '--message', 'ci', '--tag', 'ci', '--json')).out);
   const ops = idOf((await run('set', '--kind', 'once', '--delay', '1s', '--message', 'ops', '--tag', 'ops', '--json')).out);
@@ -66,7 +74,7 @@ t.test('chronos alarm history: one line per attempt, filters, pages; only the ag
   t.same(new Set(json.fires.map((f) => f.alarm_id)), new Set([ci, ops]), "the agent's two alarms, not the other agent's");
   t.same(json.fires.map((f) => f.outcome).sort(), ['delivered', 'delivered', 'retrying', 'retrying']);
 
-  const table = await run('history');
+  const table = await spawned('history');
   t.equal(table.code, 0, table.err);
   const lines = table.out.trimEnd().split('\n');
   t.match(lines[0], /^STARTED\s+ALARM\s+ATTEMPT\s+OUTCOME\s+TARGET\s+STATUS\s+MS\s+ERROR$/, 'a header');
@@ -92,8 +100,8 @@ t.test('chronos alarm history: one line per attempt, filters, pages; only the ag
   t.same(rest.fires.map((f: { id: string }) => f.id), [json.fires[3]!.id], '--cursor: the rest');
   t.equal(rest.next_cursor, null);
 
-  const bad = await run('history', '--alarm', 'nope');
+  const bad = await spawned('history', '--alarm', 'nope');
   t.same(bad, { code: 1, out: '', err: 'chronos alarm history: invalid_request: --alarm: must be an alarm id, like "alm_2XVW0VrjxyzEbf1m6Iv0"\n' }, "the API's refusal names the flag");
-  const usage = await run('history', '--outcome', 'lost');
+  const usage = await spawned('history', '--outcome', 'lost');
   t.same(usage, { code: 2, out: '', err: 'chronos alarm history: --outcome: "lost" is not one of delivered, retrying, failed\n' });
 });

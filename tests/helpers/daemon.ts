@@ -20,9 +20,14 @@ export interface Proc {
   exited: Promise<number>;
 }
 
-/** Runs `chronosd` (program 'chronosd') or `chronos` with `args` under tsx, with exactly `env` plus PATH. */
+/**
+ * Runs `chronosd` (program 'chronosd') or `chronos` with `args` under tsx, with exactly `env` plus PATH.
+ * tap starts a test file with @tapjs/processinfo, which writes itself into the NODE_OPTIONS of every
+ * process the file spawns (it tracks them for coverage, which is off): that loader made each chronos
+ * start cost about 40% more CPU. `env -u NODE_OPTIONS` starts the child without it; the pid is the child's.
+ */
 export function spawnCli(program: 'chronosd' | 'chronos', args: string[], env: Record<string, string>, cwd?: string): Proc {
-  const child = spawn(process.execPath, ['--import', TSX, `${BIN}${program}.ts`, ...args], {
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', TSX, `${BIN}${program}.ts`, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
