@@ -65,6 +65,8 @@ async function run() {
   const confirm = async (page: Page, button: string, confirmWith: string) => {
     await page.getByRole('group', { name: 'Actions' }).getByRole('button', { name: button }).click();
     await page.getByRole('dialog').getByRole('button', { name: confirmWith }).click();
+    // While the modal dialog is open the rest of the page is inert, out of the accessibility tree that roles are found in.
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
   };
   const status = async () => (await owner.call<{ status: string }>('GET', `/v1/alarms/${target}`)).data.status;
 
@@ -122,6 +124,7 @@ async function run() {
     await page.keyboard.press('Enter');
     t.equal(await page.evaluate('document.activeElement?.textContent'), 'Cancel alarm', 'the dialog\'s confirm button has the focus');
     await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor({ state: 'detached' });
     await page.getByRole('status').filter({ hasText: 'Cancelled.' }).waitFor();
     t.equal(await status(), 'cancelled');
     t.equal(await page.getByRole('group', { name: 'Actions' }).getByRole('button').count(), 0, 'a cancelled alarm offers no action');

@@ -7,6 +7,16 @@ import { errorText, useLoad } from '../load.js';
 
 const FILTERS = ['status', 'tag', 'target', 'owner'];
 
+/** A select of `options` or any; `value` is selected at first and the field is left to the user after. */
+function Choice({ label, name, options, value }) {
+  return html`<label>${label}
+    <select name=${name}>
+      <option value="">any</option>
+      ${options.map((o) => html`<option value=${o} selected=${value === o}>${o}</option>`)}
+    </select>
+  </label>`;
+}
+
 export function Alarms({ client, params, onError }) {
   const filters = Object.fromEntries(FILTERS.filter((f) => (f !== 'owner' || client.admin) && params.get(f)).map((f) => [f, params.get(f)]));
   const key = JSON.stringify(filters);
@@ -45,19 +55,9 @@ export function Alarms({ client, params, onError }) {
     <section aria-labelledby="alarms-title">
       <h1 id="alarms-title" tabindex="-1">Alarms</h1>
       <form class="filters" role="search" aria-label="Filter alarms" onSubmit=${apply} key=${key}>
-        <label>Status
-          <select name="status">
-            <option value="">any</option>
-            ${CONTRACT.statuses.map((s) => html`<option value=${s} selected=${filters.status === s}>${s}</option>`)}
-          </select>
-        </label>
+        <${Choice} label="Status" name="status" options=${CONTRACT.statuses} value=${filters.status} />
         <label>Tag <input name="tag" defaultValue=${filters.tag ?? ''} spellcheck="false" /></label>
-        <label>Target
-          <select name="target">
-            <option value="">any</option>
-            ${CONTRACT.targets.map((t) => html`<option value=${t} selected=${filters.target === t}>${t}</option>`)}
-          </select>
-        </label>
+        <${Choice} label="Target" name="target" options=${CONTRACT.targets} value=${filters.target} />
         ${client.admin && html`<label>Owner <input name="owner" defaultValue=${filters.owner ?? ''} placeholder="did:key:…" spellcheck="false" /></label>`}
         <button type="submit">Filter</button>
         ${Object.keys(filters).length > 0 && html`<a href="#/alarms">Clear</a>`}
