@@ -56,14 +56,14 @@ export function previewOf({ schedule, count }: Preview, now: Date): OccurrenceVi
 
 
 /**
- * The coming occurrences of a stored alarm from `now`, as it will fire them:
+ * Up to `count` (default 10) coming occurrences of a stored alarm from `now`, as it will fire them:
  * none once it is finished, at most its fires left under max_fires; a paused
  * alarm's are the ones it would fire if resumed now.
  */
-export function alarmPreview(row: AlarmRow, count: number, now: Date): OccurrenceView[] {
+export function alarmPreview(row: AlarmRow, count: number | undefined, now: Date): OccurrenceView[] {
   if ((FINAL_STATUSES as readonly string[]).includes(row.status)) return [];
   const schedule = scheduleOf(row);
   const maxFires = row.max_fires === null ? null : Math.max(0, row.max_fires - row.fire_count);
   if (maxFires === 0) return [];
-  return previewOf({ schedule: { ...schedule, maxFires }, count }, now);
+  return previewOf({ schedule: { ...schedule, maxFires }, count: count ?? PREVIEW_DEFAULT_COUNT }, now);
 }

@@ -13,7 +13,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, Hono } from 'hono';
 import { TargetType } from '../api/alarms.js';
-import { allows, STATUSES } from '../alarms/states.js';
+import { allows, STATUSES, type Verb } from '../alarms/states.js';
 import type { AppEnv } from './env.js';
 
 const UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
@@ -36,8 +36,8 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** The actions the page offers, each with the verb of the transition table that allows it. */
-const ACTIONS = { pause: 'pause', resume: 'resume', fire: 'fire', cancel: 'cancel' } as const;
+/** The actions the page offers: verbs of the transition table, which says the statuses each one is allowed from. */
+const ACTIONS = ['pause', 'resume', 'fire', 'cancel'] as const satisfies readonly Verb[];
 
 interface Asset {
   readonly body: Buffer;
@@ -59,7 +59,7 @@ export function loadUi(version: string): { files: Map<string, Asset>; csp: strin
     version,
     statuses: STATUSES,
     targets: TargetType.options,
-    actions: Object.fromEntries(Object.entries(ACTIONS).map(([action, verb]) => [action, STATUSES.filter((s) => allows(verb, s))])),
+    actions: Object.fromEntries(ACTIONS.map((verb) => [verb, STATUSES.filter((s) => allows(verb, s))])),
   };
   // JSON in a non-executable script element: "<" escaped so no text can close the element.
   const config = `<script type="application/json" id="chronos-contract">${JSON.stringify(contract).replace(/</g, '\\u003c')}</script>`;

@@ -79,6 +79,7 @@ export interface LatenessPoint {
 }
 
 const MINUTE_MS = 60_000;
+const tenths = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
 
 /** Every minute from `from` (a minute's start) for `minutes`, oldest first; a minute without counts has 0 wakes. */
 export function latenessSeries(rows: readonly MinuteCounts[], from: Date, minutes: number): LatenessPoint[] {
@@ -87,12 +88,11 @@ export function latenessSeries(rows: readonly MinuteCounts[], from: Date, minute
     const at = from.getTime() + k * MINUTE_MS;
     const row = byMinute.get(at);
     const buckets = row?.buckets ?? [];
-    const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
     return {
       at: new Date(at).toISOString(),
       wakes: buckets.reduce((a, b) => a + b, 0),
-      p50_ms: round(quantileMs(buckets, 0.5)),
-      p99_ms: round(quantileMs(buckets, 0.99)),
+      p50_ms: tenths(quantileMs(buckets, 0.5)),
+      p99_ms: tenths(quantileMs(buckets, 0.99)),
       backlog: row?.backlog ?? null,
     };
   });

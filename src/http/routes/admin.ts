@@ -4,7 +4,7 @@ import { ListAdminAlarmsQuery, SuspendRequest } from '../../api/admin.js';
 import { FireView, TargetType } from '../../api/alarms.js';
 import { ListFiresQuery } from '../../api/alarms.js';
 import { ListAuditQuery } from '../../api/audit.js';
-import { AlarmPreviewQuery, PREVIEW_DEFAULT_COUNT } from '../../api/schedules.js';
+import { AlarmPreviewQuery } from '../../api/schedules.js';
 import { alarmPreview } from '../../alarms/preview.js';
 import { parseOrThrow } from '../../api/problems.js';
 import { ownerView, type AdminService } from '../../admin/service.js';
@@ -55,7 +55,7 @@ export function adminHandlers(deps: { readonly alarms: AlarmService; readonly ad
     }) satisfies Handler<AppEnv>,
     adminAlarmPreview: (async (c) => {
       const { count } = parseOrThrow(AlarmPreviewQuery, c.req.query(), UNKNOWN_PARAMETER);
-      return ok(c, { occurrences: alarmPreview(await anyAlarm(c), count ?? PREVIEW_DEFAULT_COUNT, new Date(deps.now())) });
+      return ok(c, { occurrences: alarmPreview(await anyAlarm(c), count, new Date(deps.now())) });
     }) satisfies Handler<AppEnv>,
     adminGetOwner: (async (c) => ok(c, ownerView(await deps.admin.owner(c.req.param('did')!)))) satisfies Handler<AppEnv>,
     adminSuspendOwner: (async (c) => {

@@ -1,7 +1,7 @@
 /** The alarm routes (SPEC 4.2): each parses its input with the route's schema and calls the alarm service as c.var.did. */
 import type { Context, Handler } from 'hono';
 import { ListAlarmsQuery, ListFiresQuery } from '../../api/alarms.js';
-import { AlarmPreviewQuery, PREVIEW_DEFAULT_COUNT } from '../../api/schedules.js';
+import { AlarmPreviewQuery } from '../../api/schedules.js';
 import { alarmPreview } from '../../alarms/preview.js';
 import { parseOrThrow } from '../../api/problems.js';
 import { parseCreateRequest } from '../../alarms/create-request.js';
@@ -62,7 +62,7 @@ export function alarmHandlers(service: AlarmService, now: () => number) {
     }) satisfies Handler<AppEnv>,
     alarmPreview: (async (c) => {
       const { count } = parseOrThrow(AlarmPreviewQuery, c.req.query(), UNKNOWN_PARAMETER);
-      return ok(c, { occurrences: alarmPreview(await service.get(c.get('did'), c.req.param('id')!), count ?? PREVIEW_DEFAULT_COUNT, new Date(now())) });
+      return ok(c, { occurrences: alarmPreview(await service.get(c.get('did'), c.req.param('id')!), count, new Date(now())) });
     }) satisfies Handler<AppEnv>,
   };
 }
